@@ -1,0 +1,53 @@
+// How every process reaches Elasticsearch: one URL plus optional credentials and CA,
+// from a config section or from ELASTICSEARCH_* environment variables.
+
+import { readFileSync } from 'node:fs';
+import { Client, type ClientOptions } from '@elastic/elasticsearch';
+import { z } from 'zod';
+
+export const elasticsearchConnectionSchema = z
+  .object({
+    url: z.url({ protocol: /^https?$/ }),
+    apiKey: z.string().min(1).optional(),
+    username: z.string().min(1).optional(),
+    password: z.string().min(1).optional(),
+    caFile: z.string().min(1).optional(),
+    requestTimeoutMs: z.number().int().positive().default(10_000),
+  })
+  .strict()
+  .refine((c) => (c.username === undefined) === (c.password === undefined), {
+    message: 'username and password go together',
+    path: ['password'],
+  });
+
+export type ElasticsearchConnection = z.infer<typeof elasticsearchConnectionSchema>;
+
+/** The connection described by ELASTICSEARCH_URL and friends, or undefined when no URL is set. */
+export function connectionFromEnv(env: NodeJS.ProcessEnv = process.env): ElasticsearchConnection | undefined {
+  if (!env.ELASTICSEARCH_URL) return undefined;
+  return elasticsearchConnectionSchema.parse({
+    url: env.ELASTICSEARCH_URL,
+    apiKey: env.ELASTICSEARCH_API_KEY || undefined,
+    username: env.ELASTICSEARCH_USERNAME || undefined,
+    password: env.ELASTICSEARCH_PASSWORD || undefined,
+    caFile: env.ELASTICSEARCH_CA_FILE || undefined,
+  });
+}
+
+export function createElasticsearchClient(
+  connection: ElasticsearchConnection,
+  overrides: Partial<ClientOptions> = {},
+): Client {
+  const options: ClientOptions = {
+    node: connection.url,
+    requestTimeout: connection.requestTimeoutMs,
+    maxRetries: 0,
+    ...overrides,
+  };
+  if (connection.apiKey) options.auth = { apiKey: connection.apiKey };
+  else if (connection.username && connection.password) {
+    options.auth = { username: connection.username, password: connection.password };
+  }
+  if (connection.caFile) options.tls = { ca: readFileSync(connection.caFile) };
+  return new Client(options);
+}

@@ -1,0 +1,187 @@
+// The Elasticsearch document of one proxied request: its type, its field names, the index
+// template that maps them, and the daily index names. Shipper, API and ops import this module;
+// nothing else spells a field name (DESIGN.md, "The Elasticsearch document").
+
+import type { AuthMethod, Category, Protocol } from './access-record.ts';
+
+/** Field names (ECS 9 where ECS has the field; `proxy_access.*` where it has not). */
+export const FIELD = {
+  timestamp: '@timestamp',
+  eventId: 'event.id',
+  eventKind: 'event.kind',
+  eventCategory: 'event.category',
+  eventType: 'event.type',
+  eventDuration: 'event.duration',
+  eventOutcome: 'event.outcome',
+  reason: 'event.reason',
+  reasonText: 'event.reason.text',
+  method: 'http.request.method',
+  statusCode: 'http.response.status_code',
+  bytesIn: 'http.request.body.bytes',
+  bytesOut: 'http.response.body.bytes',
+  domain: 'url.domain',
+  path: 'url.path',
+  scheme: 'url.scheme',
+  sourceIp: 'source.ip',
+  countryCode: 'source.geo.country_iso_code',
+  countryName: 'source.geo.country_name',
+  regionCode: 'source.geo.region_iso_code',
+  cityName: 'source.geo.city_name',
+  location: 'source.geo.location',
+  userId: 'user.id',
+  userEmail: 'user.email',
+  userAgent: 'user_agent.original',
+  serviceName: 'service.name',
+  observerName: 'observer.name',
+  category: 'proxy_access.category',
+  authMethod: 'proxy_access.auth_method',
+} as const;
+
+export type FieldName = (typeof FIELD)[keyof typeof FIELD];
+
+/** Server-core field types only, so the template works on any Elasticsearch 8 or 9 node. */
+type FieldType = 'keyword' | 'text' | 'ip' | 'date' | 'long' | 'float' | 'geo_point';
+
+/** The type each field is indexed with. `event.reason.text` is a sub-field of `event.reason`. */
+export const FIELD_TYPE: Record<FieldName, FieldType> = {
+  [FIELD.timestamp]: 'date',
+  [FIELD.eventId]: 'keyword',
+  [FIELD.eventKind]: 'keyword',
+  [FIELD.eventCategory]: 'keyword',
+  [FIELD.eventType]: 'keyword',
+  [FIELD.eventDuration]: 'long',
+  [FIELD.eventOutcome]: 'keyword',
+  [FIELD.reason]: 'keyword',
+  [FIELD.reasonText]: 'text',
+  [FIELD.method]: 'keyword',
+  [FIELD.statusCode]: 'long',
+  [FIELD.bytesIn]: 'long',
+  [FIELD.bytesOut]: 'long',
+  [FIELD.domain]: 'keyword',
+  [FIELD.path]: 'keyword',
+  [FIELD.scheme]: 'keyword',
+  [FIELD.sourceIp]: 'ip',
+  [FIELD.countryCode]: 'keyword',
+  [FIELD.countryName]: 'keyword',
+  [FIELD.regionCode]: 'keyword',
+  [FIELD.cityName]: 'keyword',
+  [FIELD.location]: 'geo_point',
+  [FIELD.userId]: 'keyword',
+  [FIELD.userEmail]: 'keyword',
+  [FIELD.userAgent]: 'keyword',
+  [FIELD.serviceName]: 'keyword',
+  [FIELD.observerName]: 'keyword',
+  [FIELD.category]: 'keyword',
+  [FIELD.authMethod]: 'keyword',
+};
+
+/** Keyword values longer than this are kept in _source but not indexed (a long path or User-Agent). */
+const KEYWORD_IGNORE_ABOVE = 2048;
+
+export interface GeoFields {
+  country_iso_code?: string;
+  country_name?: string;
+  region_iso_code?: string;
+  city_name?: string;
+  location?: { lat: number; lon: number };
+}
+
+/** The document as it is indexed and as `_source` returns it. */
+export interface ProxyEventDocument {
+  '@timestamp': string;
+  event: {
+    id: string;
+    kind: 'event';
+    category: ['web'];
+    type: ['access'];
+    /** Nanoseconds. */
+    duration: number;
+    outcome: 'success' | 'failure';
+    reason?: string;
+  };
+  http: {
+    request: { method: string; body: { bytes: number } };
+    response: { status_code: number; body: { bytes: number } };
+  };
+  url: { domain: string; path: string; scheme: Protocol };
+  source: { ip: string; geo?: GeoFields };
+  user?: { id?: string; email?: string };
+  user_agent?: { original: string };
+  service?: { name: string };
+  observer: { name: string };
+  proxy_access: { category: Category; auth_method: AuthMethod };
+}
+
+type MappingProperty =
+  | { type: FieldType; ignore_above?: number; fields?: Record<string, { type: FieldType }> }
+  | { properties: Record<string, MappingProperty> };
+
+/** Nested `properties` built from the flat field table, so the mapping cannot drift from FIELD. */
+function mappingProperties(): Record<string, MappingProperty> {
+  const root: Record<string, MappingProperty> = {};
+  for (const name of Object.values(FIELD)) {
+    if (name === FIELD.reasonText) continue;
+    const parts = name.split('.');
+    let level = root;
+    for (const part of parts.slice(0, -1)) {
+      const next = (level[part] ??= { properties: {} });
+      level = (next as { properties: Record<string, MappingProperty> }).properties;
+    }
+    const type = FIELD_TYPE[name];
+    const leaf: MappingProperty = type === 'keyword' ? { type, ignore_above: KEYWORD_IGNORE_ABOVE } : { type };
+    if (name === FIELD.reason) leaf.fields = { text: { type: FIELD_TYPE[FIELD.reasonText] } };
+    level[parts.at(-1)!] = leaf;
+  }
+  return root;
+}
+
+/** Daily index name for a moment, in UTC: `<prefix>-YYYY.MM.DD`. */
+export function dailyIndexName(prefix: string, at: Date): string {
+  const day = at.toISOString().slice(0, 10).replaceAll('-', '.');
+  return `${prefix}-${day}`;
+}
+
+/** The UTC day a daily index holds, or undefined for a name that is not one of ours. */
+export function dayOfDailyIndex(prefix: string, indexName: string): Date | undefined {
+  if (!indexName.startsWith(`${prefix}-`)) return undefined;
+  const match = /^(\d{4})\.(\d{2})\.(\d{2})$/.exec(indexName.slice(prefix.length + 1));
+  if (!match) return undefined;
+  const day = new Date(`${match[1]}-${match[2]}-${match[3]}T00:00:00.000Z`);
+  return Number.isNaN(day.getTime()) ? undefined : day;
+}
+
+/** What queries and Kibana's data view read: every daily index of the prefix. */
+export function indexPattern(prefix: string): string {
+  return `${prefix}-*`;
+}
+
+export function indexTemplateName(prefix: string): string {
+  return `${prefix}-template`;
+}
+
+/**
+ * The composable index template for the daily indices.
+ * `dynamic: false` rather than `strict`: a field this version does not know (written by a newer
+ * shipper during a rolling upgrade) stays in `_source` unindexed instead of rejecting the whole
+ * event, and still cannot blow up the mapping.
+ */
+export function indexTemplate(prefix: string) {
+  return {
+    name: indexTemplateName(prefix),
+    index_patterns: [indexPattern(prefix)],
+    priority: 200,
+    template: {
+      settings: {
+        number_of_shards: 1,
+        // One replica where the cluster has a second node, none on a single node (green either way).
+        auto_expand_replicas: '0-1',
+        refresh_interval: '1s',
+      },
+      mappings: {
+        dynamic: false as const,
+        properties: mappingProperties(),
+      },
+    },
+    _meta: { description: 'Reverse-proxy access events (ECS), one daily index per UTC day' },
+  };
+}
