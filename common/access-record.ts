@@ -1,46 +1,54 @@
 // The access-log record: one NDJSON line per request, written by the proxy and read by the shipper.
 // This module is the single definition of its shape (DESIGN.md, "The access-log record").
 
+import { z } from 'zod';
+
 export const AUTH_METHODS = ['none', 'password', 'pin', 'sso'] as const;
 export type AuthMethod = (typeof AUTH_METHODS)[number];
 
 export const PROTOCOLS = ['http', 'https', 'ws', 'wss'] as const;
 export type Protocol = (typeof PROTOCOLS)[number];
 
-export interface AccessRecord {
-  /** When the request arrived: ISO-8601, millisecond precision, UTC. */
-  time: string;
-  /** Unique request id, also sent upstream as X-Request-Id. */
-  id: string;
-  /** The configured service id that matched the Host; absent when none matched. */
-  service?: string;
-  method: string;
-  /** The Host the request was made to, lower-cased, without port. */
-  host: string;
-  /** The URL path without the query string: queries can carry secrets. */
-  path: string;
-  status: number;
-  /** From request arrival to the last byte of the response sent. */
-  duration_ms: number;
-  /** The socket peer, or the right-most untrusted X-Forwarded-For address behind a trusted proxy. */
-  source_ip: string;
-  auth_method: AuthMethod;
-  user_id?: string;
-  /** The SSO user's e-mail, when the ID token carries one. */
-  user_email?: string;
-  /** Why a request was denied or failed, in plain words; absent for allowed requests. */
-  reason?: string;
-  bytes_in: number;
-  bytes_out: number;
-  user_agent?: string;
-  /** The scheme the client used: http or https, ws or wss for WebSocket upgrades. */
-  protocol: Protocol;
-  /** Id of the proxy instance that wrote the line. */
-  proxy: string;
-}
-
 /** Longest User-Agent kept in a record; longer values are truncated. */
 export const USER_AGENT_MAX_LENGTH = 512;
+
+/**
+ * The record's schema: the proxy writes records of this type, the shipper validates each line
+ * against it (a line that fails goes to the dead-letter file).
+ */
+export const accessRecordSchema = z.object({
+  /** When the request arrived: ISO-8601, millisecond precision, UTC. */
+  time: z.iso.datetime({ precision: 3 }),
+  /** Unique request id, also sent upstream as X-Request-Id. */
+  id: z.string().min(1).max(200),
+  /** The configured service id that matched the Host; absent when none matched. */
+  service: z.string().min(1).optional(),
+  method: z.string().min(1).max(32),
+  /** The Host the request was made to, lower-cased, without port. */
+  host: z.string(),
+  /** The URL path without the query string: queries can carry secrets. */
+  path: z.string(),
+  status: z.number().int().min(100).max(599),
+  /** From request arrival to the last byte of the response sent. */
+  duration_ms: z.number().nonnegative(),
+  /** The socket peer, or the right-most untrusted X-Forwarded-For address behind a trusted proxy. */
+  source_ip: z.union([z.ipv4(), z.ipv6()]),
+  auth_method: z.enum(AUTH_METHODS),
+  user_id: z.string().min(1).optional(),
+  /** The SSO user's e-mail, when the ID token carries one. */
+  user_email: z.string().min(1).optional(),
+  /** Why a request was denied or failed, in plain words; absent for allowed requests. */
+  reason: z.string().min(1).optional(),
+  bytes_in: z.number().int().nonnegative(),
+  bytes_out: z.number().int().nonnegative(),
+  user_agent: z.string().max(USER_AGENT_MAX_LENGTH).optional(),
+  /** The scheme the client used: http or https, ws or wss for WebSocket upgrades. */
+  protocol: z.enum(PROTOCOLS),
+  /** Id of the proxy instance that wrote the line. */
+  proxy: z.string().min(1),
+});
+
+export type AccessRecord = z.infer<typeof accessRecordSchema>;
 
 export const CATEGORIES = ['allowed', 'denied', 'error', 'client_error'] as const;
 export type Category = (typeof CATEGORIES)[number];
