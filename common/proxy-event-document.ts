@@ -135,6 +135,9 @@ function mappingProperties(): Record<string, MappingProperty> {
   return root;
 }
 
+/** The index prefix every part uses unless configured otherwise. */
+export const DEFAULT_INDEX_PREFIX = 'proxy-events';
+
 /** Daily index name for a moment, in UTC: `<prefix>-YYYY.MM.DD`. */
 export function dailyIndexName(prefix: string, at: Date): string {
   const day = at.toISOString().slice(0, 10).replaceAll('-', '.');
