@@ -1,0 +1,224 @@
+// The Proxy Events page: sign-in, then the dashboard whose whole state is the URL.
+
+import { html } from 'htm/preact';
+import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
+import { ApiError, apiFetch, apiJson, EVENTS_PATH, EXPORT_PATH, forgetToken, STATS_PATH, storedToken, type EventsPage } from './api.ts';
+import { TimeChart, TopList } from './charts.ts';
+import { Detail } from './detail.ts';
+import { FilterBar, rangeLabel } from './filter-bar.ts';
+import { count } from './format.ts';
+import { SignIn } from './signin.ts';
+import { chartData, type ChartData } from './stats.ts';
+import { EventsTable, Pager } from './table.ts';
+import { Toolbar } from './toolbar.ts';
+import {
+  addFilter,
+  DEFAULT_RANGE,
+  filterParams,
+  listParams,
+  onlyFilter,
+  parseView,
+  removeFilter,
+  serializeView,
+  withFilters,
+  type FilterParam,
+  type ViewState,
+} from './view-state.ts';
+
+const LIVE_INTERVAL_MS = 5_000;
+
+function useView(): [ViewState, (next: ViewState, replace?: boolean) => void] {
+  const [view, setView] = useState(() => parseView(location.search));
+  useEffect(() => {
+    const onPop = () => setView(parseView(location.search));
+    addEventListener('popstate', onPop);
+    return () => removeEventListener('popstate', onPop);
+  }, []);
+  const go = useCallback((next: ViewState, replace = false) => {
+    const query = serializeView(next);
+    history[replace ? 'replaceState' : 'pushState'](null, '', `${location.pathname}${query ? `?${query}` : ''}`);
+    setView(parseView(query));
+  }, []);
+  return [view, go];
+}
+
+function ErrorBanner(props: { error: ApiError; onRetry: () => void; onReset: () => void }) {
+  const e = props.error;
+  let title: string;
+  let body: string = e.message;
+  if (e.status === 400) title = `The API rejected this view${e.parameter ? `: bad “${e.parameter}”` : ''} (400)`;
+  else if (e.status === 503) {
+    title = 'Elasticsearch is unavailable (503)';
+    body = `${e.message} — the records are safe; try again in a moment.`;
+  } else if (e.status === 0) title = 'No connection to the API';
+  else title = `The API answered ${e.status}`;
+  return html`
+    <div class=${`alert alert-error banner status-${e.status}`} role="alert" data-testid="error">
+      <div><b>${title}</b><div>${body}</div></div>
+      <div class="row-end">
+        ${e.status === 400 ? html`<button type="button" class="btn" onClick=${props.onReset}>Reset the view</button>` : null}
+        <button type="button" class="btn" onClick=${props.onRetry}>Retry</button>
+      </div>
+    </div>
+  `;
+}
+
+function Dashboard(props: { token: string; onUnauthorized: () => void; onSignOut: () => void }) {
+  const [view, go] = useView();
+  const [tick, setTick] = useState(0);
+  const [list, setList] = useState<EventsPage>();
+  const [charts, setCharts] = useState<ChartData>();
+  const [error, setError] = useState<ApiError>();
+  const [loading, setLoading] = useState(true);
+  const [exporting, setExporting] = useState<string>();
+  const [fresh, setFresh] = useState<Set<string>>(new Set());
+  const seen = useRef<Set<string> | undefined>(undefined);
+  const query = serializeView({ ...view, detail: undefined });
+
+  useEffect(() => {
+    const abort = new AbortController();
+    const now = Date.now();
+    setLoading(true);
+    Promise.all([
+      apiJson<EventsPage>(EVENTS_PATH, listParams(view, now), props.token, abort.signal),
+      apiJson<Record<string, unknown>>(STATS_PATH, filterParams(view, now), props.token, abort.signal),
+    ])
+      .then(([page, stats]) => {
+        const ids = new Set(page.data.map((r) => r.id));
+        setFresh(seen.current ? new Set([...ids].filter((id) => !seen.current!.has(id))) : new Set());
+        seen.current = ids;
+        setList(page);
+        setCharts(chartData(stats));
+        setError(undefined);
+      })
+      .catch((e: unknown) => {
+        if (abort.signal.aborted) return;
+        if (e instanceof ApiError && e.status === 401) return props.onUnauthorized();
+        setError(e instanceof ApiError ? e : new ApiError(0, String(e)));
+      })
+      .finally(() => abort.signal.aborted || setLoading(false));
+    return () => abort.abort();
+  }, [query, tick, props.token]);
+
+  // A new view starts without "new row" highlights; only live refreshes of the same view mark rows.
+  useEffect(() => {
+    seen.current = undefined;
+  }, [query]);
+
+  useEffect(() => {
+    if (!view.live) return;
+    const timer = setInterval(() => setTick((t) => t + 1), LIVE_INTERVAL_MS);
+    return () => clearInterval(timer);
+  }, [view.live]);
+
+  const refresh = () => setTick((t) => t + 1);
+  const add = (param: FilterParam, value: string) => go(addFilter(view, param, value));
+
+  async function exportAs(format: 'csv' | 'ndjson') {
+    setExporting(format);
+    try {
+      const q = filterParams(view, Date.now());
+      q.set('format', format);
+      const blob = await (await apiFetch(EXPORT_PATH, q, props.token)).blob();
+      const url = URL.createObjectURL(blob);
+      const link = document.createElement('a');
+      link.href = url;
+      link.download = `proxy-events-${new Date().toISOString().slice(0, 19).replaceAll(':', '')}.${format}`;
+      link.click();
+      setTimeout(() => URL.revokeObjectURL(url), 60_000);
+    } catch (e) {
+      if (e instanceof ApiError && e.status === 401) return props.onUnauthorized();
+      setError(e instanceof ApiError ? e : new ApiError(0, String(e)));
+    } finally {
+      setExporting(undefined);
+    }
+  }
+
+  const detail = view.detail ? list?.data.find((r) => r.id === view.detail) : undefined;
+  const closeDetail = useCallback(() => go({ ...view, detail: undefined }, true), [view]);
+
+  return html`
+    <${Toolbar}
+      view=${view}
+      loading=${loading}
+      exporting=${exporting}
+      onPreset=${(range: string) => go(withFilters(view, { range, start: undefined, end: undefined }))}
+      onCustom=${(start?: string, end?: string) => go(withFilters(view, { range: undefined, start, end }))}
+      onLive=${(live: boolean) => go({ ...view, live }, true)}
+      onRefresh=${refresh}
+      onExport=${exportAs}
+      onSignOut=${props.onSignOut}
+    />
+    <div class=${`progress${loading ? ' progress-on' : ''}`}></div>
+    <main class="content">
+      <${FilterBar}
+        view=${view}
+        onSearch=${(search: string) => go(withFilters(view, { search }))}
+        onAdd=${add}
+        onRemove=${(param: FilterParam, value: string) => go(removeFilter(view, param, value))}
+        onClearSearch=${() => go(withFilters(view, { search: '' }))}
+        onClearRange=${() => go(withFilters(view, { range: DEFAULT_RANGE, start: undefined, end: undefined }))}
+        onClearAll=${() => go(withFilters(view, { filters: {}, search: '', range: view.range ?? DEFAULT_RANGE, start: undefined, end: undefined }))}
+      />
+      ${error ? html`<${ErrorBanner} error=${error} onRetry=${refresh} onReset=${() => go(parseView(''))} />` : null}
+      ${charts
+        ? html`<section class="charts">
+            <${TimeChart}
+              buckets=${charts.overTime}
+              intervalMs=${charts.intervalMs}
+              onRange=${(from: number, to: number) =>
+                go(withFilters(view, { range: undefined, start: new Date(from).toISOString(), end: new Date(to).toISOString() }))}
+              onCategory=${(category: string) => add('category', category)}
+            />
+            <${TopList} title="Top hosts" name="top-hosts" items=${charts.topHosts} color="#cfe0ff" empty="No requests." onPick=${(k: string) => add('host', k)} />
+            <${TopList} title="Top source countries" name="top-countries" items=${charts.topCountries} color="#d8efe4" empty="No located requests." onPick=${(k: string) => add('country_code', k)} />
+            <${TopList} title="Top denial reasons" name="top-reasons" items=${charts.topReasons} color="#fde2cf" empty="Nothing denied." onPick=${(k: string) => add('reason', k)} />
+          </section>`
+        : null}
+      <section class="panel results">
+        ${list
+          ? html`
+              <header class="results-head">
+                <h2><b data-testid="total">${count(list.total_records)}</b> requests <span class="muted">· ${rangeLabel(view)}</span></h2>
+                <${Pager} view=${view} result=${list} onPage=${(page: number, cursor?: string) => go({ ...view, page, cursor, detail: undefined })} onPageSize=${(pageSize: number) => go(withFilters(view, { pageSize }))} />
+              </header>
+              ${list.data.length === 0
+                ? html`<div class="empty" data-testid="empty">
+                    <div class="empty-title">No requests match</div>
+                    <p class="muted">Nothing in ${rangeLabel(view).toLowerCase()} with these filters.</p>
+                    <div class="row-center">
+                      ${view.range !== '30d' ? html`<button type="button" class="btn" onClick=${() => go(withFilters(view, { range: '30d', start: undefined, end: undefined }))}>Widen to 30 days</button>` : null}
+                      <button type="button" class="btn" onClick=${() => go(withFilters(view, { filters: {}, search: '' }))}>Clear filters</button>
+                    </div>
+                  </div>`
+                : html`<${EventsTable} view=${view} records=${list.data} fresh=${fresh} onSort=${(by: string) =>
+                    go({ ...view, sortBy: by, sortOrder: view.sortBy === by && view.sortOrder === 'desc' ? 'asc' : 'desc', page: 1, cursor: undefined })}
+                    onOpen=${(id: string) => go({ ...view, detail: id }, view.detail !== undefined)} />`}
+            `
+          : html`<div class="empty"><div class="spinner"></div><p class="muted">Loading requests…</p></div>`}
+      </section>
+    </main>
+    ${detail ? html`<${Detail} record=${detail} onClose=${closeDetail} onOnly=${(param: FilterParam, value: string) => go(onlyFilter(view, param, value))} />` : null}
+  `;
+}
+
+export function App() {
+  const [token, setToken] = useState(storedToken());
+  const [message, setMessage] = useState<string>();
+  if (!token) {
+    return html`<${SignIn} message=${message} onSignedIn=${(t: string) => (setMessage(undefined), setToken(t))} />`;
+  }
+  return html`<${Dashboard}
+    token=${token}
+    onUnauthorized=${() => {
+      forgetToken();
+      setMessage('The API no longer accepts this token (401). Sign in again.');
+      setToken(undefined);
+    }}
+    onSignOut=${() => {
+      forgetToken();
+      setMessage(undefined);
+      setToken(undefined);
+    }}
+  />`;
+}
