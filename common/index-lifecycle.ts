@@ -1,0 +1,68 @@
+// The life of the daily indices: the index template installed before anything is written, and
+// retention, which deletes whole daily indices once they are older than the configured days.
+// The shipper, the API and `npm start` import this; ops/retention/main.ts is its command line.
+
+import type { Client } from '@elastic/elasticsearch';
+import { dayOfDailyIndex, indexPattern, indexTemplate } from './proxy-event-document.ts';
+
+const DAY_MS = 86_400_000;
+/** Index names per delete request, so the URL stays short. */
+const DELETE_BATCH = 50;
+
+/** Creates or replaces the template; running it again changes nothing. */
+export async function installIndexTemplate(client: Client, prefix: string): Promise<void> {
+  await client.indices.putIndexTemplate(indexTemplate(prefix));
+}
+
+export interface RetentionOptions {
+  prefix: string;
+  /** Whole UTC days kept before today: with 7, today and the 7 days before it stay. */
+  days: number;
+  dryRun?: boolean;
+  now?: Date;
+}
+
+export interface RetentionResult {
+  /** Indices deleted, or that would be deleted in a dry run, oldest first. */
+  expired: string[];
+  /** Daily indices of the prefix that stay. */
+  kept: string[];
+  /** The first UTC day kept. */
+  cutoff: Date;
+  dryRun: boolean;
+}
+
+export class RetentionOptionsError extends Error {
+  readonly code = 'RETENTION_BAD_OPTIONS';
+}
+
+/** The first UTC day still kept when `days` whole days before today are kept. */
+export function retentionCutoff(days: number, now: Date): Date {
+  const today = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate());
+  return new Date(today - days * DAY_MS);
+}
+
+/**
+ * Deletes the daily indices of `prefix` whose day is before the cutoff. Only names that are exactly
+ * `<prefix>-YYYY.MM.DD` are considered, so another prefix that starts with this one is never touched.
+ */
+export async function applyRetention(client: Client, options: RetentionOptions): Promise<RetentionResult> {
+  if (!Number.isInteger(options.days) || options.days < 1) {
+    throw new RetentionOptionsError(`days must be a whole number of at least 1, got ${options.days}`);
+  }
+  const cutoff = retentionCutoff(options.days, options.now ?? new Date());
+  const rows = await client.cat.indices({ index: indexPattern(options.prefix), format: 'json', h: 'index', expand_wildcards: 'all' });
+  const daily = rows
+    .map((row) => row.index)
+    .filter((name): name is string => name !== undefined && dayOfDailyIndex(options.prefix, name) !== undefined)
+    .sort();
+  const expired = daily.filter((name) => dayOfDailyIndex(options.prefix, name)! < cutoff);
+  const kept = daily.filter((name) => !expired.includes(name));
+  const dryRun = options.dryRun ?? false;
+  if (!dryRun) {
+    for (let i = 0; i < expired.length; i += DELETE_BATCH) {
+      await client.indices.delete({ index: expired.slice(i, i + DELETE_BATCH).join(','), ignore_unavailable: true });
+    }
+  }
+  return { expired, kept, cutoff, dryRun };
+}

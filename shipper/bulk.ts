@@ -1,0 +1,92 @@
+// Sends one batch with `_bulk` and settles every item: created, already there (409 on a re-sent
+// line: success), retried (429 and 5xx, and the whole request when the cluster cannot be reached),
+// or rejected for good (mapping and parse errors: the caller dead-letters them).
+// Retries go on with capped backoff until they succeed or the signal aborts: an unreachable
+// cluster stalls the shipper, it never drops lines.
+
+import type { Client } from '@elastic/elasticsearch';
+import { backoffDelay, pause, type RetryPolicy } from './backoff.ts';
+
+export interface BulkOperation {
+  /** The action line and the document, newline-separated, without a final newline. */
+  operation: string;
+}
+
+export interface BulkOutcome<T> {
+  created: number;
+  duplicates: number;
+  rejected: Array<{ item: T; error: string }>;
+  retries: number;
+}
+
+export interface BulkOptions {
+  retry: RetryPolicy;
+  signal: AbortSignal;
+  onRetry(reason: string, items: number, delayMs: number): void;
+}
+
+interface ItemResult {
+  status: number;
+  error?: { type?: string; reason?: string; caused_by?: { type?: string; reason?: string } };
+}
+
+// Only what settles the items comes back: a large batch's full response is mostly noise.
+const FILTER_PATH = ['items.*.status', 'items.*.error.type', 'items.*.error.reason', 'items.*.error.caused_by'];
+
+function describeError(error: unknown): string {
+  const e = error as { name?: string; message?: string; meta?: { statusCode?: number } };
+  const status = e.meta?.statusCode ? ` (HTTP ${e.meta.statusCode})` : '';
+  return `${e.name ?? 'Error'}${status}: ${e.message ?? String(error)}`;
+}
+
+function describeItemError(result: ItemResult): string {
+  const { error } = result;
+  if (!error) return `status ${result.status}`;
+  const cause = error.caused_by ? ` (${error.caused_by.type}: ${error.caused_by.reason})` : '';
+  return `${error.type}: ${error.reason}${cause}`;
+}
+
+export async function sendBulk<T extends BulkOperation>(client: Client, items: T[], options: BulkOptions): Promise<BulkOutcome<T>> {
+  const outcome: BulkOutcome<T> = { created: 0, duplicates: 0, rejected: [], retries: 0 };
+  let pending = items;
+  let attempt = 0;
+  while (pending.length > 0) {
+    options.signal.throwIfAborted();
+    let results: ItemResult[];
+    try {
+      const response = await client.bulk(
+        { operations: pending.map((item) => item.operation), filter_path: FILTER_PATH },
+        { signal: options.signal },
+      );
+      results = response.items.map((item) => (item.create ?? Object.values(item)[0]) as ItemResult);
+      if (results.length !== pending.length) throw new Error(`_bulk answered ${results.length} items for ${pending.length}`);
+    } catch (error) {
+      options.signal.throwIfAborted();
+      const delay = backoffDelay(options.retry, attempt++);
+      outcome.retries++;
+      options.onRetry(describeError(error), pending.length, delay);
+      await pause(delay, options.signal);
+      continue;
+    }
+    const again: T[] = [];
+    let lastRetryReason = '';
+    for (let i = 0; i < results.length; i++) {
+      const result = results[i]!;
+      const status = result.status;
+      if (status === 201 || status === 200) outcome.created++;
+      else if (status === 409) outcome.duplicates++;
+      else if (status === 429 || status >= 500) {
+        again.push(pending[i]!);
+        lastRetryReason = describeItemError(result);
+      } else outcome.rejected.push({ item: pending[i]!, error: describeItemError(result) });
+    }
+    pending = again;
+    if (pending.length > 0) {
+      const delay = backoffDelay(options.retry, attempt++);
+      outcome.retries++;
+      options.onRetry(lastRetryReason, pending.length, delay);
+      await pause(delay, options.signal);
+    }
+  }
+  return outcome;
+}

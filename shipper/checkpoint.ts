@@ -1,0 +1,69 @@
+// The checkpoint: for each log file still on disk, the offset just past the last line that
+// Elasticsearch acknowledged (or that went to the dead-letter file). Replaced atomically: written
+// to a temporary file, fsynced, renamed over the old one, and the directory fsynced, so a crash
+// leaves either the old or the new checkpoint, never a torn one.
+
+import { mkdir, open, readFile, rename } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { z } from 'zod';
+
+export class CheckpointError extends Error {
+  readonly code = 'SHIPPER_BAD_CHECKPOINT';
+}
+
+const entrySchema = z.object({
+  /** File name when last seen, for people reading the checkpoint and for loss reports. */
+  name: z.string(),
+  generation: z.number().int().nonnegative(),
+  offset: z.number().int().nonnegative(),
+  /** Size when last seen: what was lost if the file disappears before it is read. */
+  size: z.number().int().nonnegative(),
+});
+
+const checkpointSchema = z.object({ version: z.literal(1), files: z.record(z.string(), entrySchema) });
+
+export type CheckpointEntry = z.infer<typeof entrySchema>;
+export type Checkpoint = z.infer<typeof checkpointSchema>;
+
+export const CHECKPOINT_FILE = 'checkpoint.json';
+
+export function emptyCheckpoint(): Checkpoint {
+  return { version: 1, files: {} };
+}
+
+export async function loadCheckpoint(path: string): Promise<Checkpoint> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return emptyCheckpoint();
+    throw error;
+  }
+  try {
+    return checkpointSchema.parse(JSON.parse(text));
+  } catch (error) {
+    throw new CheckpointError(`checkpoint ${path} is unreadable (${(error as Error).message}); move it away to start over`);
+  }
+}
+
+export async function saveCheckpoint(path: string, checkpoint: Checkpoint): Promise<void> {
+  const temporary = join(dirname(path), `.${CHECKPOINT_FILE}.tmp`);
+  const file = await open(temporary, 'w');
+  try {
+    await file.writeFile(JSON.stringify(checkpoint));
+    await file.sync();
+  } finally {
+    await file.close();
+  }
+  await rename(temporary, path);
+  const directory = await open(dirname(path), 'r');
+  try {
+    await directory.sync();
+  } finally {
+    await directory.close();
+  }
+}
+
+export async function ensureStateDirectory(path: string): Promise<void> {
+  await mkdir(path, { recursive: true });
+}

@@ -1,0 +1,20 @@
+// The `_id` of a line's document. It is derived from where the line came from, never from its
+// content or a counter, so sending the same line twice (after a crash, after a retry, after a
+// restart from an older checkpoint) addresses the same document and `create` answers 409.
+//
+//   _id = base64url(sha256(proxy id NUL file identity NUL byte offset)[0..16])
+//
+// - proxy id: the record's `proxy` (observer.name), so two hosts whose files share device and
+//   inode numbers never collide;
+// - file identity: device, inode and birth time of the log file, plus the file's generation
+//   (bumped each time the file is seen truncated, so rewritten offsets get new ids);
+// - byte offset: where the line starts in that file.
+// 128 bits of SHA-256 make an accidental collision negligible at any realistic volume.
+
+import { createHash } from 'node:crypto';
+
+const ID_BYTES = 16;
+
+export function documentId(proxyId: string, fileIdentity: string, offset: number): string {
+  return createHash('sha256').update(`${proxyId}\0${fileIdentity}\0${offset}`).digest().subarray(0, ID_BYTES).toString('base64url');
+}

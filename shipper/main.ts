@@ -1,0 +1,51 @@
+// `node shipper/main.ts --config shipper.json` (or flags, see shipper/README.md): follows the proxy's
+// access log and indexes it into Elasticsearch until SIGTERM/SIGINT, then flushes, checkpoints
+// and exits 0. A bad configuration exits 1 with a message naming the key.
+
+import pino from 'pino';
+import { createElasticsearchClient } from '../common/elasticsearch-connection.ts';
+import { ConfigError, loadConfig, type ShipperConfig } from './config.ts';
+import { servePrometheus } from './metrics.ts';
+import { Shipper } from './shipper.ts';
+
+const log = pino({ base: { name: 'shipper' } }, pino.destination({ fd: 2, sync: true }));
+
+let config: ShipperConfig;
+try {
+  config = loadConfig(process.argv.slice(2));
+} catch (error) {
+  if (!(error instanceof ConfigError)) throw error;
+  process.stderr.write(`shipper: ${error.message}\n`);
+  process.exit(1);
+}
+
+const client = createElasticsearchClient(config.elasticsearch);
+const shipper = new Shipper(config, client, log);
+const reportMetrics = () => log.info({ metrics: shipper.metrics.snapshot() }, 'metrics');
+const metricsTimer = setInterval(reportMetrics, config.metrics.intervalMs).unref();
+const prometheus = config.metrics.port === undefined ? undefined : await servePrometheus(shipper.metrics, config.metrics.host, config.metrics.port);
+if (prometheus) {
+  const address = prometheus.address();
+  log.info({ metrics_url: typeof address === 'object' && address ? `http://${config.metrics.host}:${address.port}/metrics` : undefined }, 'prometheus metrics served');
+}
+
+for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+  process.on(signal, () => {
+    log.info({ signal }, 'stopping: flushing and checkpointing');
+    shipper.stop();
+  });
+}
+
+log.info({ logs: config.logs, state: config.state, elasticsearch: config.elasticsearch.url, index_prefix: config.indexPrefix }, 'shipper started');
+let exitCode = 0;
+try {
+  await shipper.run();
+} catch (error) {
+  log.error({ err: error }, 'shipper failed');
+  exitCode = 1;
+}
+clearInterval(metricsTimer);
+reportMetrics();
+prometheus?.close();
+await client.close();
+process.exit(exitCode);

@@ -1,0 +1,262 @@
+// The shipper's loop: lines from the tailer become bulk operations in a batch; a batch goes out
+// when it reaches its line or byte bound, or when its first line has waited the flush interval.
+// One batch is in flight while the next fills, and no more: that is the bounded read-ahead when
+// the cluster is slow or away. After a batch is settled (created, duplicate or dead-lettered) its
+// lines are acknowledged and the checkpoint is written.
+
+import { join } from 'node:path';
+import type { Client } from '@elastic/elasticsearch';
+import type { Logger } from 'pino';
+import { applyRetention, installIndexTemplate } from '../common/index-lifecycle.ts';
+import { dailyIndexName } from '../common/proxy-event-document.ts';
+import { backoffDelay, pause } from './backoff.ts';
+import { sendBulk } from './bulk.ts';
+import { CHECKPOINT_FILE, ensureStateDirectory, loadCheckpoint, saveCheckpoint } from './checkpoint.ts';
+import type { ShipperConfig } from './config.ts';
+import { DEAD_LETTER_FILE, DeadLetterFile, type DeadLetter } from './dead-letter.ts';
+import { documentId } from './document-id.ts';
+import { toDocument } from './document.ts';
+import { ShipperMetrics } from './metrics.ts';
+import { parseLine } from './parse-line.ts';
+import { Tailer, type Line, type TailedFile } from './tailer.ts';
+import { Wakeup } from './wakeup.ts';
+
+const RETENTION_INTERVAL_MS = 86_400_000;
+/** How long a stop waits for the batch in flight before leaving it to the next start. */
+const STOP_GRACE_MS = 10_000;
+
+interface Item {
+  file: TailedFile;
+  generation: number;
+  offset: number;
+  end: number;
+  /** Action and document, for `_bulk`; absent for a line that is dead already or blank. */
+  operation?: string;
+  recordTimeMs?: number;
+  text?: string;
+  base64?: string;
+  error?: string;
+}
+
+class Batch {
+  readonly items: Item[] = [];
+  bytes = 0;
+  startedAt = 0;
+}
+
+export class Shipper {
+  readonly metrics: ShipperMetrics;
+  readonly #config: ShipperConfig;
+  readonly #client: Client;
+  readonly #log: Logger;
+  readonly #checkpointPath: string;
+  readonly #deadLetters: DeadLetterFile;
+  readonly #wakeup: Wakeup;
+  /** Aborted at stop: ends waits that are not delivering anything. */
+  readonly #stopped = new AbortController();
+  /** Aborted a grace period after stop: gives up on the batch in flight. */
+  readonly #abort = new AbortController();
+  #failure: unknown;
+  #tailer: Tailer | undefined;
+  #batch = new Batch();
+  #inFlight: Promise<void> | undefined;
+  #stopping = false;
+  #indexByDay = new Map<string, string>();
+
+  constructor(config: ShipperConfig, client: Client, log: Logger) {
+    this.#config = config;
+    this.#client = client;
+    this.#log = log;
+    this.#checkpointPath = join(config.state, CHECKPOINT_FILE);
+    this.#deadLetters = new DeadLetterFile(join(config.state, DEAD_LETTER_FILE));
+    this.#wakeup = new Wakeup(config.logs);
+    this.metrics = new ShipperMetrics(() => this.#tailer?.lagBytes() ?? 0);
+  }
+
+  /** Runs until `stop()`: then flushes what it has read, checkpoints and returns. */
+  async run(): Promise<void> {
+    await ensureStateDirectory(this.#config.state);
+    const tailer = new Tailer(this.#config.logs, await loadCheckpoint(this.#checkpointPath), {
+      onLoss: (loss) => {
+        this.metrics.counts.bytes_lost += loss.bytes;
+        this.#log.warn({ file: loss.name, file_identity: loss.identity, bytes_lost: loss.bytes, cause: loss.cause }, 'log file bytes lost before they were read');
+      },
+      onTruncated: (file) => this.#log.warn({ file: file.name, generation: file.generation }, 'log file truncated: reading it again from the start'),
+    });
+    this.#tailer = tailer;
+    const retention = this.#startRetention();
+    try {
+      if (await this.#untilDone(() => installIndexTemplate(this.#client, this.#config.indexPrefix), 'install the index template')) {
+        await this.#readLoop(tailer);
+      }
+      await this.#finish();
+      if (this.#failure) throw this.#failure;
+    } finally {
+      clearInterval(retention);
+      this.#wakeup.close();
+      await tailer.close();
+      await this.#deadLetters.close();
+    }
+  }
+
+  stop(): void {
+    if (this.#stopping) return;
+    this.#stopping = true;
+    this.#stopped.abort();
+    this.#wakeup.signal();
+    setTimeout(() => this.#abort.abort(), STOP_GRACE_MS).unref();
+  }
+
+  async #readLoop(tailer: Tailer): Promise<void> {
+    const { maxLines, maxBytes, flushIntervalMs } = this.#config.batch;
+    while (!this.#stopping) {
+      const line = tailer.takeLine();
+      if (line) {
+        this.#add(line);
+        const batch = this.#batch;
+        if (batch.items.length >= maxLines || batch.bytes >= maxBytes || Date.now() - batch.startedAt >= flushIntervalMs) await this.#dispatch();
+        continue;
+      }
+      const batch = this.#batch;
+      if (batch.items.length > 0 && Date.now() - batch.startedAt >= flushIntervalMs) {
+        await this.#dispatch();
+        continue;
+      }
+      if (await tailer.refill()) continue;
+      if (tailer.checkpointDirty && !this.#inFlight) await this.#saveCheckpoint();
+      const untilFlush = batch.items.length > 0 ? batch.startedAt + flushIntervalMs - Date.now() : Infinity;
+      await this.#wakeup.wait(Math.max(1, Math.min(untilFlush, this.#config.pollIntervalMs)));
+    }
+  }
+
+  #add(line: Line): void {
+    const batch = this.#batch;
+    if (batch.items.length === 0) batch.startedAt = Date.now();
+    this.metrics.counts.lines_read++;
+    const item: Item = { file: line.file, generation: line.generation, offset: line.offset, end: line.end };
+    batch.items.push(item);
+    if (line.bytes.length === 0 && !line.problem) return; // a blank line holds nothing
+    const parsed = parseLine(line.bytes, line.problem);
+    item.text = parsed.text;
+    if (!parsed.ok) {
+      item.error = parsed.error;
+      item.base64 = parsed.base64;
+      return;
+    }
+    const { record } = parsed;
+    const id = documentId(record.proxy, `${line.file.identity}/${line.generation}`, line.offset);
+    item.operation = `{"create":{"_index":"${this.#indexFor(record.time)}","_id":"${id}"}}\n${JSON.stringify(toDocument(record))}`;
+    item.recordTimeMs = Date.parse(record.time);
+    batch.bytes += item.operation.length;
+  }
+
+  /** Index names are pure functions of the UTC day; the day is the first ten characters of `time`. */
+  #indexFor(time: string): string {
+    const day = time.slice(0, 10);
+    let index = this.#indexByDay.get(day);
+    if (index === undefined) {
+      index = dailyIndexName(this.#config.indexPrefix, new Date(time));
+      this.#indexByDay.set(day, index);
+    }
+    return index;
+  }
+
+  async #dispatch(): Promise<void> {
+    const batch = this.#batch;
+    this.#batch = new Batch();
+    await this.#inFlight;
+    this.#inFlight = this.#deliver(batch).catch((error: unknown) => {
+      this.#failure ??= error;
+      this.stop();
+    });
+  }
+
+  async #deliver(batch: Batch): Promise<void> {
+    // After a failed batch nothing may be acknowledged: it would move the checkpoint past its lines.
+    if (this.#failure) return;
+    const toSend = batch.items.filter((item): item is Item & { operation: string } => item.operation !== undefined);
+    let outcome;
+    try {
+      outcome = await sendBulk(this.#client, toSend, {
+        retry: this.#config.retry,
+        signal: this.#abort.signal,
+        onRetry: (reason, items, delayMs) => {
+          this.metrics.counts.retries++;
+          this.#log.warn({ reason, items, retry_in_ms: Math.round(delayMs) }, 'bulk request not accepted, retrying');
+        },
+      });
+    } catch (error) {
+      if (this.#abort.signal.aborted) {
+        this.#log.warn({ lines: batch.items.length }, 'stopped before the cluster took the last batch: it is read again at the next start');
+        return;
+      }
+      throw error;
+    }
+    const dead: DeadLetter[] = [];
+    const now = new Date().toISOString();
+    const deadLetter = (item: Item, error: string) =>
+      dead.push({
+        time: now,
+        file: item.file.name,
+        file_identity: `${item.file.identity}/${item.generation}`,
+        offset: item.offset,
+        error,
+        line: item.text ?? '',
+        ...(item.base64 ? { line_base64: item.base64 } : {}),
+      });
+    for (const item of batch.items) if (item.error) deadLetter(item, item.error);
+    for (const { item, error } of outcome.rejected) deadLetter(item, `rejected by Elasticsearch: ${error}`);
+    await this.#deadLetters.append(dead);
+
+    const counts = this.metrics.counts;
+    counts.indexed += outcome.created;
+    counts.duplicates += outcome.duplicates;
+    counts.dead_lettered += dead.length;
+    const tailer = this.#tailer!;
+    for (const item of batch.items) {
+      tailer.acknowledge(item.file, item.generation, item.end);
+      if (item.recordTimeMs !== undefined) this.metrics.recordAcknowledged(item.recordTimeMs);
+    }
+    await this.#saveCheckpoint();
+  }
+
+  async #saveCheckpoint(): Promise<void> {
+    const tailer = this.#tailer!;
+    tailer.checkpointDirty = false;
+    await saveCheckpoint(this.#checkpointPath, tailer.checkpoint());
+  }
+
+  async #finish(): Promise<void> {
+    if (this.#batch.items.length > 0) await this.#dispatch();
+    await this.#inFlight;
+    this.#inFlight = undefined;
+    if (this.#tailer!.checkpointDirty) await this.#saveCheckpoint();
+  }
+
+  /** Retries `task` with backoff until it succeeds (true) or the shipper is stopped (false). */
+  async #untilDone(task: () => Promise<unknown>, what: string): Promise<boolean> {
+    for (let attempt = 0; !this.#stopping; attempt++) {
+      try {
+        await task();
+        return true;
+      } catch (error) {
+        const delay = backoffDelay(this.#config.retry, attempt);
+        this.#log.warn({ err: (error as Error).message, retry_in_ms: Math.round(delay) }, `could not ${what}, retrying`);
+        await pause(delay, this.#stopped.signal).catch(() => {});
+      }
+    }
+    return false;
+  }
+
+  #startRetention(): NodeJS.Timeout | undefined {
+    const days = this.#config.retentionDays;
+    if (days === undefined) return undefined;
+    const run = () =>
+      applyRetention(this.#client, { prefix: this.#config.indexPrefix, days }).then(
+        (result) => this.#log.info({ deleted: result.expired, cutoff: result.cutoff.toISOString() }, 'retention applied'),
+        (error: Error) => this.#log.warn({ err: error.message }, 'retention failed; trying again at the next run'),
+      );
+    void run();
+    return setInterval(run, RETENTION_INTERVAL_MS).unref();
+  }
+}
