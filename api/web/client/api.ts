@@ -46,7 +46,11 @@ export interface ProxyEvent {
   city_name?: string;
   subdivision_code?: string;
   protocol?: string;
-  category?: string;
+  category: string;
+  user_email?: string;
+  country_name?: string;
+  user_agent?: string;
+  proxy_id?: string;
   [field: string]: unknown;
 }
 

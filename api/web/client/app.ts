@@ -6,9 +6,9 @@ import { ApiError, apiFetch, apiJson, EVENTS_PATH, EXPORT_PATH, forgetToken, STA
 import { TimeChart, TopList } from './charts.ts';
 import { Detail } from './detail.ts';
 import { FilterBar, rangeLabel } from './filter-bar.ts';
-import { count } from './format.ts';
+import { count, flag } from './format.ts';
 import { SignIn } from './signin.ts';
-import { chartData, type ChartData } from './stats.ts';
+import { chartData, type ChartData, type StatsResponse } from './stats.ts';
 import { EventsTable, Pager } from './table.ts';
 import { Toolbar } from './toolbar.ts';
 import {
@@ -26,6 +26,11 @@ import {
 } from './view-state.ts';
 
 const LIVE_INTERVAL_MS = 5_000;
+
+function countryLabel(charts: ChartData, code: string): string {
+  const name = charts.topCountries.find((c) => c.key === code)?.name;
+  return `${flag(code)} ${code}${name ? ` · ${name}` : ''}`;
+}
 
 function useView(): [ViewState, (next: ViewState, replace?: boolean) => void] {
   const [view, setView] = useState(() => parseView(location.search));
@@ -81,7 +86,7 @@ function Dashboard(props: { token: string; onUnauthorized: () => void; onSignOut
     setLoading(true);
     Promise.all([
       apiJson<EventsPage>(EVENTS_PATH, listParams(view, now), props.token, abort.signal),
-      apiJson<Record<string, unknown>>(STATS_PATH, filterParams(view, now), props.token, abort.signal),
+      apiJson<StatsResponse>(STATS_PATH, filterParams(view, now), props.token, abort.signal),
     ])
       .then(([page, stats]) => {
         const ids = new Set(page.data.map((r) => r.id));
@@ -119,6 +124,8 @@ function Dashboard(props: { token: string; onUnauthorized: () => void; onSignOut
     try {
       const q = filterParams(view, Date.now());
       q.set('format', format);
+      q.set('sort_by', view.sortBy);
+      q.set('sort_order', view.sortOrder);
       const blob = await (await apiFetch(EXPORT_PATH, q, props.token)).blob();
       const url = URL.createObjectURL(blob);
       const link = document.createElement('a');
@@ -171,7 +178,7 @@ function Dashboard(props: { token: string; onUnauthorized: () => void; onSignOut
               onCategory=${(category: string) => add('category', category)}
             />
             <${TopList} title="Top hosts" name="top-hosts" items=${charts.topHosts} color="#cfe0ff" empty="No requests." onPick=${(k: string) => add('host', k)} />
-            <${TopList} title="Top source countries" name="top-countries" items=${charts.topCountries} color="#d8efe4" empty="No located requests." onPick=${(k: string) => add('country_code', k)} />
+            <${TopList} title="Top source countries" name="top-countries" items=${charts.topCountries} color="#d8efe4" empty="No located requests." label=${(k: string) => countryLabel(charts, k)} onPick=${(k: string) => add('country_code', k)} />
             <${TopList} title="Top denial reasons" name="top-reasons" items=${charts.topReasons} color="#fde2cf" empty="Nothing denied." onPick=${(k: string) => add('reason', k)} />
           </section>`
         : null}

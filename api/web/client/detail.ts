@@ -3,7 +3,7 @@
 import { html } from 'htm/preact';
 import { useEffect, useState } from 'preact/hooks';
 import type { ProxyEvent } from './api.ts';
-import { CATEGORY_LABEL, outcomeOf, utcTitle } from './format.ts';
+import { CATEGORY_LABEL, utcTitle } from './format.ts';
 import type { FilterParam } from './view-state.ts';
 
 async function copy(text: string): Promise<boolean> {
@@ -44,7 +44,7 @@ interface DetailProps {
 
 export function Detail(props: DetailProps) {
   const r = props.record;
-  const outcome = outcomeOf(r);
+  const outcome = r.category;
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => e.key === 'Escape' && props.onClose();
     addEventListener('keydown', onKey);

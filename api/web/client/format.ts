@@ -17,14 +17,6 @@ export const CATEGORY_COLOR: Record<string, string> = {
 
 export const AUTH_LABEL: Record<string, string> = { sso: 'SSO', password: 'Password', pin: 'PIN', none: 'None' };
 
-/** The outcome shown for a record: the API's category when it sends one, else from the status class. */
-export function outcomeOf(record: { category?: unknown; status_code: number }): string {
-  if (typeof record.category === 'string') return record.category;
-  const s = record.status_code;
-  if (s < 400) return 'allowed';
-  if (s >= 500) return 'error';
-  return s === 401 || s === 403 || s === 429 ? 'denied' : 'client_error';
-}
 
 const pad = (n: number, width = 2) => String(n).padStart(width, '0');
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];

@@ -1,8 +1,9 @@
-// The /stats answer, reduced to what the charts draw.
+// The /stats answer (api/routes/stats.ts), reduced to what the charts draw.
 
 export interface StatsBucket {
   key: string;
   count: number;
+  name?: string;
 }
 
 export interface TimeBucket {
@@ -11,8 +12,16 @@ export interface TimeBucket {
   counts: Record<string, number>;
 }
 
+export interface StatsResponse {
+  total_records: number;
+  interval: string;
+  requests_over_time: ({ timestamp: string; total: number } & Record<string, number | string>)[];
+  top_hosts: StatsBucket[];
+  top_countries: StatsBucket[];
+  top_denial_reasons: StatsBucket[];
+}
+
 export interface ChartData {
-  total: number;
   intervalMs: number;
   overTime: TimeBucket[];
   topHosts: StatsBucket[];
@@ -20,26 +29,24 @@ export interface ChartData {
   topReasons: StatsBucket[];
 }
 
-type Json = Record<string, unknown>;
+const UNIT_MS: Record<string, number> = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+/** How many entries each top list shows. */
+const TOP_SHOWN = 6;
 
-function buckets(value: unknown): StatsBucket[] {
-  if (!Array.isArray(value)) return [];
-  return value.map((b: Json) => ({ key: String(b.key ?? b.value ?? ''), count: Number(b.count ?? b.doc_count ?? 0) }));
+/** `5m` → 300000. */
+export function intervalMs(interval: string): number {
+  return Number(interval.slice(0, -1)) * (UNIT_MS[interval.at(-1) ?? ''] ?? 0);
 }
 
-export function chartData(stats: Json): ChartData {
-  const overTime = Array.isArray(stats.over_time) ? stats.over_time : [];
-  const series: TimeBucket[] = overTime.map((b: Json) => ({
-    time: Date.parse(String(b.time ?? b.timestamp ?? b.key)),
-    counts: (b.categories ?? b.counts ?? b) as Record<string, number>,
-  }));
-  const step = series.length > 1 ? series[1]!.time - series[0]!.time : 60_000;
+export function chartData(stats: StatsResponse): ChartData {
   return {
-    total: Number(stats.total ?? 0),
-    intervalMs: Number(stats.interval_ms ?? step),
-    overTime: series,
-    topHosts: buckets(stats.top_hosts),
-    topCountries: buckets(stats.top_countries),
-    topReasons: buckets(stats.top_reasons),
+    intervalMs: intervalMs(stats.interval),
+    overTime: stats.requests_over_time.map(({ timestamp, total: _total, ...counts }) => ({
+      time: Date.parse(timestamp),
+      counts: counts as Record<string, number>,
+    })),
+    topHosts: stats.top_hosts.slice(0, TOP_SHOWN),
+    topCountries: stats.top_countries.slice(0, TOP_SHOWN),
+    topReasons: stats.top_denial_reasons.slice(0, TOP_SHOWN),
   };
 }

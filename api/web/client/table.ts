@@ -2,7 +2,7 @@
 
 import { html } from 'htm/preact';
 import type { EventsPage, ProxyEvent } from './api.ts';
-import { AUTH_LABEL, CATEGORY_LABEL, bytes, count, duration, flag, localTime, outcomeOf, utcTitle } from './format.ts';
+import { AUTH_LABEL, CATEGORY_LABEL, bytes, count, duration, flag, localTime, utcTitle } from './format.ts';
 import { PAGE_SIZES, type ViewState } from './view-state.ts';
 
 /** Elasticsearch's offset window: beyond it, pages continue by cursor. */
@@ -28,7 +28,7 @@ function SortButton(props: SortProps & { by: string; label: string }) {
 function Row(props: { record: ProxyEvent; selected: boolean; fresh: boolean; onOpen: (id: string) => void }) {
   const r = props.record;
   const t = localTime(r.timestamp);
-  const outcome = outcomeOf(r);
+  const outcome = r.category;
   const place = [r.city_name, r.country_code].filter(Boolean).join(', ');
   const cls = ['row', props.selected ? 'row-selected' : '', props.fresh ? 'row-fresh' : ''].join(' ');
   return html`

@@ -25,6 +25,7 @@ export const FILTER_PARAMS = [
   'service_id',
   'path',
   'user_id',
+  'user_email',
   'source_ip',
   'country_code',
   'city',
