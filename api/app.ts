@@ -1,0 +1,56 @@
+// The API's Koa application: errors and request log → CORS → public routes (/healthz, and any
+// routers passed in, such as the web page's static files) → bearer token for /api/* → the API.
+
+import Router from '@koa/router';
+import Koa from 'koa';
+import type { Logger } from 'pino';
+import type { EventStore } from './event-store.ts';
+import { requireToken } from './middleware/auth.ts';
+import { cors } from './middleware/cors.ts';
+import { errorsAndRequestLog } from './middleware/errors.ts';
+import { apiRouter } from './routes/api-router.ts';
+import { ElasticsearchUnavailableError } from './errors.ts';
+import { TokenVerifier, type ConfiguredToken } from './tokens.ts';
+
+export interface AppOptions {
+  store: EventStore;
+  tokens: readonly ConfiguredToken[];
+  logger: Logger;
+  /** Browser origins allowed to call the API; none by default. */
+  corsOrigins?: readonly string[];
+  /** Routers served without a token, before /api (e.g. the web page). Their paths must not start with /api/. */
+  publicRouters?: readonly Router[];
+}
+
+function healthRouter(store: EventStore): Router {
+  const router = new Router();
+  router.get('/healthz', async (ctx) => {
+    try {
+      ctx.body = { status: 'ok', elasticsearch: await store.health() };
+    } catch (error) {
+      if (!(error instanceof ElasticsearchUnavailableError)) throw error;
+      ctx.status = 503;
+      ctx.body = { status: 'unavailable', elasticsearch: 'unreachable' };
+    }
+  });
+  return router;
+}
+
+function isApiPath(path: string): boolean {
+  return path === '/api' || path.startsWith('/api/');
+}
+
+export function createApp(options: AppOptions): Koa {
+  const app = new Koa();
+  // Errors Koa sees itself (a stream failing after its headers went out) go to the same log.
+  app.on('error', (error: unknown) => options.logger.warn({ err: error }, 'response failed after it started'));
+  app.use(errorsAndRequestLog(options.logger));
+  app.use(cors(options.corsOrigins ?? []));
+  app.use(healthRouter(options.store).routes());
+  for (const router of options.publicRouters ?? []) app.use(router.routes()).use(router.allowedMethods());
+  const auth = requireToken(new TokenVerifier(options.tokens));
+  app.use((ctx, next) => (isApiPath(ctx.path) ? auth(ctx, next) : next()));
+  const api = apiRouter(options.store, options.logger);
+  app.use(api.routes()).use(api.allowedMethods());
+  return app;
+}

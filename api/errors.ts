@@ -1,0 +1,45 @@
+// The API's own errors: each has a stable `code` and knows its HTTP status and JSON body, so the
+// error middleware never guesses what to tell a client.
+
+export abstract class ApiError extends Error {
+  abstract readonly code: string;
+  abstract readonly status: number;
+  abstract body(): Record<string, unknown>;
+}
+
+/** A query parameter that is unknown, repeated where it may not be, or has a bad value. */
+export class BadParameterError extends ApiError {
+  readonly code = 'bad_parameter';
+  readonly status = 400;
+  readonly parameter: string;
+  constructor(parameter: string, message: string) {
+    super(`${parameter}: ${message}`);
+    this.parameter = parameter;
+  }
+  body() {
+    return { error: this.code, parameter: this.parameter, message: this.message.slice(this.parameter.length + 2) };
+  }
+}
+
+export class UnauthorizedError extends ApiError {
+  readonly code = 'unauthorized';
+  readonly status = 401;
+  constructor() {
+    super('missing or invalid bearer token');
+  }
+  body() {
+    return { error: this.code, message: this.message };
+  }
+}
+
+/** Elasticsearch is unreachable, timed out, or refused the request for lack of capacity. */
+export class ElasticsearchUnavailableError extends ApiError {
+  readonly code = 'elasticsearch_unavailable';
+  readonly status = 503;
+  constructor(cause: unknown) {
+    super('Elasticsearch is unavailable or did not answer in time', { cause });
+  }
+  body() {
+    return { error: this.code, message: this.message };
+  }
+}

@@ -1,0 +1,66 @@
+// GET /api/events/proxy/export: every match, streamed as NDJSON or CSV. Pages of search_after
+// under a point in time (a consistent snapshot, however long the download), pulled only as fast
+// as the client reads, so memory stays at one page whatever the size of the result.
+
+import { Readable } from 'node:stream';
+import type { estypes } from '@elastic/elasticsearch';
+import type { Logger } from 'pino';
+import type { EventStore } from '../event-store.ts';
+import { CSV_HEADER, csvRow } from '../events/csv.ts';
+import { toRecord } from '../events/record.ts';
+import { filterQuery } from '../query/filters.ts';
+import type { EXPORT_PARAMS, Parsed } from '../query/params.ts';
+import { sortClause } from '../query/sort.ts';
+
+export type ExportParams = Parsed<typeof EXPORT_PARAMS>;
+
+export const EXPORT_PAGE_SIZE = 1_000;
+/** How long the point in time lives between two pages; renewed by every page. */
+const KEEP_ALIVE = '2m';
+
+export const EXPORT_CONTENT_TYPE = { ndjson: 'application/x-ndjson; charset=utf-8', csv: 'text/csv; charset=utf-8' } as const;
+
+async function* lines(
+  store: EventStore,
+  params: ExportParams,
+  query: estypes.QueryDslQueryContainer,
+  pitId: string,
+  signal: AbortSignal,
+  log: Logger,
+): AsyncGenerator<string> {
+  let pit = pitId;
+  try {
+    if (params.format === 'csv') yield CSV_HEADER;
+    const sort = sortClause(params.sort_by, params.sort_order);
+    let after: estypes.FieldValue[] | undefined;
+    for (;;) {
+      const request: estypes.SearchRequest = { query, sort, size: EXPORT_PAGE_SIZE, track_total_hits: false, pit: { id: pit, keep_alive: KEEP_ALIVE } };
+      if (after) request.search_after = after;
+      const response = await store.search(request, signal);
+      pit = response.pit_id ?? pit;
+      const hits = response.hits.hits;
+      let chunk = '';
+      for (const hit of hits) {
+        const record = toRecord(hit._source!);
+        chunk += params.format === 'csv' ? csvRow(record) : `${JSON.stringify(record)}\n`;
+      }
+      if (chunk) yield chunk;
+      if (hits.length < EXPORT_PAGE_SIZE) return;
+      after = hits.at(-1)!.sort;
+    }
+  } finally {
+    await store.closePointInTime(pit).catch((error: unknown) => log.warn({ err: error }, 'could not close the export point in time'));
+  }
+}
+
+/**
+ * Opens the point in time first, so an unreachable Elasticsearch is a 503 before any byte is sent;
+ * a failure later can only cut the stream short (logged).
+ */
+export async function exportEvents(store: EventStore, params: ExportParams, signal: AbortSignal, log: Logger): Promise<Readable> {
+  const query = filterQuery(params);
+  const { id } = await store.openPointInTime(KEEP_ALIVE, signal);
+  const stream = Readable.from(lines(store, params, query, id, signal, log), { objectMode: false });
+  stream.on('error', (error) => log.error({ err: error }, 'export stopped before its end'));
+  return stream;
+}

@@ -1,0 +1,80 @@
+// GET /api/events/proxy: NetBird's list of proxy access logs, with our extra filters and a cursor.
+
+import type { estypes } from '@elastic/elasticsearch';
+import { z } from 'zod';
+import { BadParameterError } from '../errors.ts';
+import type { EventStore } from '../event-store.ts';
+import { proxyAccessLogSchema, toRecord } from '../events/record.ts';
+import { filterQuery } from '../query/filters.ts';
+import { LIST_PARAMS, type Parsed } from '../query/params.ts';
+import { decodeCursor, encodeCursor, sortClause } from '../query/sort.ts';
+
+export const DEFAULT_PAGE_SIZE = 50;
+/** Elasticsearch's default index.max_result_window: offset paging cannot reach past it. */
+export const MAX_OFFSET_WINDOW = 10_000;
+
+export type ListParams = Parsed<typeof LIST_PARAMS>;
+
+export const listResponseSchema = z
+  .object({
+    data: z.array(proxyAccessLogSchema),
+    page: z.number().int(),
+    page_size: z.number().int(),
+    total_records: z.number().int(),
+    total_pages: z.number().int(),
+    next_cursor: z.string().nullable().meta({ description: 'Pass as cursor for the next page (same sort); null on the last page' }),
+  })
+  .meta({ id: 'ProxyAccessLogsResponse' });
+
+export type ListResponse = z.infer<typeof listResponseSchema>;
+
+interface PlannedSearch {
+  request: estypes.SearchRequest;
+  /** Records before this page. */
+  skipped: number;
+  pageSize: number;
+}
+
+/** The Elasticsearch search a list request makes: the bench sends the same body directly. */
+export function planListSearch(params: ListParams): PlannedSearch {
+  const pageSize = params.page_size ?? DEFAULT_PAGE_SIZE;
+  const request: estypes.SearchRequest = {
+    query: filterQuery(params),
+    sort: sortClause(params.sort_by, params.sort_order),
+    size: pageSize,
+    track_total_hits: true,
+  };
+  if (params.cursor !== undefined) {
+    if (params.page !== undefined) throw new BadParameterError('page', 'cannot be combined with cursor (the cursor knows its page)');
+    const cursor = decodeCursor(params.cursor, params.sort_by, params.sort_order);
+    request.search_after = cursor.after;
+    return { request, skipped: cursor.seen, pageSize };
+  }
+  const page = params.page ?? 1;
+  const from = (page - 1) * pageSize;
+  if (from + pageSize > MAX_OFFSET_WINDOW) {
+    throw new BadParameterError('page', `offset paging reaches the first ${MAX_OFFSET_WINDOW} records; follow next_cursor beyond`);
+  }
+  request.from = from;
+  return { request, skipped: from, pageSize };
+}
+
+export async function listEvents(store: EventStore, params: ListParams, signal?: AbortSignal): Promise<ListResponse> {
+  const { request, skipped, pageSize } = planListSearch(params);
+  const response = await store.search(request, signal);
+  const hits = response.hits.hits;
+  const total = typeof response.hits.total === 'number' ? response.hits.total : (response.hits.total?.value ?? 0);
+  const seen = skipped + hits.length;
+  const last = hits.at(-1);
+  const more = hits.length === pageSize && seen < total && last?.sort !== undefined;
+  return {
+    data: hits.map((hit) => toRecord(hit._source!)),
+    page: Math.floor(skipped / pageSize) + 1,
+    page_size: pageSize,
+    total_records: total,
+    total_pages: Math.ceil(total / pageSize),
+    next_cursor: more
+      ? encodeCursor({ sortBy: params.sort_by, sortOrder: params.sort_order, after: last!.sort!, seen })
+      : null,
+  };
+}

@@ -1,0 +1,98 @@
+// GET /api/openapi.json: generated from the zod schemas that validate the parameters and shape the
+// responses, so the description cannot drift from what the API does.
+
+import { z } from 'zod';
+import { proxyAccessLogSchema } from '../events/record.ts';
+import { EXPORT_PARAMS, LIST_PARAMS, STATS_PARAMS, type ParamSpec } from '../query/params.ts';
+import { listResponseSchema } from './list.ts';
+import { statsResponseSchema } from './stats.ts';
+
+export const errorSchema = z
+  .object({
+    error: z.string().meta({ description: 'Stable error code: bad_parameter, unauthorized, not_found, elasticsearch_unavailable, internal' }),
+    parameter: z.string().optional().meta({ description: 'The offending query parameter (bad_parameter)' }),
+    message: z.string(),
+    request_id: z.string().optional().meta({ description: 'Quote it when reporting an internal error' }),
+  })
+  .meta({ id: 'Error' });
+
+const REF = (id: string) => ({ $ref: `#/components/schemas/${id}` });
+
+function jsonSchema(schema: z.ZodType): Record<string, unknown> {
+  const out = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
+  delete out.$schema;
+  return out;
+}
+
+function parameters(table: Record<string, ParamSpec>) {
+  return Object.entries(table).map(([name, spec]) => {
+    const schema = jsonSchema(spec.schema);
+    return spec.repeated
+      ? { name, in: 'query', description: spec.description, schema: { type: 'array', items: schema }, style: 'form', explode: true }
+      : { name, in: 'query', description: spec.description, schema };
+  });
+}
+
+function errors(...statuses: number[]) {
+  const text: Record<number, string> = {
+    400: 'A bad, repeated or unknown parameter (named in the body)',
+    401: 'Missing or wrong bearer token',
+    503: 'Elasticsearch unreachable or too slow',
+    500: 'Unexpected error (logged with the request id)',
+  };
+  return Object.fromEntries(
+    statuses.map((status) => [status, { description: text[status], content: { 'application/json': { schema: REF('Error') } } }]),
+  );
+}
+
+function operation(summary: string, table: Record<string, ParamSpec>, ok: Record<string, unknown>) {
+  return { get: { summary, security: [{ bearer: [] }], parameters: parameters(table), responses: { 200: ok, ...errors(400, 401, 500, 503) } } };
+}
+
+export function openApiDocument(): Record<string, unknown> {
+  const registry = z.registry<{ id: string }>();
+  for (const schema of [proxyAccessLogSchema, listResponseSchema, statsResponseSchema, errorSchema]) registry.add(schema, { id: schema.meta()!.id as string });
+  const { schemas } = z.toJSONSchema(registry, { uri: (id) => `#/components/schemas/${id}`, unrepresentable: 'any' }) as {
+    schemas: Record<string, Record<string, unknown>>;
+  };
+  for (const schema of Object.values(schemas)) {
+    delete schema.$schema;
+    delete schema.$id;
+  }
+  return {
+    openapi: '3.1.0',
+    info: {
+      title: 'Proxy access log API',
+      version: '1.0.0',
+      description: "Search the reverse proxy's access events. GET /api/events/proxy is a superset of NetBird's endpoint of the same path.",
+    },
+    components: {
+      securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'An API token from the configuration (NetBird clients may send `Token <token>`)' } },
+      schemas,
+    },
+    paths: {
+      '/api/events/proxy': operation('List proxy access events (NetBird-compatible)', LIST_PARAMS, {
+        description: 'One page of matching events',
+        content: { 'application/json': { schema: REF('ProxyAccessLogsResponse') } },
+      }),
+      '/api/events/proxy/stats': operation('Aggregations over the matching events', STATS_PARAMS, {
+        description: 'Counts over time, top lists, breakdowns and duration percentiles',
+        content: { 'application/json': { schema: REF('ProxyAccessStats') } },
+      }),
+      '/api/events/proxy/export': operation('Every matching event, streamed', EXPORT_PARAMS, {
+        description: 'NDJSON (one ProxyAccessLog a line) or CSV with a header row',
+        content: {
+          'application/x-ndjson': { schema: REF('ProxyAccessLog') },
+          'text/csv': { schema: { type: 'string' } },
+        },
+      }),
+      '/api/openapi.json': { get: { summary: 'This document', security: [{ bearer: [] }], responses: { 200: { description: 'OpenAPI 3.1' }, ...errors(401) } } },
+      '/healthz': {
+        get: {
+          summary: 'Whether Elasticsearch is reachable (no token needed)',
+          responses: { 200: { description: 'Reachable' }, 503: { description: 'Unreachable' } },
+        },
+      },
+    },
+  };
+}
