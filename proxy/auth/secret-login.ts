@@ -1,0 +1,96 @@
+// Password and PIN services: a login form posting to the proxy, checked against the configured
+// scrypt hash, failed attempts limited per source IP and service, a signed session on success.
+
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { TOO_MANY_ATTEMPTS_STATUS } from '../../common/access-record.ts';
+import type { Exchange } from '../exchange.ts';
+import { redirect, safeReturnPath, sendLocal, sendText } from '../respond.ts';
+import { verifySecret, type SecretHash } from '../secret-hash.ts';
+import { LOGIN_PATH } from './endpoints.ts';
+import { readForm } from './form.ts';
+import { renderLoginPage } from './login-page.ts';
+import { FailedAttemptLimiter } from './rate-limit.ts';
+import { admitSession, admitUpgradeSession, commonEndpoint, unknownEndpoint, type ServiceAuth, type Sessions } from './service-auth.ts';
+
+const HTML = 'text/html; charset=utf-8';
+
+const KINDS = {
+  password: { field: 'password', invalid: 'invalid password', missing: 'missing password' },
+  pin: { field: 'pin', invalid: 'invalid PIN', missing: 'missing PIN' },
+} as const;
+
+const SESSION_REASONS = { missing: 'missing session', invalid: 'invalid session', expired: 'session expired' } as const;
+
+export class SecretLogin implements ServiceAuth {
+  readonly #service: string;
+  readonly #method: 'password' | 'pin';
+  readonly #hash: SecretHash;
+  readonly #userId: string | undefined;
+  readonly #sessions: Sessions;
+  readonly #limiter: FailedAttemptLimiter;
+
+  constructor(service: string, method: 'password' | 'pin', hash: SecretHash, userId: string | undefined, sessions: Sessions, limiter: FailedAttemptLimiter) {
+    this.#service = service;
+    this.#method = method;
+    this.#hash = hash;
+    this.#userId = userId;
+    this.#sessions = sessions;
+    this.#limiter = limiter;
+  }
+
+  admit(req: IncomingMessage, res: ServerResponse, exchange: Exchange): boolean {
+    const status = admitSession(this.#sessions, req, exchange, this.#service, this.#method);
+    if (status === 'valid') return true;
+    exchange.reason = SESSION_REASONS[status];
+    if (req.method === 'GET' || req.method === 'HEAD') this.#page(res, exchange, 401, req.url);
+    else sendText(res, exchange, 401, 'login required');
+    return false;
+  }
+
+  admitUpgrade(req: IncomingMessage, exchange: Exchange): boolean {
+    return admitUpgradeSession(this.#sessions, req, exchange, this.#service, this.#method, SESSION_REASONS);
+  }
+
+  endpoint(req: IncomingMessage, res: ServerResponse, exchange: Exchange, path: string): void {
+    if (path !== LOGIN_PATH) {
+      if (!commonEndpoint(res, exchange, path)) unknownEndpoint(res, exchange);
+      return;
+    }
+    if (req.method === 'POST') {
+      this.#login(req, res, exchange).catch(() => {
+        exchange.reason = 'login form too large';
+        sendText(res, exchange, 413, 'form too large', { connection: 'close' });
+      });
+      return;
+    }
+    this.#page(res, exchange, 200, '/');
+  }
+
+  #page(res: ServerResponse, exchange: Exchange, status: number, returnTo: string | undefined, message?: string): void {
+    const page = renderLoginPage({ method: this.#method, service: this.#service, returnTo: safeReturnPath(returnTo), message });
+    sendLocal(res, exchange, status, HTML, page);
+  }
+
+  async #login(req: IncomingMessage, res: ServerResponse, exchange: Exchange): Promise<void> {
+    const kind = KINDS[this.#method];
+    const key = FailedAttemptLimiter.key(this.#service, exchange.sourceIp);
+    const form = await readForm(req, exchange);
+    const returnTo = safeReturnPath(form.get('return_to'));
+    if (this.#limiter.isBlocked(key)) {
+      exchange.reason = 'too many failed attempts';
+      this.#page(res, exchange, TOO_MANY_ATTEMPTS_STATUS, returnTo, 'Too many failed attempts. Try again later.');
+      return;
+    }
+    const secret = form.get(kind.field);
+    const valid = secret !== null && secret.length > 0 && secret.length <= 1024 && (await verifySecret(secret, this.#hash));
+    if (exchange.done) return;
+    if (!valid) {
+      this.#limiter.recordFailure(key);
+      exchange.reason = secret === null || secret.length === 0 ? kind.missing : kind.invalid;
+      this.#page(res, exchange, 401, returnTo, `Wrong ${this.#method === 'pin' ? 'PIN' : 'password'}.`);
+      return;
+    }
+    exchange.userId = this.#userId;
+    redirect(res, exchange, 303, returnTo, [this.#sessions.issue(exchange, { service: this.#service, method: this.#method, user: this.#userId })]);
+  }
+}

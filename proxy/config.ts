@@ -1,0 +1,191 @@
+// The proxy's configuration: one JSON file, validated with zod at start. Every problem is reported
+// with its key path (e.g. `services[1].auth.hash`), and the process refuses to start.
+
+import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
+import { resolve } from 'node:path';
+import { z } from 'zod';
+import { ConfigError } from './errors.ts';
+import { parseSecretHash, type SecretHash } from './secret-hash.ts';
+
+const SERVICE_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/;
+const HOST_NAME = /^(?=.{1,253}$)[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/;
+const SIZE = /^[1-9]\d*[bkmg]$/;
+
+const secretHash = z.string().transform((text, ctx): SecretHash => {
+  try {
+    return parseSecretHash(text);
+  } catch (error) {
+    ctx.addIssue({ code: 'custom', message: (error as Error).message });
+    return z.NEVER;
+  }
+});
+
+const cidr = z.string().refine((text) => {
+  const [address, bits, extra] = text.split('/');
+  const family = isIP(address ?? '');
+  if (family === 0 || extra !== undefined) return false;
+  if (bits === undefined) return true;
+  const prefix = Number(bits);
+  return /^\d{1,3}$/.test(bits) && prefix <= (family === 4 ? 32 : 128);
+}, 'not an IP address or CIDR block (e.g. 10.0.0.0/8, fd00::/8, 127.0.0.1)');
+
+const httpUrl = z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' });
+
+const upstreamTimeouts = z.strictObject({
+  connect_ms: z.number().int().positive().default(5_000),
+  headers_ms: z.number().int().positive().default(30_000),
+  body_ms: z.number().int().positive().default(60_000),
+});
+
+const authSchema = z.discriminatedUnion('method', [
+  z.strictObject({ method: z.literal('none') }),
+  z.strictObject({
+    method: z.literal('password'),
+    hash: secretHash,
+    /** Logged as user_id after a successful login (a password stands for one user or team). */
+    user_id: z.string().min(1).max(200).optional(),
+  }),
+  z.strictObject({
+    method: z.literal('pin'),
+    hash: secretHash,
+    user_id: z.string().min(1).max(200).optional(),
+  }),
+  z.strictObject({
+    method: z.literal('sso'),
+    issuer: httpUrl,
+    client_id: z.string().min(1),
+    client_secret: z.string().min(1),
+    scopes: z.array(z.string().regex(/^[\x21\x23-\x5b\x5d-\x7e]+$/)).default(['openid', 'email']),
+    /** `sub` or e-mail values allowed in; with allowed_groups, either list admits. Both empty: any user of the issuer. */
+    allowed_users: z.array(z.string().min(1)).default([]),
+    /** Matched against the ID token's `groups` claim. */
+    allowed_groups: z.array(z.string().min(1)).default([]),
+  }),
+]);
+
+const serviceSchema = z.strictObject({
+  id: z.string().regex(SERVICE_ID, 'letters, digits, _ . - (up to 63), starting with a letter or digit'),
+  hosts: z.array(z.string().transform((host) => host.toLowerCase()).pipe(z.string().regex(HOST_NAME, 'not a host name'))).min(1),
+  upstream: httpUrl.refine((text) => {
+    const url = new URL(text);
+    return (url.pathname === '/' || url.pathname === '') && url.search === '' && url.username === '';
+  }, 'must be an origin only (scheme, host, port), without path, query or credentials'),
+  auth: authSchema,
+  upstream_timeouts: upstreamTimeouts.default({ connect_ms: 5_000, headers_ms: 30_000, body_ms: 60_000 }),
+  /** Most connections kept open to the upstream. */
+  upstream_connections: z.number().int().positive().max(10_000).default(128),
+});
+
+const configSchema = z
+  .strictObject({
+    /** Written into every record as `proxy`. */
+    proxy_id: z.string().regex(SERVICE_ID, 'letters, digits, _ . - (up to 63)'),
+    listen: z.strictObject({
+      host: z.string().refine((host) => isIP(host) !== 0, 'must be an IP address').default('127.0.0.1'),
+      port: z.number().int().min(0).max(65_535),
+    }),
+    /** Optional TLS: PEM files; without it the proxy speaks plain HTTP (e.g. behind a TLS terminator). */
+    tls: z.strictObject({ cert_file: z.string().min(1), key_file: z.string().min(1) }).optional(),
+    trusted_proxies: z.array(cidr).default([]),
+    access_log: z.strictObject({
+      /** Off only for benchmarks and diagnosis: nothing is recorded. */
+      enabled: z.boolean().default(true),
+      dir: z.string().min(1),
+      rotation: z
+        .strictObject({
+          size: z.string().regex(SIZE, 'a size like 512k, 100m or 1g').default('100m'),
+          frequency: z.union([z.enum(['daily', 'hourly']), z.number().int().min(1_000)]).default('daily'),
+        })
+        .default({ size: '100m', frequency: 'daily' }),
+      /** Rotated files kept besides the current one; older ones are deleted. */
+      keep: z.number().int().positive().max(100_000).default(30),
+    }),
+    limits: z
+      .strictObject({
+        max_header_bytes: z.number().int().min(1_024).max(1_048_576).default(16_384),
+        headers_timeout_ms: z.number().int().positive().default(10_000),
+        request_timeout_ms: z.number().int().positive().default(300_000),
+        idle_timeout_ms: z.number().int().positive().default(60_000),
+        keep_alive_timeout_ms: z.number().int().positive().default(5_000),
+        shutdown_timeout_ms: z.number().int().positive().default(10_000),
+      })
+      .default({
+        max_header_bytes: 16_384,
+        headers_timeout_ms: 10_000,
+        request_timeout_ms: 300_000,
+        idle_timeout_ms: 60_000,
+        keep_alive_timeout_ms: 5_000,
+        shutdown_timeout_ms: 10_000,
+      }),
+    sessions: z
+      .strictObject({
+        ttl_seconds: z.number().int().positive().default(43_200),
+        /** File holding the cookie-signing key (32+ bytes); without it a random key per start (sessions end on restart). */
+        secret_file: z.string().min(1).optional(),
+      })
+      .default({ ttl_seconds: 43_200 }),
+    login_rate_limit: z
+      .strictObject({
+        max_failed_attempts: z.number().int().positive().default(10),
+        window_seconds: z.number().int().positive().default(60),
+      })
+      .default({ max_failed_attempts: 10, window_seconds: 60 }),
+    services: z.array(serviceSchema).min(1),
+  })
+  .superRefine((config, ctx) => {
+    if (config.limits.headers_timeout_ms > config.limits.request_timeout_ms) {
+      ctx.addIssue({ code: 'custom', path: ['limits', 'headers_timeout_ms'], message: 'must not exceed limits.request_timeout_ms' });
+    }
+    const ids = new Set<string>();
+    const hosts = new Map<string, string>();
+    config.services.forEach((service, index) => {
+      if (ids.has(service.id)) ctx.addIssue({ code: 'custom', path: ['services', index, 'id'], message: `duplicate service id "${service.id}"` });
+      ids.add(service.id);
+      service.hosts.forEach((host, hostIndex) => {
+        const owner = hosts.get(host);
+        if (owner !== undefined) ctx.addIssue({ code: 'custom', path: ['services', index, 'hosts', hostIndex], message: `host "${host}" is already served by "${owner}"` });
+        hosts.set(host, service.id);
+      });
+    });
+  });
+
+export type ProxyConfig = z.infer<typeof configSchema>;
+export type ServiceConfig = ProxyConfig['services'][number];
+export type AuthConfig = ServiceConfig['auth'];
+
+function keyPath(path: readonly PropertyKey[]): string {
+  let text = '';
+  for (const key of path) text += typeof key === 'number' ? `[${key}]` : text === '' ? String(key) : `.${String(key)}`;
+  return text === '' ? '(top level)' : text;
+}
+
+/** Validates parsed JSON; relative paths in it are resolved against `baseDir` (the working directory for files). */
+export function parseConfig(json: unknown, baseDir: string): ProxyConfig {
+  const result = configSchema.safeParse(json);
+  if (!result.success) {
+    const lines = result.error.issues.map((issue) => `  ${keyPath(issue.path)}: ${issue.message}`);
+    throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
+  }
+  const config = result.data;
+  config.access_log.dir = resolve(baseDir, config.access_log.dir);
+  if (config.sessions.secret_file) config.sessions.secret_file = resolve(baseDir, config.sessions.secret_file);
+  if (config.tls) config.tls = { cert_file: resolve(baseDir, config.tls.cert_file), key_file: resolve(baseDir, config.tls.key_file) };
+  return config;
+}
+
+export function loadConfig(file: string): ProxyConfig {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new ConfigError(`cannot read configuration file ${file}: ${(error as Error).message}`);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    throw new ConfigError(`configuration file ${file} is not valid JSON: ${(error as Error).message}`);
+  }
+  return parseConfig(json, process.cwd());
+}

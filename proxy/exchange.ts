@@ -1,0 +1,89 @@
+// One request's state from arrival to its single access-log line. Handlers fill in what they learn
+// (service, auth outcome, failure) and `Recorder.finish` writes the line exactly once.
+
+import { performance } from 'node:perf_hooks';
+import { USER_AGENT_MAX_LENGTH, type AuthMethod, type Protocol } from '../common/access-record.ts';
+import type { AccessLog } from './access-log.ts';
+
+export const CLIENT_CLOSED_STATUS = 499;
+export const CLIENT_CLOSED_REASON = 'client closed request';
+
+export class Exchange {
+  readonly startMs = Date.now();
+  readonly startHr = performance.now();
+  readonly id: string;
+  readonly method: string;
+  readonly host: string;
+  readonly path: string;
+  readonly sourceIp: string;
+  readonly protocol: Protocol;
+  readonly userAgent: string | undefined;
+  service: string | undefined = undefined;
+  authMethod: AuthMethod = 'none';
+  userId: string | undefined = undefined;
+  userEmail: string | undefined = undefined;
+  reason: string | undefined = undefined;
+  /** Set when the proxy decides the outcome itself (upstream failure, shutdown), overriding the status sent. */
+  failStatus = 0;
+  bytesIn = 0;
+  bytesOut = 0;
+  done = false;
+  /** Cancels the upstream side when the client goes away first. */
+  abortUpstream: (() => void) | undefined = undefined;
+
+  constructor(id: string, method: string, host: string, path: string, sourceIp: string, protocol: Protocol, userAgent: string | undefined) {
+    this.id = id;
+    this.method = method;
+    this.host = host;
+    this.path = path;
+    this.sourceIp = sourceIp;
+    this.protocol = protocol;
+    this.userAgent = userAgent !== undefined && userAgent.length > USER_AGENT_MAX_LENGTH ? userAgent.slice(0, USER_AGENT_MAX_LENGTH) : userAgent;
+  }
+
+  fail(status: number, reason: string): void {
+    this.failStatus = status;
+    this.reason = reason;
+  }
+}
+
+export class Recorder {
+  readonly #log: AccessLog | undefined;
+  active = 0;
+
+  constructor(log: AccessLog | undefined) {
+    this.#log = log;
+  }
+
+  begin(): void {
+    this.active++;
+  }
+
+  /** Writes the exchange's line unless already written; `status` is what the client got. */
+  finish(exchange: Exchange, status: number): void {
+    if (exchange.done) return;
+    exchange.done = true;
+    this.active--;
+    const log = this.#log;
+    if (log === undefined) return;
+    log.write({
+      time: new Date(exchange.startMs).toISOString(),
+      id: exchange.id,
+      service: exchange.service,
+      method: exchange.method,
+      host: exchange.host,
+      path: exchange.path,
+      status,
+      duration_ms: Math.round((performance.now() - exchange.startHr) * 1000) / 1000,
+      source_ip: exchange.sourceIp,
+      auth_method: exchange.authMethod,
+      user_id: exchange.userId,
+      user_email: exchange.userEmail,
+      reason: exchange.reason,
+      bytes_in: exchange.bytesIn,
+      bytes_out: exchange.bytesOut,
+      user_agent: exchange.userAgent,
+      protocol: exchange.protocol,
+    });
+  }
+}

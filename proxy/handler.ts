@@ -1,0 +1,93 @@
+// The per-request flow: who is asking (client IP, request id, scheme), which service (Host), may
+// they (auth), then forward. The access-log line is written from the response's `close`, which
+// Node emits exactly once whether the response finished, the client left, or the socket died.
+
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Protocol } from '../common/access-record.ts';
+import { RESERVED_PREFIX } from './auth/endpoints.ts';
+import { ClientIpResolver, peerAddress } from './client-ip.ts';
+import { CLIENT_CLOSED_REASON, CLIENT_CLOSED_STATUS, Exchange, Recorder } from './exchange.ts';
+import { forward } from './forward.ts';
+import { upstreamRequestHeaders } from './headers.ts';
+import { sendText } from './respond.ts';
+import { hostOf, pathOf, upstreamTarget, type Router } from './routing.ts';
+import type { Service } from './services.ts';
+
+const REQUEST_ID = /^[A-Za-z0-9._:@+=\/-]{1,200}$/;
+
+export interface ProxyContext {
+  router: Router<Service>;
+  recorder: Recorder;
+  clientIps: ClientIpResolver;
+  tls: boolean;
+  shuttingDown: boolean;
+}
+
+export interface Arrival {
+  exchange: Exchange;
+  peer: string;
+  peerTrusted: boolean;
+}
+
+function firstValue(value: string | string[] | undefined): string | undefined {
+  const text = Array.isArray(value) ? value[0] : value;
+  if (text === undefined) return undefined;
+  const comma = text.indexOf(',');
+  return (comma === -1 ? text : text.slice(0, comma)).trim().toLowerCase();
+}
+
+export function arrive(context: ProxyContext, req: IncomingMessage, upgrade: boolean): Arrival {
+  const peer = peerAddress(req.socket.remoteAddress);
+  const peerTrusted = context.clientIps.isTrusted(peer);
+  let secure = context.tls;
+  let id: string | undefined;
+  let sourceIp = peer;
+  if (peerTrusted) {
+    sourceIp = context.clientIps.resolve(peer, req.headers['x-forwarded-for']);
+    const proto = firstValue(req.headers['x-forwarded-proto']);
+    if (proto === 'https' || proto === 'wss') secure = true;
+    else if (proto === 'http' || proto === 'ws') secure = false;
+    const given = req.headers['x-request-id'];
+    if (typeof given === 'string' && REQUEST_ID.test(given)) id = given;
+  }
+  const protocol: Protocol = upgrade ? (secure ? 'wss' : 'ws') : secure ? 'https' : 'http';
+  const exchange = new Exchange(id ?? randomUUID(), req.method ?? 'GET', hostOf(req.headers.host), pathOf(req.url), sourceIp, protocol, req.headers['user-agent']);
+  context.recorder.begin();
+  return { exchange, peer, peerTrusted };
+}
+
+function onClose(context: ProxyContext, res: ServerResponse, exchange: Exchange): void {
+  let status: number;
+  if (exchange.failStatus !== 0) status = exchange.failStatus;
+  else if (res.writableFinished) status = res.statusCode;
+  else {
+    status = CLIENT_CLOSED_STATUS;
+    exchange.reason = CLIENT_CLOSED_REASON;
+    exchange.abortUpstream?.();
+  }
+  context.recorder.finish(exchange, status);
+}
+
+export function createRequestHandler(context: ProxyContext): (req: IncomingMessage, res: ServerResponse) => void {
+  return (req, res) => {
+    const { exchange, peer, peerTrusted } = arrive(context, req, false);
+    res.once('close', () => onClose(context, res, exchange));
+    if (context.shuttingDown) res.shouldKeepAlive = false;
+    const service = context.router.match(exchange.host);
+    if (service === undefined) {
+      exchange.reason = 'unknown host';
+      sendText(res, exchange, 404, 'unknown host');
+      return;
+    }
+    exchange.service = service.id;
+    exchange.authMethod = service.authMethod;
+    if (exchange.path.startsWith(RESERVED_PREFIX)) {
+      service.auth.endpoint(req, res, exchange, exchange.path);
+      return;
+    }
+    if (!service.auth.admit(req, res, exchange)) return;
+    const headers = upstreamRequestHeaders(req.rawHeaders, req.headers, exchange, peer, peerTrusted, false);
+    forward(service.pool, req, res, exchange, upstreamTarget(req.url), headers);
+  };
+}

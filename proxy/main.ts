@@ -1,0 +1,56 @@
+// `node proxy/main.ts --config <file>`: starts the reverse proxy. Diagnostics go to stderr as JSON
+// (pino); the access log goes only to its files. SIGTERM/SIGINT stop it gracefully, exit 0.
+
+import { parseArgs } from 'node:util';
+import pino from 'pino';
+import { loadConfig } from './config.ts';
+import { ConfigError } from './errors.ts';
+import { startProxy } from './server.ts';
+
+const diagnostics = pino({ base: { process: 'proxy' } }, pino.destination({ dest: 2, sync: true }));
+
+function usage(message: string): never {
+  process.stderr.write(`${message}\nusage: node proxy/main.ts --config <file>\n`);
+  process.exit(1);
+}
+
+let configFile: string | undefined;
+try {
+  configFile = parseArgs({ options: { config: { type: 'string' } } }).values.config;
+} catch (error) {
+  usage((error as Error).message);
+}
+if (configFile === undefined) usage('missing --config');
+
+let config;
+try {
+  config = loadConfig(configFile);
+} catch (error) {
+  if (error instanceof ConfigError) {
+    process.stderr.write(`${configFile}: ${error.message}\n`);
+    process.exit(1);
+  }
+  throw error;
+}
+
+const proxy = await startProxy(config, diagnostics).catch((error: Error) => {
+  diagnostics.fatal({ err: error }, 'proxy failed to start');
+  process.exit(1);
+});
+diagnostics.info({ proxy: config.proxy_id, host: config.listen.host, port: proxy.port, access_log: config.access_log.enabled ? config.access_log.dir : false }, 'proxy listening');
+
+const shutdown = (signal: NodeJS.Signals) => {
+  diagnostics.info({ signal }, 'stopping');
+  proxy.stop().then(
+    () => {
+      diagnostics.info('stopped');
+      process.exit(0);
+    },
+    (error: Error) => {
+      diagnostics.error({ err: error }, 'unclean stop');
+      process.exit(1);
+    },
+  );
+};
+process.once('SIGTERM', shutdown);
+process.once('SIGINT', shutdown);

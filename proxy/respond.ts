@@ -1,0 +1,48 @@
+// Responses the proxy writes itself (errors, login pages, redirects), counted into the exchange.
+
+import type { ServerResponse } from 'node:http';
+import type { Exchange } from './exchange.ts';
+
+export function sendLocal(
+  res: ServerResponse,
+  exchange: Exchange,
+  status: number,
+  contentType: string,
+  body: string,
+  extraHeaders?: Record<string, string | string[]>,
+): void {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  const bytes = Buffer.from(body, 'utf8');
+  res.writeHead(status, {
+    'content-type': contentType,
+    'content-length': bytes.length,
+    'cache-control': 'no-store',
+    'x-content-type-options': 'nosniff',
+    ...extraHeaders,
+  });
+  exchange.bytesOut = exchange.method === 'HEAD' ? 0 : bytes.length;
+  res.end(bytes);
+}
+
+export function sendText(res: ServerResponse, exchange: Exchange, status: number, text: string, extraHeaders?: Record<string, string | string[]>): void {
+  sendLocal(res, exchange, status, 'text/plain; charset=utf-8', `${text}\n`, extraHeaders);
+}
+
+export function redirect(res: ServerResponse, exchange: Exchange, status: 302 | 303, location: string, setCookies: string[] = []): void {
+  const headers: Record<string, string | string[]> = { location };
+  if (setCookies.length > 0) headers['set-cookie'] = setCookies;
+  sendText(res, exchange, status, `see ${location}`, headers);
+}
+
+/**
+ * A return path the login flows may redirect to: same-origin path only, so the proxy can never be
+ * used as an open redirect.
+ */
+export function safeReturnPath(candidate: string | null | undefined): string {
+  if (typeof candidate !== 'string' || candidate.length === 0 || candidate.length > 2048) return '/';
+  if (candidate.charCodeAt(0) !== 47 || candidate.startsWith('//') || candidate.startsWith('/\\') || /[\r\n]/.test(candidate)) return '/';
+  return candidate;
+}

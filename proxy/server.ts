@@ -1,0 +1,79 @@
+// The proxy process's server: HTTP (or HTTPS) listener with its limits, the request and upgrade
+// handlers, and a bounded graceful stop (stop accepting, let in-flight requests finish, cut what
+// remains, flush the access log).
+
+import { readFileSync } from 'node:fs';
+import { createServer as createHttpServer, type Server, type ServerOptions } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Logger } from 'pino';
+import { openAccessLog } from './access-log.ts';
+import { ClientIpResolver } from './client-ip.ts';
+import type { ProxyConfig } from './config.ts';
+import { Recorder } from './exchange.ts';
+import { createRequestHandler, type ProxyContext } from './handler.ts';
+import { buildServices } from './services.ts';
+import { createUpgradeHandler } from './websocket.ts';
+
+/** How often Node checks header and request timeouts (its default, 30 s, would let them overrun). */
+const TIMEOUT_CHECK_INTERVAL_MS = 1_000;
+
+export interface RunningProxy {
+  server: Server;
+  port: number;
+  /** Graceful stop; resolves once the access log is flushed and closed. */
+  stop(): Promise<void>;
+}
+
+export async function startProxy(config: ProxyConfig, diagnostics: Logger): Promise<RunningProxy> {
+  const log = config.access_log.enabled
+    ? await openAccessLog(config.access_log, config.proxy_id, (error) => diagnostics.error({ err: error }, 'access log write failed'))
+    : undefined;
+  const recorder = new Recorder(log);
+  const { router, services } = buildServices(config);
+  const context: ProxyContext = { router, recorder, clientIps: new ClientIpResolver(config.trusted_proxies), tls: config.tls !== undefined, shuttingDown: false };
+  const limits = config.limits;
+  const options: ServerOptions = {
+    maxHeaderSize: limits.max_header_bytes,
+    headersTimeout: limits.headers_timeout_ms,
+    requestTimeout: limits.request_timeout_ms,
+    keepAliveTimeout: limits.keep_alive_timeout_ms,
+    connectionsCheckingInterval: TIMEOUT_CHECK_INTERVAL_MS,
+  };
+  const server: Server = config.tls
+    ? createHttpsServer({ ...options, cert: readFileSync(config.tls.cert_file), key: readFileSync(config.tls.key_file) })
+    : createHttpServer(options);
+  // A connection silent for this long (slow or stalled client) is closed.
+  server.setTimeout(limits.idle_timeout_ms);
+  const tunnels = new Set<Duplex>();
+  server.on('request', createRequestHandler(context));
+  server.on('upgrade', createUpgradeHandler(context, tunnels));
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.listen.port, config.listen.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  server.on('error', (error) => diagnostics.error({ err: error }, 'server error'));
+  const port = (server.address() as AddressInfo).port;
+
+  let stopping: Promise<void> | undefined;
+  const stop = async (): Promise<void> => {
+    context.shuttingDown = true;
+    server.close();
+    server.closeIdleConnections();
+    const deadline = Date.now() + limits.shutdown_timeout_ms;
+    while (recorder.active > 0 && Date.now() < deadline) await sleep(20);
+    if (recorder.active > 0) diagnostics.warn({ in_flight: recorder.active }, 'shutdown timeout: closing remaining connections');
+    server.closeAllConnections();
+    for (const socket of tunnels) socket.destroy();
+    while (recorder.active > 0) await sleep(5);
+    await Promise.all(services.map((service) => service.pool.destroy()));
+    await log?.close();
+  };
+  return { server, port, stop: () => (stopping ??= stop()) };
+}
