@@ -1,0 +1,67 @@
+// The shipper killed with SIGKILL at random points while it indexes a growing, rotating log, and
+// restarted each time: every line still lands exactly once (at-least-once delivery, ids by origin).
+
+import assert from 'node:assert/strict';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { testElasticsearch, type TestElasticsearch } from '../helpers/elasticsearch.ts';
+import { appendRecords } from '../helpers/records.ts';
+import { countDocuments, duplicatedEventIds, metricsLines, startShipper, waitForCount } from './shipper-process.ts';
+
+const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const KILLS = 5;
+
+describe('shipper killed with SIGKILL', () => {
+  let es: TestElasticsearch;
+  let dir: string;
+  before(async () => {
+    es = testElasticsearch('crash');
+    dir = await mkdtemp(join(tmpdir(), 'shipper-crash-'));
+  });
+  after(async () => {
+    await es.cleanup();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('still indexes every line exactly once after restarts', async (t) => {
+    const logs = join(dir, 'logs');
+    await mkdir(logs);
+    const options = { logs, state: join(dir, 'state'), connection: es.connection, prefix: es.prefix, args: ['--batch-lines', '150'] };
+    let next = 0;
+    let file = 1;
+    let writing = true;
+    const writer = (async () => {
+      while (writing) {
+        appendRecords(logs, file, next, next + 120);
+        next += 120;
+        if (next % 1200 === 0) file++;
+        await pause(40);
+      }
+    })();
+
+    const seeds: number[] = [];
+    for (let kill = 0; kill < KILLS; kill++) {
+      const shipper = startShipper(options);
+      // Kill it while it works: once it has indexed something in this run, at a random moment.
+      const indexedBefore = await countDocuments(es.client, es.prefix);
+      await waitForCount(es.client, es.prefix, indexedBefore + 1, 30_000);
+      const delay = Math.floor(Math.random() * 600);
+      seeds.push(delay);
+      await pause(delay);
+      await shipper.kill();
+    }
+    writing = false;
+    await writer;
+    t.diagnostic(`after ${KILLS} kills: ${await countDocuments(es.client, es.prefix)} of ${next} lines indexed`);
+    const shipper = startShipper(options);
+    try {
+      assert.equal(await waitForCount(es.client, es.prefix, next, 90_000), next, `kills ${seeds.join(', ')} ms after first progress`);
+      assert.deepEqual(await duplicatedEventIds(es.client, es.prefix), []);
+    } finally {
+      assert.equal(await shipper.stop(), 0);
+    }
+    t.diagnostic(`last run: ${JSON.stringify(metricsLines(shipper.stderr()).at(-1))}`);
+  });
+});

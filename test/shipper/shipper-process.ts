@@ -1,0 +1,99 @@
+// The shipper as the operator runs it: `node shipper/main.ts` in its own process, so tests can
+// SIGTERM it, SIGKILL it and read its stderr.
+
+import { spawn, type ChildProcess } from 'node:child_process';
+import type { Client } from '@elastic/elasticsearch';
+import type { ElasticsearchConnection } from '../../common/elasticsearch-connection.ts';
+import { FIELD, indexPattern } from '../../common/proxy-event-document.ts';
+
+export interface ShipperRun {
+  child: ChildProcess;
+  /** Everything written to stderr so far. */
+  stderr(): string;
+  /** SIGTERM and the exit code. */
+  stop(): Promise<number | null>;
+  /** SIGKILL, as a crash. */
+  kill(): Promise<void>;
+  exited: Promise<number | null>;
+}
+
+export interface ShipperArgs {
+  logs: string;
+  state: string;
+  connection: ElasticsearchConnection;
+  prefix: string;
+  args?: string[];
+}
+
+export function startShipper(options: ShipperArgs): ShipperRun {
+  const env: NodeJS.ProcessEnv = { ...process.env, ELASTICSEARCH_URL: options.connection.url };
+  if (options.connection.username) env.ELASTICSEARCH_USERNAME = options.connection.username;
+  if (options.connection.password) env.ELASTICSEARCH_PASSWORD = options.connection.password;
+  const child = spawn(
+    process.execPath,
+    [
+      'shipper/main.ts',
+      '--logs', options.logs,
+      '--state', options.state,
+      '--index-prefix', options.prefix,
+      '--poll-interval-ms', '200',
+      '--flush-interval-ms', '200',
+      '--metrics-interval-ms', '1000',
+      ...(options.args ?? []),
+    ],
+    { env, stdio: ['ignore', 'ignore', 'pipe'] },
+  );
+  let stderr = '';
+  child.stderr!.setEncoding('utf8').on('data', (text: string) => (stderr += text));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  return {
+    child,
+    stderr: () => stderr,
+    exited,
+    async stop() {
+      child.kill('SIGTERM');
+      return await exited;
+    },
+    async kill() {
+      child.kill('SIGKILL');
+      await exited;
+    },
+  };
+}
+
+export async function countDocuments(client: Client, prefix: string): Promise<number> {
+  await client.indices.refresh({ index: indexPattern(prefix), allow_no_indices: true, ignore_unavailable: true });
+  const { count } = await client.count({ index: indexPattern(prefix), allow_no_indices: true, ignore_unavailable: true });
+  return count;
+}
+
+/** Polls until the prefix holds `expected` documents; fails with the last count after `timeoutMs`. */
+export async function waitForCount(client: Client, prefix: string, expected: number, timeoutMs = 60_000): Promise<number> {
+  const deadline = Date.now() + timeoutMs;
+  let count = 0;
+  while (Date.now() < deadline) {
+    count = await countDocuments(client, prefix);
+    if (count >= expected) return count;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`expected ${expected} documents under ${prefix}, found ${count} after ${timeoutMs} ms`);
+}
+
+/** Request ids indexed more than once (there must be none). */
+export async function duplicatedEventIds(client: Client, prefix: string): Promise<string[]> {
+  const response = await client.search({
+    index: indexPattern(prefix),
+    size: 0,
+    aggs: { ids: { terms: { field: FIELD.eventId, min_doc_count: 2, size: 10 } } },
+  });
+  const buckets = (response.aggregations?.ids as { buckets: Array<{ key: string }> }).buckets;
+  return buckets.map((bucket) => bucket.key);
+}
+
+/** The shipper's stderr metrics lines, newest last. */
+export function metricsLines(stderr: string): Array<Record<string, number | null>> {
+  return stderr
+    .split('\n')
+    .filter((line) => line.includes('"msg":"metrics"'))
+    .map((line) => (JSON.parse(line) as { metrics: Record<string, number | null> }).metrics);
+}
