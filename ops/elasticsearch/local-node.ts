@@ -22,6 +22,8 @@ export interface LocalNodeOptions {
   dataDir?: string;
   /** Turn on security with one superuser in the file realm (basic auth over plain HTTP). */
   superuser?: { username: string; password: string };
+  /** Listen on this HTTP port instead of a free one (a restart on the same data keeps its URL). */
+  httpPort?: number;
   heap?: string;
   readyTimeoutMs?: number;
   log?: (line: string) => void;
@@ -120,7 +122,7 @@ export async function startLocalNode(options: LocalNodeOptions = {}): Promise<Lo
   await Promise.all([mkdir(dataDir, { recursive: true }), mkdir(logsDir), mkdir(tmpDir)]);
   await writeFile(join(configDir, 'jvm.options.d', 'heap.options'), `-Xms${options.heap ?? '1g'}\n-Xmx${options.heap ?? '1g'}\n`);
 
-  const [httpPort, transportPort] = [await freePort(), await freePort()];
+  const [httpPort, transportPort] = [options.httpPort ?? (await freePort()), await freePort()];
   const settings: Record<string, string> = {
     'cluster.name': 'proxy-access-log-local',
     'node.name': 'local',
@@ -164,6 +166,9 @@ export async function startLocalNode(options: LocalNodeOptions = {}): Promise<Lo
     uid: runAs?.uid,
     gid: runAs?.gid,
     stdio: ['ignore', 'pipe', 'pipe'],
+    // Own process group: a Ctrl-C meant for the stack or test runner must not stop the node
+    // before the processes that write to it have flushed; its owner stops it last.
+    detached: true,
   });
   child.stdout!.pipe(console);
   child.stderr!.pipe(console);

@@ -1,0 +1,98 @@
+// Writes the demo stack's configuration files (proxy, shipper, API) into the stack folder, with
+// the demo secrets stored as hashes, as an operator's would be.
+
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { generateToken, hashToken } from '../../api/tokens.ts';
+import type { ElasticsearchConnection } from '../../common/elasticsearch-connection.ts';
+import { DEFAULT_INDEX_PREFIX } from '../../common/proxy-event-document.ts';
+import { hashSecret } from '../../proxy/secret-hash.ts';
+import {
+  DEAD_UPSTREAM_PORT,
+  DEMO_PASSWORD,
+  DEMO_PIN,
+  PORTS,
+  REPORTS_HEADERS_TIMEOUT_MS,
+  SERVICES,
+  SSO_ALLOWED_GROUPS,
+  SSO_CLIENT,
+  STACK_DIR,
+} from './demo.ts';
+
+export interface StackFiles {
+  proxyConfig: string;
+  shipperConfig: string;
+  apiConfig: string;
+  logsDir: string;
+  elasticsearchDataDir: string;
+  /** The API token in clear: kept (mode 0600) in the stack folder so it stays the same across starts. */
+  apiToken: string;
+}
+
+async function readOrCreate(file: string, make: () => string): Promise<string> {
+  if (existsSync(file)) return (await readFile(file, 'utf8')).trim();
+  const value = make();
+  await writeFile(file, `${value}\n`, { mode: 0o600 });
+  return value;
+}
+
+async function writeJson(file: string, value: unknown): Promise<string> {
+  await writeFile(file, `${JSON.stringify(value, null, 2)}\n`, { mode: 0o600 });
+  return file;
+}
+
+export async function writeStackFiles(elasticsearch: ElasticsearchConnection): Promise<StackFiles> {
+  await mkdir(STACK_DIR, { recursive: true });
+  const logsDir = join(STACK_DIR, 'logs');
+  const apiToken = await readOrCreate(join(STACK_DIR, 'api-token'), generateToken);
+  const sessionKeyFile = join(STACK_DIR, 'session.key');
+  await readOrCreate(sessionKeyFile, () => randomBytes(32).toString('base64url'));
+
+  const upstream = `http://127.0.0.1:${PORTS.upstream}`;
+  const service = (id: keyof typeof SERVICES, auth: object, extra: object = {}) => ({
+    id,
+    hosts: [SERVICES[id].host],
+    upstream,
+    auth,
+    ...extra,
+  });
+  const proxyConfig = await writeJson(join(STACK_DIR, 'proxy.config.json'), {
+    proxy_id: 'demo-proxy',
+    listen: { host: '127.0.0.1', port: PORTS.proxy },
+    // demo:traffic plays a load balancer on loopback, sending clients' addresses in X-Forwarded-For.
+    trusted_proxies: ['127.0.0.1/32', '::1/128'],
+    access_log: { dir: logsDir, rotation: { size: '10m', frequency: 'daily' }, keep: 20 },
+    sessions: { secret_file: sessionKeyFile },
+    services: [
+      service('open', { method: 'none' }),
+      service('wiki', { method: 'password', hash: await hashSecret(DEMO_PASSWORD), user_id: 'wiki-team' }),
+      service('door', { method: 'pin', hash: await hashSecret(DEMO_PIN), user_id: 'front-desk' }),
+      service('grafana', {
+        method: 'sso',
+        issuer: `http://127.0.0.1:${PORTS.issuer}/`,
+        ...SSO_CLIENT,
+        scopes: ['openid', 'email', 'groups'],
+        allowed_groups: SSO_ALLOWED_GROUPS,
+      }),
+      { ...service('legacy', { method: 'none' }), upstream: `http://127.0.0.1:${DEAD_UPSTREAM_PORT}` },
+      service('reports', { method: 'none' }, { upstream_timeouts: { connect_ms: 2_000, headers_ms: REPORTS_HEADERS_TIMEOUT_MS, body_ms: 10_000 } }),
+    ],
+  });
+  const shipperConfig = await writeJson(join(STACK_DIR, 'shipper.config.json'), {
+    logs: logsDir,
+    state: join(STACK_DIR, 'shipper-state'),
+    elasticsearch,
+    indexPrefix: DEFAULT_INDEX_PREFIX,
+    metrics: { intervalMs: 60_000, port: PORTS.shipperMetrics },
+    retentionDays: 30,
+  });
+  const apiConfig = await writeJson(join(STACK_DIR, 'api.config.json'), {
+    listen: { host: '127.0.0.1', port: PORTS.api },
+    elasticsearch,
+    indexPrefix: DEFAULT_INDEX_PREFIX,
+    tokens: [{ name: 'demo', sha256: hashToken(apiToken) }],
+  });
+  return { proxyConfig, shipperConfig, apiConfig, logsDir, elasticsearchDataDir: join(STACK_DIR, 'elasticsearch-data'), apiToken };
+}

@@ -1,0 +1,83 @@
+// `npm start`: the whole stack on this machine. A local Elasticsearch (or the cluster named by
+// ELASTICSEARCH_URL), a demo upstream, a demo OIDC issuer, then the API, the shipper and the
+// proxy, each a child process whose output is prefixed with its name. Ctrl-C stops them all.
+
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { connectionFromEnv, type ElasticsearchConnection } from '../../common/elasticsearch-connection.ts';
+import { REPO_ROOT } from '../elasticsearch/distribution.ts';
+import { startLocalNode, type LocalNode } from '../elasticsearch/local-node.ts';
+import { writeStackFiles } from './configs.ts';
+import { DEMO_PASSWORD, DEMO_PIN, PORTS, SERVICES, SSO_USERS, STACK_STATE_FILE, type StackState } from './demo.ts';
+import { Supervisor } from './supervisor.ts';
+
+const script = (path: string) => join(REPO_ROOT, path);
+const supervisor = new Supervisor(['elasticsearch', 'upstream', 'issuer', 'api', 'shipper', 'proxy']);
+const say = (line: string) => console.log(`${supervisor.label('stack')} ${line}`);
+
+let localNode: LocalNode | undefined;
+let stopping = false;
+async function stop(code: number): Promise<never> {
+  if (!stopping) {
+    stopping = true;
+    say('stopping…');
+    await supervisor.stopAll();
+    await localNode?.stop();
+  }
+  process.exit(code);
+}
+process.on('SIGINT', () => void stop(0));
+process.on('SIGTERM', () => void stop(0));
+
+try {
+  let elasticsearch: ElasticsearchConnection | undefined = connectionFromEnv();
+  if (!elasticsearch) {
+    const label = supervisor.label('elasticsearch');
+    localNode = await startLocalNode({
+      dataDir: join(REPO_ROOT, '.cache', 'stack', 'elasticsearch-data'),
+      log: (line) => console.log(`${label} ${line}`),
+    });
+    elasticsearch = { url: localNode.url, requestTimeoutMs: 10_000 };
+  }
+  const files = await writeStackFiles(elasticsearch);
+
+  const proxyUrl = `http://127.0.0.1:${PORTS.proxy}`;
+  const apiUrl = `http://127.0.0.1:${PORTS.api}`;
+  const issuerUrl = `http://127.0.0.1:${PORTS.issuer}/`;
+  await supervisor.start('upstream', script('ops/stack/demo-upstream.ts'), ['--port', String(PORTS.upstream)], `http://127.0.0.1:${PORTS.upstream}/`);
+  await supervisor.start('issuer', script('ops/stack/demo-issuer.ts'), [], `${issuerUrl}.well-known/openid-configuration`);
+  await supervisor.start('api', script('api/main.ts'), ['--config', files.apiConfig], `${apiUrl}/healthz`);
+  await supervisor.start('shipper', script('shipper/main.ts'), ['--config', files.shipperConfig], `http://127.0.0.1:${PORTS.shipperMetrics}/metrics`);
+  await supervisor.start('proxy', script('proxy/main.ts'), ['--config', files.proxyConfig], `${proxyUrl}/`);
+
+  const state: StackState = { proxyUrl, apiUrl, issuerUrl, apiToken: files.apiToken, elasticsearchUrl: elasticsearch.url };
+  await writeFile(STACK_STATE_FILE, `${JSON.stringify(state, null, 2)}\n`, { mode: 0o600 });
+
+  const at = (id: keyof typeof SERVICES) => `http://${SERVICES[id].host}:${PORTS.proxy}/`;
+  console.log(`
+The stack is up.
+
+  Proxy            ${proxyUrl}   (access log in ${files.logsDir})
+    ${at('open').padEnd(34)} no auth
+    ${at('wiki').padEnd(34)} password: ${DEMO_PASSWORD}
+    ${at('door').padEnd(34)} PIN: ${DEMO_PIN}
+    ${at('grafana').padEnd(34)} SSO: sign in as ${SSO_USERS.map((u) => u.sub).join(', ')} (${SSO_USERS.at(-1)!.sub} is not allowed)
+    ${at('legacy').padEnd(34)} upstream down: 502
+    ${at('reports').padEnd(34)} slow upstream: /slow?ms=3000 is a 504
+  Proxy Events page ${apiUrl}/   API token: ${files.apiToken}
+  API               ${apiUrl}/api/events/proxy   (OpenAPI: ${apiUrl}/api/openapi.json)
+  OIDC issuer       ${issuerUrl}
+  Elasticsearch     ${elasticsearch.url}
+  Shipper metrics   http://127.0.0.1:${PORTS.shipperMetrics}/metrics
+
+Try:
+  curl -s ${at('open')}hello
+  curl -s -H 'Authorization: Bearer ${files.apiToken}' '${apiUrl}/api/events/proxy?page_size=5'
+  npm run demo:traffic      # realistic traffic from many countries, so the page has something to show
+
+Ctrl-C stops everything.
+`);
+} catch (error) {
+  console.error(`${supervisor.label('stack')} failed to start: ${(error as Error).message}`);
+  await stop(1);
+}
