@@ -11,6 +11,7 @@ import {
   elasticsearchConnectionSchema,
   type ElasticsearchConnection,
 } from '../common/elasticsearch-connection.ts';
+import { DEFAULT_INDEX_PREFIX } from '../common/proxy-event-document.ts';
 
 export class ConfigError extends Error {
   readonly code = 'SHIPPER_BAD_CONFIG';
@@ -25,7 +26,7 @@ export const shipperConfigSchema = z
     /** Where the checkpoint and the dead-letter file live. */
     state: z.string().min(1),
     elasticsearch: elasticsearchConnectionSchema,
-    indexPrefix: z.string().regex(/^[a-z0-9][a-z0-9_.-]*$/, 'lower-case letters, digits, _ . - (an index name prefix)').default('proxy-events'),
+    indexPrefix: z.string().regex(/^[a-z0-9][a-z0-9_.-]*$/, 'lower-case letters, digits, _ . - (an index name prefix)').default(DEFAULT_INDEX_PREFIX),
     batch: z
       .object({
         maxLines: positiveInt.default(5_000),
