@@ -3,6 +3,7 @@
 // times spread over a window), their documents, and a bulk loader into daily indices.
 
 import type { Client } from '@elastic/elasticsearch';
+import { createElasticsearchClient, type ElasticsearchConnection } from '../../common/elasticsearch-connection.ts';
 import { categoryOf, type AccessRecord, type AuthMethod } from '../../common/access-record.ts';
 import { installIndexTemplate } from '../../common/index-lifecycle.ts';
 import { dailyIndexName, type ProxyEventDocument } from '../../common/proxy-event-document.ts';
@@ -125,7 +126,7 @@ export async function indexDocuments(
   let operations: unknown[] = [];
   const flush = async () => {
     if (operations.length === 0) return;
-    const response = await client.bulk({ operations, refresh: false }, { requestTimeout: 600_000 });
+    const response = await client.bulk({ operations, refresh: false });
     if (response.errors) {
       const failed = response.items.find((item) => item.index?.error);
       throw new Error(`bulk indexing failed: ${JSON.stringify(failed?.index?.error)}`);
@@ -147,10 +148,23 @@ export interface Dataset {
   documents: ProxyEventDocument[];
 }
 
+/** Minutes, not the connection's usual seconds: a big bulk on a busy machine takes a while. */
+const LOAD_TIMEOUT_MS = 600_000;
+
+/** A client for loading data: the client's own timeout caps every request it makes. */
+export function loadingClient(connection: ElasticsearchConnection): Client {
+  return createElasticsearchClient({ ...connection, requestTimeoutMs: LOAD_TIMEOUT_MS });
+}
+
 /** Generates a data set, indexes it in one bulk request, and returns it for independent checks. */
-export async function loadDataset(client: Client, prefix: string, options: DatasetOptions): Promise<Dataset> {
+export async function loadDataset(connection: ElasticsearchConnection, prefix: string, options: DatasetOptions): Promise<Dataset> {
   const records = [...generateRecords(options)];
   const documents = records.map(toDocument);
-  await indexDocuments(client, prefix, documents, documents.length);
+  const client = loadingClient(connection);
+  try {
+    await indexDocuments(client, prefix, documents, documents.length);
+  } finally {
+    await client.close();
+  }
   return { records, documents };
 }

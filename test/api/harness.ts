@@ -1,0 +1,66 @@
+// The API under test: the real Koa app on an ephemeral port, reading a suite's indices on the
+// test Elasticsearch (or any connection given), with one known token.
+
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import pino from 'pino';
+import { createElasticsearchClient, type ElasticsearchConnection } from '../../common/elasticsearch-connection.ts';
+import { createApp } from '../../api/app.ts';
+import { EventStore } from '../../api/event-store.ts';
+import { hashToken } from '../../api/tokens.ts';
+
+export const TOKEN = 'test-token-0123456789abcdefghijklmnop';
+
+export interface ApiHarness {
+  url: string;
+  /** GET with the test token unless `token` says otherwise (null: no Authorization header). */
+  get(path: string, options?: { token?: string | null; headers?: Record<string, string> }): Promise<Response>;
+  json<T = any>(path: string): Promise<{ status: number; body: T }>;
+  close(): Promise<void>;
+}
+
+export async function startApi(options: {
+  connection: ElasticsearchConnection;
+  prefix: string;
+  timeoutMs?: number;
+  corsOrigins?: string[];
+}): Promise<ApiHarness> {
+  const timeoutMs = options.timeoutMs ?? 30_000;
+  const client = createElasticsearchClient({ ...options.connection, requestTimeoutMs: timeoutMs });
+  const app = createApp({
+    store: new EventStore(client, options.prefix, timeoutMs),
+    tokens: [{ name: 'test', sha256: hashToken(TOKEN) }],
+    logger: pino({ level: 'error' }, pino.destination(2)),
+    corsOrigins: options.corsOrigins,
+  });
+  const server: Server = await new Promise((resolve) => {
+    const s = app.listen(0, '127.0.0.1', () => resolve(s));
+  });
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const get: ApiHarness['get'] = (path, { token = TOKEN, headers = {} } = {}) =>
+    fetch(`${url}${path}`, { headers: token === null ? headers : { authorization: `Bearer ${token}`, ...headers } });
+  return {
+    url,
+    get,
+    async json(path) {
+      const response = await get(path);
+      return { status: response.status, body: await response.json() };
+    },
+    async close() {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+      await client.close();
+    },
+  };
+}
+
+/** `?a=1&b=2&b=3` from a map whose array values repeat the parameter. */
+export function query(params: Record<string, string | number | (string | number)[] | undefined>): string {
+  const search = new URLSearchParams();
+  for (const [name, value] of Object.entries(params)) {
+    if (value === undefined) continue;
+    for (const one of Array.isArray(value) ? value : [value]) search.append(name, String(one));
+  }
+  const text = search.toString();
+  return text ? `?${text}` : '';
+}

@@ -1,0 +1,122 @@
+// An independent model of the API's filters and sorts, computed in plain TypeScript over the very
+// documents the suite indexed. The suites compare the API's answers with it.
+
+import { isIP } from 'node:net';
+import { categoryOf } from '../../common/access-record.ts';
+import type { ProxyEventDocument } from '../../common/proxy-event-document.ts';
+
+export type Params = Record<string, string | string[]>;
+
+const list = (value: string | string[] | undefined) => (value === undefined ? undefined : Array.isArray(value) ? value : [value]);
+
+/** An address as a 128-bit number, IPv4 as IPv4-mapped IPv6 (how Elasticsearch stores `ip`). */
+export function ipNumber(ip: string): bigint {
+  if (isIP(ip) === 4) return (0xffffn << 32n) | ip.split('.').reduce((n, part) => (n << 8n) | BigInt(Number(part)), 0n);
+  const [head, tail = ''] = ip.split('::');
+  const groups = (s: string) => (s ? s.split(':') : []);
+  const h = groups(head!);
+  const t = groups(tail);
+  const all = ip.includes('::') ? [...h, ...Array(8 - h.length - t.length).fill('0'), ...t] : h;
+  return all.reduce((n, g) => (n << 16n) | BigInt(parseInt(g, 16)), 0n);
+}
+
+function inBlock(ip: string, block: string): boolean {
+  const [base, prefixText] = block.split('/');
+  if (prefixText === undefined) return ipNumber(ip) === ipNumber(base!);
+  const v4 = isIP(base!) === 4;
+  if (v4 !== (isIP(ip) === 4)) return false;
+  const bits = BigInt(Number(prefixText) + (v4 ? 96 : 0));
+  const shift = 128n - bits;
+  return ipNumber(ip) >> shift === ipNumber(base!) >> shift;
+}
+
+const words = (text: string) => text.toLowerCase().split(/[^\p{L}\p{N}]+/u).filter(Boolean);
+function hasWords(reason: string | undefined, text: string): boolean {
+  if (reason === undefined) return false;
+  const have = new Set(words(reason));
+  return words(text).every((w) => have.has(w));
+}
+const includesCi = (value: string | undefined, part: string) => value !== undefined && value.toLowerCase().includes(part.toLowerCase());
+const equalsCi = (value: string | undefined, other: string) => value !== undefined && value.toLowerCase() === other.toLowerCase();
+
+function searchMatches(d: ProxyEventDocument, text: string): boolean {
+  return (
+    d.event.id === text ||
+    ((isIP(text.split('/')[0]!) !== 0) && inBlock(d.source.ip, text)) ||
+    [d.url.domain, d.url.path, d.user?.id, d.user?.email].some((v) => includesCi(v, text)) ||
+    hasWords(d.event.reason, text)
+  );
+}
+
+/** Whether one document passes every filter of a request's parameters. */
+export function matches(d: ProxyEventDocument, params: Params): boolean {
+  const time = Date.parse(d['@timestamp']);
+  const status = d.http.response.status_code;
+  const checks: [string, (value: string) => boolean][] = [
+    ['search', (v) => searchMatches(d, v)],
+    ['start_date', (v) => time >= Date.parse(v)],
+    ['end_date', (v) => time <= Date.parse(v)],
+    ['status', (v) => (v === 'success') === (status >= 200 && status <= 399)],
+    ['category', (v) => categoryOf(status) === v],
+    ['status_code', (v) => status === Number(v)],
+    ['method', (v) => equalsCi(d.http.request.method, v)],
+    ['host', (v) => equalsCi(d.url.domain, v)],
+    ['path', (v) => includesCi(d.url.path, v)],
+    ['source_ip', (v) => inBlock(d.source.ip, v)],
+    ['user_id', (v) => d.user?.id === v],
+    ['user_email', (v) => includesCi(d.user?.email, v)],
+    ['auth_method', (v) => d.proxy_access.auth_method === v],
+    ['country_code', (v) => d.source.geo?.country_iso_code === v.toUpperCase()],
+    ['city', (v) => equalsCi(d.source.geo?.city_name, v)],
+    ['service_id', (v) => d.service?.name === v],
+    ['reason', (v) => hasWords(d.event.reason, v)],
+  ];
+  return checks.every(([name, check]) => {
+    const values = list(params[name])?.filter((v) => v !== '');
+    return !values || values.length === 0 || values.some(check);
+  });
+}
+
+type SortValue = string | number | bigint | undefined;
+const SORT_VALUES: Record<string, (d: ProxyEventDocument) => SortValue[]> = {
+  timestamp: (d) => [Date.parse(d['@timestamp'])],
+  url: (d) => [d.url.domain, d.url.path],
+  host: (d) => [d.url.domain],
+  path: (d) => [d.url.path],
+  method: (d) => [d.http.request.method],
+  status_code: (d) => [d.http.response.status_code],
+  duration: (d) => [d.event.duration],
+  source_ip: (d) => [ipNumber(d.source.ip)],
+  user_id: (d) => [d.user?.id],
+  auth_method: (d) => [d.proxy_access.auth_method],
+  reason: (d) => [d.event.reason],
+};
+
+function compareValues(a: SortValue, b: SortValue, desc: boolean): number {
+  if (a === b) return 0;
+  // Missing values come last in either order.
+  if (a === undefined) return 1;
+  if (b === undefined) return -1;
+  const order = a < b ? -1 : 1;
+  return desc ? -order : order;
+}
+
+/** The documents in the order the API promises: the sort field(s), then the request id. */
+export function sorted(documents: ProxyEventDocument[], sortBy = 'timestamp', order = 'desc'): ProxyEventDocument[] {
+  const desc = order === 'desc';
+  const keyed = documents.map((d) => ({ d, key: [...SORT_VALUES[sortBy]!(d), d.event.id] }));
+  keyed.sort((x, y) => {
+    for (let i = 0; i < x.key.length; i++) {
+      const c = compareValues(x.key[i], y.key[i], desc);
+      if (c !== 0) return c;
+    }
+    return 0;
+  });
+  return keyed.map((k) => k.d);
+}
+
+export function expected(documents: ProxyEventDocument[], params: Params): ProxyEventDocument[] {
+  const sortBy = typeof params.sort_by === 'string' ? params.sort_by : 'timestamp';
+  const order = typeof params.sort_order === 'string' ? params.sort_order : 'desc';
+  return sorted(documents.filter((d) => matches(d, params)), sortBy, order);
+}
