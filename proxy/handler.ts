@@ -64,9 +64,11 @@ function onClose(context: ProxyContext, res: ServerResponse, exchange: Exchange)
   else {
     status = CLIENT_CLOSED_STATUS;
     exchange.reason = CLIENT_CLOSED_REASON;
-    exchange.abortUpstream?.();
   }
   context.recorder.finish(exchange, status);
+  // After the line is written: the abort reports back through the forward handler, which must
+  // then see the exchange as done.
+  if (status === CLIENT_CLOSED_STATUS) exchange.abortUpstream?.();
 }
 
 export function createRequestHandler(context: ProxyContext): (req: IncomingMessage, res: ServerResponse) => void {

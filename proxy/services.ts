@@ -27,7 +27,7 @@ export function buildServices(config: ProxyConfig): { router: Router<Service>; s
     const auth = service.auth;
     let handler: ServiceAuth;
     if (auth.method === 'none') handler = new NoAuth();
-    else if (auth.method === 'sso') handler = new SsoLogin(service.id, auth, sessions);
+    else if (auth.method === 'sso') handler = new SsoLogin(service.id, auth, sessions, limiter);
     else handler = new SecretLogin(service.id, auth.method, auth.hash, auth.user_id, sessions, limiter);
     const running: Service = { id: service.id, authMethod: auth.method, auth: handler, pool: createUpstreamPool(service), config: service };
     router.add(service.hosts, running);

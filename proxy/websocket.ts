@@ -104,6 +104,7 @@ export function createUpgradeHandler(context: ProxyContext, tunnels: Set<Duplex>
       }
       socket.on('data', (chunk: Buffer) => (exchange.bytesIn += chunk.length));
       upstreamSocket.on('data', (chunk: Buffer) => (exchange.bytesOut += chunk.length));
+      // Each side's end is passed on (a half-close), and either side's close ends the tunnel.
       socket.pipe(upstreamSocket);
       upstreamSocket.pipe(socket);
       const close = () => {

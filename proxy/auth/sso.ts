@@ -1,13 +1,16 @@
 // SSO services: the OIDC authorization-code flow with PKCE, state and nonce (openid-client)
 // against the configured issuer. The user is the ID token's `sub` (with `email` when present);
-// an allow-list of users or groups decides who gets a session.
+// an allow-list of users or groups decides who gets a session. Failed callbacks count against the
+// same per-IP-and-service limit as wrong passwords.
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import * as oidc from 'openid-client';
+import { TOO_MANY_ATTEMPTS_STATUS } from '../../common/access-record.ts';
 import type { AuthConfig } from '../config.ts';
 import type { Exchange } from '../exchange.ts';
 import { redirect, safeReturnPath, sendText } from '../respond.ts';
 import { CALLBACK_PATH } from './endpoints.ts';
+import { FailedAttemptLimiter } from './rate-limit.ts';
 import { clearCookieHeader, cookieValue, setCookieHeader, SSO_STATE_COOKIE } from './session-cookie.ts';
 import { admitSession, admitUpgradeSession, commonEndpoint, isSecure, unknownEndpoint, type ServiceAuth, type Sessions } from './service-auth.ts';
 import { ssoFailure } from './sso-errors.ts';
@@ -35,12 +38,14 @@ export class SsoLogin implements ServiceAuth {
   readonly #service: string;
   readonly #config: SsoConfig;
   readonly #sessions: Sessions;
+  readonly #limiter: FailedAttemptLimiter;
   #discovery: Promise<oidc.Configuration> | undefined;
 
-  constructor(service: string, config: SsoConfig, sessions: Sessions) {
+  constructor(service: string, config: SsoConfig, sessions: Sessions, limiter: FailedAttemptLimiter) {
     this.#service = service;
     this.#config = config;
     this.#sessions = sessions;
+    this.#limiter = limiter;
   }
 
   /** Discovery is cached once it succeeds; a failure is retried on the next login. */
@@ -109,10 +114,17 @@ export class SsoLogin implements ServiceAuth {
 
   async #callback(req: IncomingMessage, res: ServerResponse, exchange: Exchange): Promise<void> {
     const clearState = clearCookieHeader(SSO_STATE_COOKIE, CALLBACK_PATH, isSecure(exchange));
+    const limitKey = FailedAttemptLimiter.key(this.#service, exchange.sourceIp);
     const deny = (status: number, reason: string) => {
+      if (status === 403) this.#limiter.recordFailure(limitKey);
       exchange.reason = reason;
       sendText(res, exchange, status, status === 403 ? `access denied: ${reason}` : reason, { 'set-cookie': clearState });
     };
+    if (this.#limiter.isBlocked(limitKey)) {
+      exchange.reason = 'too many failed attempts';
+      sendText(res, exchange, TOO_MANY_ATTEMPTS_STATUS, 'too many failed attempts, try again later', { 'set-cookie': clearState });
+      return;
+    }
     const saved = this.#sessions.signer.verify<LoginState>(cookieValue(req.headers.cookie, SSO_STATE_COOKIE), Math.floor(Date.now() / 1000));
     if (saved.status !== 'valid' || saved.value.service !== this.#service) return deny(403, saved.status === 'expired' ? 'SSO login expired' : 'missing SSO login state');
     const login = saved.value;

@@ -1,0 +1,284 @@
+// Forwarding through the proxy to real upstreams: headers, bodies, redirects, failures (404, 502,
+// 504, 499), client IPs behind trusted and untrusted proxies, and WebSocket tunnels; each checked
+// in the access-log line read back from disk.
+
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { request as httpRequest } from 'node:http';
+import { connect } from 'node:net';
+import { after, before, describe, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { request } from 'undici';
+import { removeDir, serviceConfig, startTestProxy, startUpstream, waitForRecords, type TestProxy, type Upstream } from './helpers.ts';
+
+describe('forwarding', () => {
+  let upstream: Upstream;
+  let hold: Upstream;
+  let reset: Upstream;
+  let proxy: TestProxy;
+  const held: Array<() => void> = [];
+
+  before(async () => {
+    upstream = await startUpstream((seen, res) => {
+      if (seen.url.startsWith('/redirect')) {
+        res.writeHead(302, { location: 'https://elsewhere.example/landing?x=1' }).end();
+      } else if (seen.url === '/download') {
+        res.writeHead(200, { 'content-type': 'application/octet-stream' });
+        res.end(Buffer.alloc(3 * 1024 * 1024, 7));
+      } else if (seen.url === '/hop') {
+        res.writeHead(200, { connection: 'x-upstream-hop', 'x-upstream-hop': 'secret', 'keep-alive': 'timeout=5', 'x-kept': 'yes' }).end('ok');
+      } else {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ url: seen.url, headers: seen.headers, bodyLength: seen.body.length }));
+      }
+    });
+    upstream.server.on('upgrade', (req, socket) => {
+      const accept = createHash('sha1').update(`${req.headers['sec-websocket-key']}258EAFA5-E914-47DA-95CA-C5AB0DC85B11`).digest('base64');
+      socket.write(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\n\r\n`);
+      socket.on('data', (chunk: Buffer) => socket.write(chunk));
+      socket.on('end', () => socket.end());
+    });
+    hold = await startUpstream((seen, res) => {
+      if (seen.url === '/partial') {
+        res.writeHead(200, { 'content-length': '1000' });
+        res.write('only part of it');
+      }
+      held.push(() => res.destroy());
+    });
+    reset = await startUpstream((_seen, _res, req) => req.socket.destroy());
+    proxy = await startTestProxy({
+      trusted_proxies: ['127.0.0.1', '10.0.0.0/8'],
+      services: [
+        serviceConfig('app', upstream.url),
+        serviceConfig('slow', hold.url, { method: 'none' }, { upstream_timeouts: { connect_ms: 1000, headers_ms: 300, body_ms: 300 } }),
+        serviceConfig('reset', reset.url),
+        serviceConfig('refused', 'http://127.0.0.1:1'),
+      ],
+    });
+  });
+
+  after(async () => {
+    await proxy.stop();
+    for (const release of held) release();
+    await Promise.all([upstream.close(), hold.close(), reset.close()]);
+    await removeDir(proxy.logDir);
+  });
+
+  const get = (host: string, path: string, headers: Record<string, string> = {}) => request(`${proxy.url}${path}`, { headers: { host, ...headers } });
+  const recordFor = async (id: string) => {
+    const records = await waitForRecords(proxy.logDir, 1);
+    const deadline = Date.now() + 3000;
+    let found = records.find((record) => record.id === id);
+    while (!found && Date.now() < deadline) {
+      await sleep(20);
+      found = (await waitForRecords(proxy.logDir, 1)).find((record) => record.id === id);
+    }
+    assert.ok(found, `no log line with id ${id}`);
+    return found;
+  };
+
+  test('forwards with X-Forwarded-* and X-Request-Id, strips hop-by-hop headers, logs the path without query', async () => {
+    const port = new URL(proxy.url).port;
+    const echoed = await new Promise<{ url: string; headers: Record<string, string> }>((resolve, reject) => {
+      const headers = { host: 'APP.test:8443', connection: 'x-client-hop', 'x-client-hop': '1', 'user-agent': 'forwarding-test' };
+      httpRequest({ host: '127.0.0.1', port, path: '/a/b?token=abc', headers }, (response) => {
+        assert.equal(response.statusCode, 200);
+        let body = '';
+        response.on('data', (chunk: Buffer) => (body += chunk.toString()));
+        response.on('end', () => resolve(JSON.parse(body)));
+      })
+        .on('error', reject)
+        .end();
+    });
+    assert.equal(echoed.url, '/a/b?token=abc');
+    assert.equal(echoed.headers['x-forwarded-for'], '127.0.0.1');
+    assert.equal(echoed.headers['x-forwarded-proto'], 'http');
+    assert.equal(echoed.headers['x-forwarded-host'], 'APP.test:8443');
+    assert.equal(echoed.headers['x-client-hop'], undefined);
+    const id = echoed.headers['x-request-id']!;
+    assert.match(id, /^[0-9a-f-]{36}$/);
+    const record = await recordFor(id);
+    assert.equal(record.service, 'app');
+    assert.equal(record.host, 'app.test');
+    assert.equal(record.path, '/a/b');
+    assert.equal(record.status, 200);
+    assert.equal(record.auth_method, 'none');
+    assert.equal(record.protocol, 'http');
+    assert.equal(record.proxy, 'test-proxy');
+    assert.equal(record.user_agent, 'forwarding-test');
+    assert.equal(record.reason, undefined);
+  });
+
+  test('drops hop-by-hop response headers, keeps the rest', async () => {
+    const response = await get('app.test', '/hop');
+    assert.equal(response.headers['x-upstream-hop'], undefined);
+    assert.equal(response.headers['x-kept'], 'yes');
+    await response.body.text();
+  });
+
+  test('streams request and response bodies and counts their bytes', async () => {
+    const upload = Buffer.alloc(2 * 1024 * 1024, 1);
+    const posted = await request(`${proxy.url}/upload`, { method: 'POST', body: upload, headers: { host: 'app.test', 'x-request-id': 'upload-1' } });
+    const echoed = (await posted.body.json()) as { bodyLength: number; headers: Record<string, string> };
+    assert.equal(echoed.bodyLength, upload.length);
+    // 127.0.0.1 is a trusted proxy here, so its request id is kept.
+    assert.equal(echoed.headers['x-request-id'], 'upload-1');
+    const uploadRecord = await recordFor('upload-1');
+    assert.equal(uploadRecord.bytes_in, upload.length);
+
+    const downloaded = await get('app.test', '/download', { 'x-request-id': 'download-1' });
+    assert.equal((await downloaded.body.arrayBuffer()).byteLength, 3 * 1024 * 1024);
+    assert.equal((await recordFor('download-1')).bytes_out, 3 * 1024 * 1024);
+  });
+
+  test('passes redirects through untouched', async () => {
+    const response = await get('app.test', '/redirect', { 'x-request-id': 'redirect-1' });
+    assert.equal(response.statusCode, 302);
+    assert.equal(response.headers.location, 'https://elsewhere.example/landing?x=1');
+    await response.body.text();
+    assert.equal((await recordFor('redirect-1')).status, 302);
+  });
+
+  test('unknown host: 404, logged without service', async () => {
+    const response = await get('nobody.test', '/x', { 'x-request-id': 'unknown-1' });
+    assert.equal(response.statusCode, 404);
+    await response.body.text();
+    const record = await recordFor('unknown-1');
+    assert.equal(record.status, 404);
+    assert.equal(record.service, undefined);
+    assert.equal(record.reason, 'unknown host');
+  });
+
+  test('reserved prefix is answered by the proxy, never forwarded', async () => {
+    const response = await get('app.test', '/.proxy/anything', { 'x-request-id': 'reserved-1' });
+    assert.equal(response.statusCode, 404);
+    assert.equal(await response.body.text(), 'not found\n');
+  });
+
+  test('upstream refused: 502 with reason', async () => {
+    const response = await get('refused.test', '/', { 'x-request-id': 'refused-1' });
+    assert.equal(response.statusCode, 502);
+    await response.body.text();
+    const record = await recordFor('refused-1');
+    assert.equal(record.status, 502);
+    assert.equal(record.reason, 'upstream connection refused');
+  });
+
+  test('upstream reset: 502 with reason', async () => {
+    const response = await get('reset.test', '/', { 'x-request-id': 'reset-1' });
+    assert.equal(response.statusCode, 502);
+    await response.body.text();
+    assert.equal((await recordFor('reset-1')).reason, 'upstream connection reset');
+  });
+
+  test('upstream headers timeout: 504 with reason', async () => {
+    const response = await get('slow.test', '/', { 'x-request-id': 'timeout-1' });
+    assert.equal(response.statusCode, 504);
+    await response.body.text();
+    const record = await recordFor('timeout-1');
+    assert.equal(record.status, 504);
+    assert.equal(record.reason, 'upstream headers timeout');
+  });
+
+  test('upstream body timeout mid-response: connection cut, 504 logged', async () => {
+    const response = await get('slow.test', '/partial', { 'x-request-id': 'body-timeout-1' });
+    assert.equal(response.statusCode, 200);
+    await assert.rejects(response.body.text());
+    const record = await recordFor('body-timeout-1');
+    assert.equal(record.status, 504);
+    assert.equal(record.reason, 'upstream body timeout');
+  });
+
+  test('client abort: 499 client closed request', async () => {
+    const port = new URL(proxy.url).port;
+    await new Promise<void>((resolve) => {
+      const req = httpRequest({ host: '127.0.0.1', port, path: '/wait', headers: { host: 'slow.test', 'x-request-id': 'abort-1' } });
+      req.on('error', () => resolve());
+      req.end();
+      setTimeout(() => req.destroy(), 100);
+    });
+    const record = await recordFor('abort-1');
+    assert.equal(record.status, 499);
+    assert.equal(record.reason, 'client closed request');
+  });
+
+  test('trusted peer: client IP is the right-most untrusted X-Forwarded-For address', async () => {
+    const response = await get('app.test', '/xff', { 'x-forwarded-for': '198.51.100.7, 203.0.113.9, 10.1.2.3', 'x-request-id': 'xff-1', 'x-forwarded-proto': 'https' });
+    const echoed = (await response.body.json()) as { headers: Record<string, string> };
+    assert.equal(echoed.headers['x-forwarded-for'], '198.51.100.7, 203.0.113.9, 10.1.2.3, 127.0.0.1');
+    assert.equal(echoed.headers['x-forwarded-proto'], 'https');
+    const record = await recordFor('xff-1');
+    assert.equal(record.source_ip, '203.0.113.9');
+    assert.equal(record.protocol, 'https');
+  });
+
+  test('trusted peer: IPv4-mapped and IPv6 forwarded addresses are normalised', async () => {
+    const mapped = await get('app.test', '/v6', { 'x-forwarded-for': '::FFFF:203.0.113.10', 'x-request-id': 'mapped-1' });
+    await mapped.body.text();
+    assert.equal((await recordFor('mapped-1')).source_ip, '203.0.113.10');
+    const v6 = await get('app.test', '/v6', { 'x-forwarded-for': '[2001:DB8:0:0::1]:4711', 'x-request-id': 'v6-1' });
+    await v6.body.text();
+    assert.equal((await recordFor('v6-1')).source_ip, '2001:db8::1');
+  });
+
+  test('WebSocket upgrade is tunnelled and logged once when closed, with status 101 and its duration', async () => {
+    const port = Number(new URL(proxy.url).port);
+    const socket = connect(port, '127.0.0.1');
+    socket.write('GET /socket?ticket=abc HTTP/1.1\r\nHost: app.test\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nX-Request-Id: ws-1\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n');
+    let received = '';
+    socket.on('data', (chunk: Buffer) => (received += chunk.toString('latin1')));
+    while (!received.includes('\r\n\r\n')) await sleep(10);
+    assert.match(received, /^HTTP\/1\.1 101/);
+    received = '';
+    socket.write('hello through the tunnel');
+    while (received.length < 'hello through the tunnel'.length) await sleep(10);
+    assert.equal(received, 'hello through the tunnel');
+    await sleep(150);
+    socket.end();
+    const record = await recordFor('ws-1');
+    assert.equal(record.status, 101);
+    assert.equal(record.protocol, 'ws');
+    assert.equal(record.path, '/socket');
+    assert.ok(record.duration_ms >= 150, `duration ${record.duration_ms}`);
+    assert.equal(record.bytes_in, 'hello through the tunnel'.length);
+    const lines = (await waitForRecords(proxy.logDir, 1)).filter((line) => line.id === 'ws-1');
+    assert.equal(lines.length, 1);
+  });
+});
+
+describe('untrusted peer', () => {
+  test('X-Forwarded-For and X-Request-Id from an untrusted peer are ignored and replaced', async () => {
+    const upstream = await startUpstream();
+    const proxy = await startTestProxy({ services: [serviceConfig('app', upstream.url)] });
+    try {
+      const response = await request(`${proxy.url}/`, { headers: { host: 'app.test', 'x-forwarded-for': '203.0.113.9', 'x-request-id': 'spoofed', 'x-forwarded-proto': 'https' } });
+      const echoed = (await response.body.json()) as { headers: Record<string, string> };
+      assert.equal(echoed.headers['x-forwarded-for'], '127.0.0.1');
+      assert.equal(echoed.headers['x-forwarded-proto'], 'http');
+      assert.notEqual(echoed.headers['x-request-id'], 'spoofed');
+      const [record] = await waitForRecords(proxy.logDir, 1);
+      assert.equal(record!.source_ip, '127.0.0.1');
+      assert.equal(record!.protocol, 'http');
+      assert.equal(record!.id, echoed.headers['x-request-id']);
+    } finally {
+      await proxy.stop();
+      await upstream.close();
+      await removeDir(proxy.logDir);
+    }
+  });
+
+  test('IPv6 peer is logged in canonical form', async () => {
+    const upstream = await startUpstream();
+    const proxy = await startTestProxy({ listen: { host: '::1', port: 0 }, services: [serviceConfig('app', upstream.url)] });
+    try {
+      const response = await request(`${proxy.url}/`, { headers: { host: 'app.test' } });
+      await response.body.text();
+      const [record] = await waitForRecords(proxy.logDir, 1);
+      assert.equal(record!.source_ip, '::1');
+    } finally {
+      await proxy.stop();
+      await upstream.close();
+      await removeDir(proxy.logDir);
+    }
+  });
+});

@@ -1,0 +1,112 @@
+// Shared pieces for the proxy suites: real upstream servers, a proxy started in-process from a
+// real configuration, and the access-log files read back from disk.
+
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import pino from 'pino';
+import { accessRecordSchema, ACCESS_LOG_FILE_PATTERN, type AccessRecord } from '../../common/access-record.ts';
+import { parseConfig, type ProxyConfig } from '../../proxy/config.ts';
+import { startProxy, type RunningProxy } from '../../proxy/server.ts';
+
+export interface Upstream {
+  server: Server;
+  url: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+export interface SeenRequest {
+  method: string;
+  url: string;
+  headers: IncomingMessage['headers'];
+  rawHeaders: string[];
+  body: Buffer;
+}
+
+/** Default upstream: echoes what it received as JSON. */
+export function echo(seen: SeenRequest, res: ServerResponse): void {
+  const body = JSON.stringify({ method: seen.method, url: seen.url, headers: seen.headers, bodyLength: seen.body.length });
+  res.writeHead(200, { 'content-type': 'application/json', 'x-upstream': 'yes' });
+  res.end(body);
+}
+
+export async function startUpstream(handler: (seen: SeenRequest, res: ServerResponse, req: IncomingMessage) => void = echo): Promise<Upstream> {
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => handler({ method: req.method!, url: req.url!, headers: req.headers, rawHeaders: req.rawHeaders, body: Buffer.concat(chunks) }, res, req));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as AddressInfo).port;
+  return {
+    server,
+    port,
+    url: `http://127.0.0.1:${port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+export async function tempDir(prefix: string): Promise<string> {
+  return mkdtemp(join(tmpdir(), `proxy-test-${prefix}-`));
+}
+
+export interface TestProxy {
+  proxy: RunningProxy;
+  config: ProxyConfig;
+  url: string;
+  logDir: string;
+  stop(): Promise<void>;
+}
+
+/** Starts the proxy in this process; `json` is the configuration file's content (log dir filled in). */
+export async function startTestProxy(json: Record<string, unknown>, logDir?: string): Promise<TestProxy> {
+  const dir = logDir ?? (await tempDir('log'));
+  const given = json as { access_log?: Record<string, unknown>; listen?: Record<string, unknown> };
+  const config = parseConfig({ proxy_id: 'test-proxy', listen: { host: '127.0.0.1', port: 0 }, ...json, access_log: { dir, ...given.access_log } }, process.cwd());
+  const proxy = await startProxy(config, pino({ level: 'silent' }));
+  const host = config.listen.host.includes(':') ? `[${config.listen.host}]` : config.listen.host;
+  return { proxy, config, url: `http://${host}:${proxy.port}`, logDir: dir, stop: () => proxy.stop() };
+}
+
+export async function logFiles(dir: string): Promise<string[]> {
+  const names = (await readdir(dir)).filter((name) => ACCESS_LOG_FILE_PATTERN.test(name));
+  return names.sort((a, b) => Number(ACCESS_LOG_FILE_PATTERN.exec(a)![1]) - Number(ACCESS_LOG_FILE_PATTERN.exec(b)![1])).map((name) => join(dir, name));
+}
+
+/** Every line of every access-log file, each validated against the record schema. */
+export async function readRecords(dir: string): Promise<AccessRecord[]> {
+  const records: AccessRecord[] = [];
+  for (const file of await logFiles(dir)) {
+    const text = await readFile(file, 'utf8');
+    for (const line of text.split('\n')) {
+      if (line.length > 0) records.push(accessRecordSchema.parse(JSON.parse(line)));
+    }
+  }
+  return records;
+}
+
+/** Waits until the log holds at least `count` records (the writer is asynchronous). */
+export async function waitForRecords(dir: string, count: number, timeoutMs = 5_000): Promise<AccessRecord[]> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const records = await readRecords(dir);
+    if (records.length >= count || Date.now() > deadline) return records;
+    await sleep(20);
+  }
+}
+
+export async function removeDir(dir: string): Promise<void> {
+  await rm(dir, { recursive: true, force: true });
+}
+
+export function serviceConfig(id: string, upstream: string, auth: Record<string, unknown> = { method: 'none' }, extra: Record<string, unknown> = {}) {
+  return { id, hosts: [`${id}.test`], upstream, auth, ...extra };
+}
