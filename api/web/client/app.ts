@@ -6,7 +6,7 @@ import { ApiError, apiFetch, apiJson, EVENTS_PATH, EXPORT_PATH, forgetToken, STA
 import { TimeChart, TopList } from './charts.ts';
 import { Detail } from './detail.ts';
 import { FilterBar, rangeLabel } from './filter-bar.ts';
-import { count, flag } from './format.ts';
+import { count } from './format.ts';
 import { SignIn } from './signin.ts';
 import { chartData, type ChartData, type StatsResponse } from './stats.ts';
 import { EventsTable, Pager } from './table.ts';
@@ -29,12 +29,15 @@ const LIVE_INTERVAL_MS = 5_000;
 
 function countryLabel(charts: ChartData, code: string): string {
   const name = charts.topCountries.find((c) => c.key === code)?.name;
-  return `${flag(code)} ${code}${name ? ` · ${name}` : ''}`;
+  return name ? `${code} · ${name}` : code;
 }
 
 function useView(): [ViewState, (next: ViewState, replace?: boolean) => void] {
   const [view, setView] = useState(() => parseView(location.search));
   useEffect(() => {
+    // One spelling per view: a hand-written or old URL is rewritten to the canonical one.
+    const query = serializeView(view);
+    history.replaceState(null, '', `${location.pathname}${query ? `?${query}` : ''}`);
     const onPop = () => setView(parseView(location.search));
     addEventListener('popstate', onPop);
     return () => removeEventListener('popstate', onPop);
@@ -77,6 +80,8 @@ function Dashboard(props: { token: string; onUnauthorized: () => void; onSignOut
   const [loading, setLoading] = useState(true);
   const [exporting, setExporting] = useState<string>();
   const [fresh, setFresh] = useState<Set<string>>(new Set());
+  /** The view the shown data belongs to (the page URL without `detail`), for tests and for screen readers' busy state. */
+  const [shownQuery, setShownQuery] = useState<string>();
   const seen = useRef<Set<string> | undefined>(undefined);
   const query = serializeView({ ...view, detail: undefined });
 
@@ -95,11 +100,13 @@ function Dashboard(props: { token: string; onUnauthorized: () => void; onSignOut
         setList(page);
         setCharts(chartData(stats));
         setError(undefined);
+        setShownQuery(query);
       })
       .catch((e: unknown) => {
         if (abort.signal.aborted) return;
         if (e instanceof ApiError && e.status === 401) return props.onUnauthorized();
         setError(e instanceof ApiError ? e : new ApiError(0, String(e)));
+        setShownQuery(query);
       })
       .finally(() => abort.signal.aborted || setLoading(false));
     return () => abort.abort();
@@ -157,7 +164,7 @@ function Dashboard(props: { token: string; onUnauthorized: () => void; onSignOut
       onSignOut=${props.onSignOut}
     />
     <div class=${`progress${loading ? ' progress-on' : ''}`}></div>
-    <main class="content">
+    <main class="content" aria-busy=${loading} data-view=${shownQuery}>
       <${FilterBar}
         view=${view}
         onSearch=${(search: string) => go(withFilters(view, { search }))}

@@ -79,9 +79,3 @@ export function duration(ms: number | undefined): string {
 export function count(n: number): string {
   return n.toLocaleString('en-US');
 }
-
-/** Regional-indicator pair for a two-letter country code (rendered as a flag where the font has it). */
-export function flag(code: string | undefined): string {
-  if (!code || !/^[A-Za-z]{2}$/.test(code)) return '';
-  return String.fromCodePoint(...[...code.toUpperCase()].map((c) => 0x1f1e6 + c.charCodeAt(0) - 65));
-}

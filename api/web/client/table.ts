@@ -2,7 +2,7 @@
 
 import { html } from 'htm/preact';
 import type { EventsPage, ProxyEvent } from './api.ts';
-import { AUTH_LABEL, CATEGORY_LABEL, bytes, count, duration, flag, localTime, utcTitle } from './format.ts';
+import { AUTH_LABEL, CATEGORY_LABEL, bytes, count, duration, localTime, utcTitle } from './format.ts';
 import { PAGE_SIZES, type ViewState } from './view-state.ts';
 
 /** Elasticsearch's offset window: beyond it, pages continue by cursor. */
@@ -29,14 +29,14 @@ function Row(props: { record: ProxyEvent; selected: boolean; fresh: boolean; onO
   const r = props.record;
   const t = localTime(r.timestamp);
   const outcome = r.category;
-  const place = [r.city_name, r.country_code].filter(Boolean).join(', ');
+  const place = r.city_name ?? r.country_name;
   const cls = ['row', props.selected ? 'row-selected' : '', props.fresh ? 'row-fresh' : ''].join(' ');
   return html`
     <tr class=${cls} data-id=${r.id} data-outcome=${outcome} onClick=${() => props.onOpen(r.id)}>
       <td class="c-time" title=${utcTitle(r.timestamp)}><span class="muted">${t.date}</span> ${t.time}</td>
       <td class="c-loc">
         <div class="ip mono">${r.source_ip}</div>
-        <div class="muted small">${r.country_code ? html`<span class="flag">${flag(r.country_code)}</span> ` : null}${place || 'unknown location'}</div>
+        <div class="muted small">${r.country_code ? html`<span class="cc">${r.country_code}</span> ` : null}${place ?? 'unknown location'}</div>
       </td>
       <td class="c-req">
         <div><span class="method">${r.method}</span> <span class="host">${r.host}</span></div>
