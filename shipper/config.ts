@@ -104,11 +104,23 @@ function readConfigFile(path: string): Raw {
   }
 }
 
-function elasticsearchFromFlagOrEnv(url: string | undefined, env: NodeJS.ProcessEnv): ElasticsearchConnection | Raw | undefined {
+function describeIssues(issues: z.core.$ZodIssue[], under = ''): string {
+  return issues
+    .map((issue) => {
+      const key = [under, ...issue.path.map(String)].filter(Boolean).join('.') || '(top level)';
+      return `${key}: ${issue.message}`;
+    })
+    .join('; ');
+}
+
+/** The cluster from --elasticsearch URL (credentials from the environment) or from ELASTICSEARCH_*. */
+function elasticsearchFromFlagOrEnv(url: string | undefined, env: NodeJS.ProcessEnv): ElasticsearchConnection | undefined {
   try {
     return connectionFromEnv(url === undefined ? env : { ...env, ELASTICSEARCH_URL: url });
   } catch (error) {
-    throw new ConfigError(`ELASTICSEARCH_* environment: ${(error as Error).message}`);
+    if (!(error instanceof z.ZodError)) throw error;
+    const source = url === undefined ? ' (from ELASTICSEARCH_* environment)' : '';
+    throw new ConfigError(`invalid shipper configuration${source}: ${describeIssues(error.issues, 'elasticsearch')}`);
   }
 }
 
@@ -137,13 +149,7 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env)
   if (values['retention-days']) raw.retentionDays = numeric(values['retention-days']);
 
   const result = shipperConfigSchema.safeParse(raw);
-  if (!result.success) {
-    const problems = result.error.issues.map((issue) => {
-      const key = issue.path.length > 0 ? issue.path.join('.') : '(top level)';
-      return `${key}: ${issue.message}`;
-    });
-    throw new ConfigError(`invalid shipper configuration: ${problems.join('; ')}`);
-  }
+  if (!result.success) throw new ConfigError(`invalid shipper configuration: ${describeIssues(result.error.issues)}`);
   const config = result.data;
   config.logs = resolve(config.logs);
   config.state = resolve(config.state);

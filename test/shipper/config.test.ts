@@ -1,0 +1,85 @@
+// Configuration errors name their key and exit 1; ids and line parsing behave as documented.
+
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { after, before, describe, it } from 'node:test';
+import { loadConfig } from '../../shipper/config.ts';
+import { documentId } from '../../shipper/document-id.ts';
+import { parseLine } from '../../shipper/parse-line.ts';
+import { recordLine, testRecord } from '../helpers/records.ts';
+
+const run = promisify(execFile);
+const NO_ES: NodeJS.ProcessEnv = {};
+
+describe('shipper configuration', () => {
+  let dir: string;
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'shipper-config-'));
+  });
+  after(async () => rm(dir, { recursive: true, force: true }));
+
+  it('takes a config file, with flags overriding it', async () => {
+    const file = join(dir, 'ok.json');
+    await writeFile(file, JSON.stringify({ logs: '/var/log/proxy', state: 'state', elasticsearch: { url: 'http://127.0.0.1:9200' }, batch: { maxLines: 100 } }));
+    const config = loadConfig(['--config', file, '--index-prefix', 'edge', '--batch-bytes', '1000'], NO_ES);
+    assert.equal(config.logs, '/var/log/proxy');
+    assert.equal(config.indexPrefix, 'edge');
+    assert.deepEqual(config.batch, { maxLines: 100, maxBytes: 1000, flushIntervalMs: 1000 });
+    assert.equal(config.elasticsearch.url, 'http://127.0.0.1:9200');
+  });
+
+  it('takes the cluster from ELASTICSEARCH_* when nothing else names it', () => {
+    const env = { ELASTICSEARCH_URL: 'https://es.internal:9200', ELASTICSEARCH_USERNAME: 'shipper', ELASTICSEARCH_PASSWORD: 'pw' };
+    const config = loadConfig(['--logs', 'l', '--state', 's'], env);
+    assert.equal(config.elasticsearch.username, 'shipper');
+  });
+
+  it('names the bad key', async () => {
+    const file = join(dir, 'bad.json');
+    await writeFile(file, JSON.stringify({ logs: 'l', state: 's', elasticsearch: { url: 'http://h:9200' }, batch: { maxLines: -5 } }));
+    assert.throws(() => loadConfig(['--config', file], NO_ES), /batch\.maxLines/);
+    assert.throws(() => loadConfig(['--logs', 'l', '--state', 's'], NO_ES), /elasticsearch/);
+    assert.throws(() => loadConfig(['--logs', 'l', '--state', 's', '--elasticsearch', 'http://h', '--metrics-port', 'abc'], NO_ES), /metrics\.port/);
+    assert.throws(() => loadConfig(['--logs', 'l', '--state', 's', '--elasticsearch', 'http://h', '--index-prefix', 'Bad*'], NO_ES), /indexPrefix/);
+    await writeFile(file, JSON.stringify({ logs: 'l', state: 's', elasticsearch: { url: 'http://h:9200' }, batchSize: 3 }));
+    assert.throws(() => loadConfig(['--config', file], NO_ES), /batchSize/);
+  });
+
+  it('exits 1 with the message on a bad configuration', async () => {
+    const result = await run(process.execPath, ['shipper/main.ts', '--logs', 'l', '--state', 's', '--elasticsearch', 'ftp://h'], { env: { PATH: process.env.PATH } }).catch((error: { code: number; stderr: string }) => error);
+    assert.equal((result as { code: number }).code, 1);
+    assert.match((result as { stderr: string }).stderr, /elasticsearch\.url/);
+  });
+});
+
+describe('document ids', () => {
+  it('depend on proxy, file identity and offset only', () => {
+    const id = documentId('proxy-a', '1:2:3/0', 100);
+    assert.equal(id, documentId('proxy-a', '1:2:3/0', 100));
+    assert.match(id, /^[A-Za-z0-9_-]{22}$/);
+    const others = [documentId('proxy-b', '1:2:3/0', 100), documentId('proxy-a', '1:2:4/0', 100), documentId('proxy-a', '1:2:3/1', 100), documentId('proxy-a', '1:2:3/0', 101)];
+    assert.equal(new Set([id, ...others]).size, 5);
+  });
+});
+
+describe('line parsing', () => {
+  it('accepts a record and explains every rejection', () => {
+    assert.equal(parseLine(Buffer.from(recordLine(testRecord(1)).trimEnd()), undefined).ok, true);
+    const cases: Array<[Buffer, RegExp]> = [
+      [Buffer.from('not json'), /^not JSON/],
+      [Buffer.from('{"time":'), /^not JSON/],
+      [Buffer.from(JSON.stringify({ ...testRecord(1), status: 'ok' })), /status/],
+      [Buffer.from(JSON.stringify({ ...testRecord(1), source_ip: 'nowhere' })), /source_ip/],
+      [Buffer.from([0x7b, 0xc3, 0x28, 0x7d]), /invalid UTF-8/],
+    ];
+    for (const [bytes, error] of cases) {
+      const parsed = parseLine(bytes, undefined);
+      assert.equal(parsed.ok, false);
+      if (!parsed.ok) assert.match(parsed.error, error);
+    }
+  });
+});
