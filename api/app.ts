@@ -7,7 +7,7 @@ import type { Logger } from 'pino';
 import type { EventStore } from './event-store.ts';
 import { requireToken } from './middleware/auth.ts';
 import { cors } from './middleware/cors.ts';
-import { errorsAndRequestLog } from './middleware/errors.ts';
+import { errorsAndRequestLog, loggable } from './middleware/errors.ts';
 import { apiRouter } from './routes/api-router.ts';
 import { ElasticsearchUnavailableError } from './errors.ts';
 import { TokenVerifier, type ConfiguredToken } from './tokens.ts';
@@ -44,7 +44,7 @@ function isApiPath(path: string): boolean {
 export function createApp(options: AppOptions): Koa {
   const app = new Koa();
   // Errors Koa sees itself (a stream failing after its headers went out) go to the same log.
-  app.on('error', (error: unknown) => options.logger.warn({ err: error }, 'response failed after it started'));
+  app.on('error', (error: unknown) => options.logger.warn({ err: loggable(error) }, 'response failed after it started'));
   app.use(errorsAndRequestLog(options.logger));
   app.use(cors(options.corsOrigins ?? []));
   app.use(healthRouter(options.store).routes());

@@ -44,9 +44,13 @@ export class EventStore {
     return { requestTimeout: this.timeoutMs, signal, maxRetries: 0 };
   }
 
-  /** A search over the prefix's indices, or within a point in time when the request names one. */
+  /**
+   * A search over the prefix's indices, or within a point in time when the request names one.
+   * A shard that fails fails the search: an audit trail must not silently come back incomplete.
+   */
   search(request: estypes.SearchRequest, signal?: AbortSignal): Promise<EventSearchResponse> {
-    const target = request.pit ? request : { ...request, index: this.index };
+    const complete = { ...request, allow_partial_search_results: false };
+    const target = request.pit ? complete : { ...complete, index: this.index };
     return guarded(() => this.client.search<ProxyEventDocument>(target, this.#options(signal)));
   }
 

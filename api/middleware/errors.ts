@@ -13,6 +13,16 @@ export interface RequestState {
   tokenName?: string;
 }
 
+/**
+ * What the log keeps of an error: its name, message, stack and status. Not the Elasticsearch
+ * client's `meta`, which carries the whole request (the filters a user typed) and response.
+ */
+export function loggable(error: unknown): Record<string, unknown> {
+  if (!(error instanceof Error)) return { message: String(error) };
+  const status = (error as { statusCode?: unknown }).statusCode;
+  return { name: error.name, message: error.message, stack: error.stack, ...(status === undefined ? {} : { status }) };
+}
+
 export function errorsAndRequestLog(logger: Logger) {
   return async (ctx: Context, next: Next) => {
     const started = performance.now();
@@ -30,11 +40,11 @@ export function errorsAndRequestLog(logger: Logger) {
         ctx.status = error.status;
         ctx.body = error.body();
         if (error.status === 401) ctx.set('WWW-Authenticate', 'Bearer realm="proxy-access-log"');
-        if (error.status >= 500) logger.warn({ requestId: state.requestId, err: error.cause ?? error }, error.message);
+        if (error.status >= 500) logger.warn({ requestId: state.requestId, err: loggable(error.cause ?? error) }, error.message);
       } else {
         ctx.status = 500;
         ctx.body = { error: 'internal', message: 'unexpected error; the request id is in the API log', request_id: state.requestId };
-        logger.error({ requestId: state.requestId, err: error }, 'unexpected error');
+        logger.error({ requestId: state.requestId, err: loggable(error) }, 'unexpected error');
       }
     } finally {
       logger.info(

@@ -8,6 +8,7 @@ import type { Logger } from 'pino';
 import type { EventStore } from '../event-store.ts';
 import { CSV_HEADER, csvRow } from '../events/csv.ts';
 import { toRecord } from '../events/record.ts';
+import { loggable } from '../middleware/errors.ts';
 import { filterQuery } from '../query/filters.ts';
 import type { EXPORT_PARAMS, Parsed } from '../query/params.ts';
 import { sortClause } from '../query/sort.ts';
@@ -49,7 +50,7 @@ async function* lines(
       after = hits.at(-1)!.sort;
     }
   } finally {
-    await store.closePointInTime(pit).catch((error: unknown) => log.warn({ err: error }, 'could not close the export point in time'));
+    await store.closePointInTime(pit).catch((error: unknown) => log.warn({ err: loggable(error) }, 'could not close the export point in time'));
   }
 }
 
@@ -61,6 +62,6 @@ export async function exportEvents(store: EventStore, params: ExportParams, sign
   const query = filterQuery(params);
   const { id } = await store.openPointInTime(KEEP_ALIVE, signal);
   const stream = Readable.from(lines(store, params, query, id, signal, log), { objectMode: false });
-  stream.on('error', (error) => log.error({ err: error }, 'export stopped before its end'));
+  stream.on('error', (error) => log.error({ err: loggable(error) }, 'export stopped before its end'));
   return stream;
 }
