@@ -24,6 +24,8 @@ export interface IssuerOptions {
   host?: string;
   /** 0 picks a free port. */
   port?: number;
+  /** The issuer identifier when it is reached through something in front of it; default: its own address. */
+  publicUrl?: string;
   users: IssuerUser[];
   clients: IssuerClient[];
 }
@@ -31,6 +33,8 @@ export interface IssuerOptions {
 export interface RunningIssuer {
   /** The issuer identifier, with trailing slash, e.g. http://127.0.0.1:9400/ */
   url: string;
+  /** Where it listens (differs from `url` when `publicUrl` was given). */
+  listenUrl: string;
   /** The private signing key (JWK), for tests that forge tokens. */
   signingKey: Record<string, unknown>;
   stop(): Promise<void>;
@@ -90,7 +94,8 @@ export async function startIssuer(options: IssuerOptions): Promise<RunningIssuer
     void provider!.callback()(req, res);
   });
   await new Promise<void>((resolve) => server.listen(options.port ?? 0, host, resolve));
-  const url = `http://${host.includes(':') ? `[${host}]` : host}:${(server.address() as AddressInfo).port}/`;
+  const listenUrl = `http://${host.includes(':') ? `[${host}]` : host}:${(server.address() as AddressInfo).port}/`;
+  const url = options.publicUrl ?? listenUrl;
 
   const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
   const signingKey = { ...privateKey.export({ format: 'jwk' }), kid: 'demo-signing-key', alg: 'ES256', use: 'sig' };
@@ -138,6 +143,7 @@ export async function startIssuer(options: IssuerOptions): Promise<RunningIssuer
 
   return {
     url,
+    listenUrl,
     signingKey,
     stop: () =>
       new Promise<void>((resolve) => {

@@ -1,0 +1,205 @@
+// SSO services against a real OpenID Connect issuer (oidc-provider): the whole authorization-code
+// flow with PKCE, allowed and refused users, a state mismatch, an ID token for the wrong audience,
+// and the failed-attempt limit; each outcome checked in the log.
+
+import assert from 'node:assert/strict';
+import { createPrivateKey, sign } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { after, before, describe, test } from 'node:test';
+import { request } from 'undici';
+import { startIssuer, type RunningIssuer } from '../../ops/oidc/issuer.ts';
+import { readRecords, removeDir, startTestProxy, startUpstream, type TestProxy, type Upstream } from './helpers.ts';
+import { Browser, ssoLogin } from './sso-flow.ts';
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as AddressInfo).port;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+/** Re-signs the ID token in a token response with the issuer's own key but another audience. */
+function forgeAudience(body: string, signingKey: Record<string, unknown>): string {
+  const tokens = JSON.parse(body) as { id_token: string };
+  const [header, payload] = tokens.id_token.split('.');
+  const claims = JSON.parse(Buffer.from(payload!, 'base64url').toString());
+  claims.aud = 'some-other-client';
+  const signingInput = `${header}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}`;
+  const key = createPrivateKey({ key: signingKey as never, format: 'jwk' });
+  const signature = sign('sha256', Buffer.from(signingInput), { key, dsaEncoding: 'ieee-p1363' }).toString('base64url');
+  return JSON.stringify({ ...tokens, id_token: `${signingInput}.${signature}` });
+}
+
+describe('SSO service', () => {
+  let upstream: Upstream;
+  let issuer: RunningIssuer;
+  let front: Server;
+  let proxy: TestProxy;
+  let site: string;
+  let forge = false;
+
+  before(async () => {
+    upstream = await startUpstream();
+    const proxyPort = await freePort();
+    site = `http://sso.test:${proxyPort}`;
+    const redirects = [`${site}/.proxy/callback`, `http://sso-groups.test:${proxyPort}/.proxy/callback`];
+    // The issuer sits behind a small pass-through front that can forge its token responses.
+    front = createServer();
+    await new Promise<void>((resolve) => front.listen(0, '127.0.0.1', resolve));
+    const frontUrl = `http://127.0.0.1:${(front.address() as AddressInfo).port}/`;
+    issuer = await startIssuer({
+      publicUrl: frontUrl,
+      users: [
+        { sub: 'alice', email: 'alice@example.com', groups: ['staff'] },
+        { sub: 'bob', email: 'bob@example.com', groups: ['contractors'] },
+        { sub: 'carol', groups: ['staff'] },
+      ],
+      clients: [{ client_id: 'proxy', client_secret: 'client-secret-for-tests', redirect_uris: redirects }],
+    });
+    const issuerAddress = issuer.listenUrl.slice(0, -1);
+    front.on('request', async (req, res) => {
+      const chunks: Buffer[] = [];
+      for await (const chunk of req) chunks.push(chunk as Buffer);
+      const response = await request(`${issuerAddress}${req.url}`, { method: req.method as 'GET', headers: req.headers, body: chunks.length ? Buffer.concat(chunks) : undefined });
+      let body = await response.body.text();
+      if (forge && req.url === '/token' && response.statusCode === 200) body = forgeAudience(body, issuer.signingKey);
+      const headers = { ...response.headers };
+      delete headers['content-length'];
+      delete headers['transfer-encoding'];
+      delete headers.connection;
+      delete headers['keep-alive'];
+      res.writeHead(response.statusCode, headers as never).end(body);
+    });
+    proxy = await startTestProxy({
+      listen: { host: '127.0.0.1', port: proxyPort },
+      trusted_proxies: ['127.0.0.1'],
+      login_rate_limit: { max_failed_attempts: 2, window_seconds: 60 },
+      services: [
+        {
+          id: 'sso',
+          hosts: ['sso.test'],
+          upstream: upstream.url,
+          auth: { method: 'sso', issuer: frontUrl, client_id: 'proxy', client_secret: 'client-secret-for-tests', allowed_users: ['alice', 'carol'] },
+        },
+        {
+          id: 'sso-groups',
+          hosts: ['sso-groups.test'],
+          upstream: upstream.url,
+          auth: { method: 'sso', issuer: frontUrl, client_id: 'proxy', client_secret: 'client-secret-for-tests', scopes: ['openid', 'email', 'groups'], allowed_groups: ['staff'] },
+        },
+      ],
+    });
+  });
+
+  after(async () => {
+    await proxy.stop();
+    await issuer.stop();
+    front.closeAllConnections();
+    await new Promise<void>((resolve) => front.close(() => resolve()));
+    await upstream.close();
+    await removeDir(proxy.logDir);
+  });
+
+  const lastLine = async (predicate: (line: Awaited<ReturnType<typeof readRecords>>[number]) => boolean) => {
+    for (let attempt = 0; attempt < 100; attempt++) {
+      const found = (await readRecords(proxy.logDir)).filter(predicate).at(-1);
+      if (found) return found;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    throw new Error('no matching log line');
+  };
+
+  test('no session: redirect to the issuer (302, missing SSO session)', async () => {
+    const browser = new Browser();
+    const response = await browser.fetch(`${site}/dashboard?tab=1`, { connectTo: proxy.url });
+    assert.equal(response.status, 302);
+    const location = new URL(response.location!);
+    assert.equal(location.searchParams.get('code_challenge_method'), 'S256');
+    assert.ok(location.searchParams.get('state'));
+    assert.ok(location.searchParams.get('nonce'));
+    const line = await lastLine((record) => record.path === '/dashboard' && record.status === 302);
+    assert.equal(line.auth_method, 'sso');
+    assert.equal(line.reason, 'missing SSO session');
+  });
+
+  test('allowed user: logs in, gets a session, requests are allowed with sub and email', async () => {
+    const browser = new Browser();
+    const { callback } = await ssoLogin(browser, proxy.url, site, '/reports?page=2', 'alice');
+    assert.equal(callback.status, 302);
+    assert.equal(callback.location, `${site}/reports?page=2`);
+    const session = browser.cookie(site, 'proxy_session');
+    assert.ok(session);
+    const callbackLine = await lastLine((record) => record.path === '/.proxy/callback' && record.user_id === 'alice');
+    assert.equal(callbackLine.status, 302);
+    assert.equal(callbackLine.user_email, 'alice@example.com');
+
+    const page = await browser.fetch(`${site}/reports`, { connectTo: proxy.url });
+    assert.equal(page.status, 200);
+    const echoed = JSON.parse(page.body) as { headers: Record<string, string> };
+    assert.equal(echoed.headers.cookie, undefined, "the proxy's cookies never reach the upstream");
+    const line = await lastLine((record) => record.path === '/reports' && record.status === 200);
+    assert.equal(line.auth_method, 'sso');
+    assert.equal(line.user_id, 'alice');
+    assert.equal(line.user_email, 'alice@example.com');
+    assert.equal(line.reason, undefined);
+  });
+
+  test('allowed by group', async () => {
+    const browser = new Browser();
+    const groupSite = site.replace('sso.test', 'sso-groups.test');
+    const { callback } = await ssoLogin(browser, proxy.url, groupSite, '/', 'carol');
+    assert.equal(callback.status, 302);
+    const line = await lastLine((record) => record.service === 'sso-groups' && record.path === '/.proxy/callback');
+    assert.equal(line.user_id, 'carol');
+    assert.equal(line.user_email, undefined);
+  });
+
+  test('user not allowed: 403 user not allowed', async () => {
+    const browser = new Browser();
+    const { callback } = await ssoLogin(browser, proxy.url, site, '/', 'bob', { clientIp: '198.51.100.11' });
+    assert.equal(callback.status, 403);
+    assert.equal(browser.cookie(site, 'proxy_session'), undefined);
+    const line = await lastLine((record) => record.path === '/.proxy/callback' && record.user_id === 'bob');
+    assert.equal(line.status, 403);
+    assert.equal(line.reason, 'user not allowed');
+    assert.equal(line.auth_method, 'sso');
+  });
+
+  test('state mismatch: 403', async () => {
+    const browser = new Browser();
+    const { callback } = await ssoLogin(browser, proxy.url, site, '/', 'alice', { clientIp: '198.51.100.12', tamperCallback: (url) => url.searchParams.set('state', 'forged-state') });
+    assert.equal(callback.status, 403);
+    const line = await lastLine((record) => record.path === '/.proxy/callback' && record.reason === 'state mismatch');
+    assert.equal(line.status, 403);
+  });
+
+  test('ID token for another audience: 403', async () => {
+    forge = true;
+    try {
+      const browser = new Browser();
+      const { callback } = await ssoLogin(browser, proxy.url, site, '/', 'alice', { clientIp: '198.51.100.13' });
+      assert.equal(callback.status, 403, callback.body);
+    } finally {
+      forge = false;
+    }
+    const line = await lastLine((record) => record.path === '/.proxy/callback' && record.reason === 'ID token audience mismatch');
+    assert.equal(line.status, 403);
+    assert.equal(line.user_id, undefined);
+  });
+
+  test('failed callbacks beyond the limit: 429 too many failed attempts', async () => {
+    const browser = new Browser();
+    const ip = '198.51.100.77';
+    for (let attempt = 0; attempt < 2; attempt++) {
+      const response = await browser.fetch(`${site}/.proxy/callback?code=x&state=y`, { connectTo: proxy.url, headers: { 'x-forwarded-for': ip } });
+      assert.equal(response.status, 403);
+    }
+    const blocked = await browser.fetch(`${site}/.proxy/callback?code=x&state=y`, { connectTo: proxy.url, headers: { 'x-forwarded-for': ip } });
+    assert.equal(blocked.status, 429);
+    const line = await lastLine((record) => record.source_ip === ip && record.status === 429);
+    assert.equal(line.reason, 'too many failed attempts');
+    assert.equal(line.auth_method, 'sso');
+  });
+});
