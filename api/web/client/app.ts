@@ -209,7 +209,9 @@ function Dashboard(props: { token: string; onUnauthorized: () => void; onSignOut
                     go({ ...view, sortBy: by, sortOrder: view.sortBy === by && view.sortOrder === 'desc' ? 'asc' : 'desc', page: 1, cursor: undefined })}
                     onOpen=${(id: string) => go({ ...view, detail: id }, view.detail !== undefined)} />`}
             `
-          : html`<div class="empty"><div class="spinner"></div><p class="muted">Loading requests…</p></div>`}
+          : error
+            ? html`<div class="empty"><p class="muted">No records to show until the API answers.</p></div>`
+            : html`<div class="empty"><div class="spinner"></div><p class="muted">Loading requests…</p></div>`}
       </section>
     </main>
     ${detail ? html`<${Detail} record=${detail} onClose=${closeDetail} onOnly=${(param: FilterParam, value: string) => go(onlyFilter(view, param, value))} />` : null}

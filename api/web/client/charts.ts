@@ -39,14 +39,18 @@ export function TimeChart(props: TimeChartProps) {
     const element = host.current;
     if (!element) return;
     const categories = [...CATEGORY_ORDER].reverse();
-    const bars = uPlot.paths.bars!({ size: [0.86, 48, 1], align: 1 });
+    const bars = uPlot.paths.bars!({ size: [0.86, 48, 1], align: 1, gap: 1 });
     const options: uPlot.Options = {
       width: element.clientWidth || 600,
       height: CHART_HEIGHT,
       legend: { show: false },
       cursor: { drag: { x: true, y: false, setScale: false }, points: { show: false } },
       select: { show: true, left: 0, top: 0, width: 0, height: 0 },
-      scales: { x: { time: true }, y: { range: (_u, _min, max) => [0, Math.max(1, max * 1.08)] } },
+      scales: {
+        // Bars start at their bucket's time: leave room for the last bucket's width.
+        x: { time: true, range: (_u, min, max) => [min, max + handlers.current.intervalMs / 1000] },
+        y: { range: (_u, _min, max) => [0, Math.max(1, max * 1.08)] },
+      },
       axes: [
         { stroke: '#6b7285', grid: { show: false }, ticks: { stroke: '#d9dce4', size: 4 }, font: '11px system-ui, sans-serif' },
         {
