@@ -21,6 +21,10 @@ function escapeHtml(text: string): string {
 }
 
 function send(res: ServerResponse, status: number, type: string, body: string): void {
+  if (status === 204 || status === 304) {
+    res.writeHead(status).end();
+    return;
+  }
   res.writeHead(status, { 'content-type': type, 'content-length': Buffer.byteLength(body) });
   res.end(body);
 }
