@@ -3,75 +3,31 @@
 // and the failed-attempt limit; each outcome checked in the log.
 
 import assert from 'node:assert/strict';
-import { createPrivateKey, sign } from 'node:crypto';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
-import { request } from 'undici';
-import { startIssuer, type RunningIssuer } from '../../ops/oidc/issuer.ts';
-import { readRecords, removeDir, startTestProxy, startUpstream, type TestProxy, type Upstream } from './helpers.ts';
+import { freePort, readRecords, removeDir, startTestProxy, startUpstream, type TestProxy, type Upstream } from './helpers.ts';
+import { startIssuerFront, type IssuerFront } from './issuer-front.ts';
 import { Browser, ssoLogin } from './sso-flow.ts';
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as AddressInfo).port;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
-
-/** Re-signs the ID token in a token response with the issuer's own key but another audience. */
-function forgeAudience(body: string, signingKey: Record<string, unknown>): string {
-  const tokens = JSON.parse(body) as { id_token: string };
-  const [header, payload] = tokens.id_token.split('.');
-  const claims = JSON.parse(Buffer.from(payload!, 'base64url').toString());
-  claims.aud = 'some-other-client';
-  const signingInput = `${header}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}`;
-  const key = createPrivateKey({ key: signingKey as never, format: 'jwk' });
-  const signature = sign('sha256', Buffer.from(signingInput), { key, dsaEncoding: 'ieee-p1363' }).toString('base64url');
-  return JSON.stringify({ ...tokens, id_token: `${signingInput}.${signature}` });
-}
 
 describe('SSO service', () => {
   let upstream: Upstream;
-  let issuer: RunningIssuer;
-  let front: Server;
+  let issuer: IssuerFront;
   let proxy: TestProxy;
   let site: string;
-  let forge = false;
 
   before(async () => {
     upstream = await startUpstream();
     const proxyPort = await freePort();
     site = `http://sso.test:${proxyPort}`;
     const redirects = [`${site}/.proxy/callback`, `http://sso-groups.test:${proxyPort}/.proxy/callback`];
-    // The issuer sits behind a small pass-through front that can forge its token responses.
-    front = createServer();
-    await new Promise<void>((resolve) => front.listen(0, '127.0.0.1', resolve));
-    const frontUrl = `http://127.0.0.1:${(front.address() as AddressInfo).port}/`;
-    issuer = await startIssuer({
-      publicUrl: frontUrl,
-      users: [
+    issuer = await startIssuerFront(
+      [
         { sub: 'alice', email: 'alice@example.com', groups: ['staff'] },
         { sub: 'bob', email: 'bob@example.com', groups: ['contractors'] },
         { sub: 'carol', groups: ['staff'] },
       ],
-      clients: [{ client_id: 'proxy', client_secret: 'client-secret-for-tests', redirect_uris: redirects }],
-    });
-    const issuerAddress = issuer.listenUrl.slice(0, -1);
-    front.on('request', async (req, res) => {
-      const chunks: Buffer[] = [];
-      for await (const chunk of req) chunks.push(chunk as Buffer);
-      const response = await request(`${issuerAddress}${req.url}`, { method: req.method as 'GET', headers: req.headers, body: chunks.length ? Buffer.concat(chunks) : undefined });
-      let body = await response.body.text();
-      if (forge && req.url === '/token' && response.statusCode === 200) body = forgeAudience(body, issuer.signingKey);
-      const headers = { ...response.headers };
-      delete headers['content-length'];
-      delete headers['transfer-encoding'];
-      delete headers.connection;
-      delete headers['keep-alive'];
-      res.writeHead(response.statusCode, headers as never).end(body);
-    });
+      [{ client_id: 'proxy', client_secret: 'client-secret-for-tests', redirect_uris: redirects }],
+    );
+    const frontUrl = issuer.url;
     proxy = await startTestProxy({
       listen: { host: '127.0.0.1', port: proxyPort },
       trusted_proxies: ['127.0.0.1'],
@@ -96,8 +52,6 @@ describe('SSO service', () => {
   after(async () => {
     await proxy.stop();
     await issuer.stop();
-    front.closeAllConnections();
-    await new Promise<void>((resolve) => front.close(() => resolve()));
     await upstream.close();
     await removeDir(proxy.logDir);
   });
@@ -176,13 +130,13 @@ describe('SSO service', () => {
   });
 
   test('ID token for another audience: 403', async () => {
-    forge = true;
+    issuer.forgeAudience = true;
     try {
       const browser = new Browser();
       const { callback } = await ssoLogin(browser, proxy.url, site, '/', 'alice', { clientIp: '198.51.100.13' });
       assert.equal(callback.status, 403, callback.body);
     } finally {
-      forge = false;
+      issuer.forgeAudience = false;
     }
     const line = await lastLine((record) => record.path === '/.proxy/callback' && record.reason === 'ID token audience mismatch');
     assert.equal(line.status, 403);
