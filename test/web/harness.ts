@@ -29,6 +29,19 @@ export interface WebStack {
   close(): Promise<void>;
 }
 
+/** The API app (which serves the page) on a free port, accepting one token. */
+export async function startApi(store: EventStore, token: string): Promise<{ url: string; server: Server }> {
+  const app = createApp({
+    store,
+    tokens: [{ name: 'web-test', sha256: hashToken(token) }],
+    logger: pino({ level: 'silent' }),
+  });
+  const server: Server = await new Promise((resolve) => {
+    const s = app.listen(0, '127.0.0.1', () => resolve(s));
+  });
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, server };
+}
+
 export async function startWebStack(): Promise<WebStack> {
   const es = testElasticsearch('web');
   const now = Date.now();
@@ -36,15 +49,7 @@ export async function startWebStack(): Promise<WebStack> {
   await indexRecords(es.client, es.prefix, [...records, ...deepRecords(now)]);
 
   const token = generateToken();
-  const app = createApp({
-    store: new EventStore(es.client, es.prefix, 5_000),
-    tokens: [{ name: 'web-test', sha256: hashToken(token) }],
-    logger: pino({ level: 'silent' }),
-  });
-  const server: Server = await new Promise((resolve) => {
-    const s = app.listen(0, '127.0.0.1', () => resolve(s));
-  });
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const { url, server } = await startApi(new EventStore(es.client, es.prefix, 5_000), token);
 
   const browser = await chromium.launch({
     executablePath: CHROMIUM,

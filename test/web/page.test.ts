@@ -6,8 +6,10 @@ import { readFile } from 'node:fs/promises';
 import { after, before, describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
 import type { AccessRecord } from '../../common/access-record.ts';
+import { EventStore } from '../../api/event-store.ts';
+import { createElasticsearchClient } from '../../common/elasticsearch-connection.ts';
 import { DEEP_COUNT, DEEP_HOST, indexRecords } from './dataset.ts';
-import { screenshot, settled, shownTotal, signIn, startWebStack, type WebStack } from './harness.ts';
+import { screenshot, settled, shownTotal, signIn, startApi, startWebStack, type WebStack } from './harness.ts';
 
 const MINUTE = 60_000;
 const DAY = 24 * 60 * MINUTE;
@@ -51,7 +53,7 @@ describe('Proxy Events page in Chromium', () => {
   after(async () => stack?.close());
 
   it('refuses a bad token with a clear message and keeps it out of the URL', async () => {
-    await page.goto(`${stack.url}/events`);
+    await page.goto(`${stack.url}/`);
     await page.fill('#token', 'not-the-token-not-the-token');
     await page.click('button[type=submit]');
     const alert = await page.textContent('[role=alert]');
@@ -318,6 +320,25 @@ describe('Proxy Events page in Chromium', () => {
     await page.waitForSelector('tr.row[data-id="web-live-1"].row-fresh', { timeout: 12_000 });
     await screenshot(page, '08-live');
     await page.click('label.live');
+  });
+
+  it('says so when Elasticsearch is unreachable (503)', async () => {
+    // An API whose Elasticsearch is a closed port: the page signs in, then shows the 503.
+    const unreachable = createElasticsearchClient({ url: 'http://127.0.0.1:9', requestTimeoutMs: 1_000 });
+    const { url, server } = await startApi(new EventStore(unreachable, 'nowhere', 1_000), stack.token);
+    try {
+      const other = await stack.newPage();
+      await other.page.goto(`${url}/events`);
+      await other.page.fill('#token', stack.token);
+      await other.page.click('button[type=submit]');
+      const banner = await other.page.waitForSelector('[data-testid=error]');
+      assert.match((await banner.textContent())!, /Elasticsearch is unavailable \(503\)/);
+      await screenshot(other.page, '09-elasticsearch-down');
+      await other.context.close();
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+      await unreachable.close();
+    }
   });
 
   it('returns to sign-in when signed out', async () => {

@@ -57,7 +57,7 @@ function ErrorBanner(props: { error: ApiError; onRetry: () => void; onReset: () 
   if (e.status === 400) title = `The API rejected this view${e.parameter ? `: bad “${e.parameter}”` : ''} (400)`;
   else if (e.status === 503) {
     title = 'Elasticsearch is unavailable (503)';
-    body = `${e.message} — the records are safe; try again in a moment.`;
+    body = 'The API could not get an answer from Elasticsearch in time. Retry in a moment; with Live on, the page retries by itself.';
   } else if (e.status === 0) title = 'No connection to the API';
   else title = `The API answered ${e.status}`;
   return html`

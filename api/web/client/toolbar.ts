@@ -3,7 +3,7 @@
 import { html } from 'htm/preact';
 import { useState } from 'preact/hooks';
 import { fromLocalInput, toLocalInput } from './format.ts';
-import { RANGE_PRESETS, type ViewState } from './view-state.ts';
+import { RANGE_PRESETS, timeRange, type ViewState } from './view-state.ts';
 
 interface ToolbarProps {
   view: ViewState;
@@ -18,8 +18,10 @@ interface ToolbarProps {
 }
 
 function CustomRange(props: { view: ViewState; onApply: (start?: string, end?: string) => void; onClose: () => void }) {
-  const [start, setStart] = useState(toLocalInput(props.view.start));
-  const [end, setEnd] = useState(toLocalInput(props.view.end));
+  // Opened from a preset, the form starts from the range the preset means now.
+  const current = timeRange(props.view, Date.now());
+  const [start, setStart] = useState(toLocalInput(current.start));
+  const [end, setEnd] = useState(toLocalInput(current.end));
   return html`
     <form
       class="popover custom-range"
