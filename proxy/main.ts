@@ -5,7 +5,6 @@ import { parseArgs } from 'node:util';
 import pino from 'pino';
 import { loadConfig } from './config.ts';
 import { ConfigError } from './errors.ts';
-import { startProxy } from './server.ts';
 
 const diagnostics = pino({ base: { process: 'proxy' } }, pino.destination({ dest: 2, sync: true }));
 
@@ -33,6 +32,8 @@ try {
   throw error;
 }
 
+// Loaded after the configuration is known to be good, so a bad file fails fast.
+const { startProxy } = await import('./server.ts');
 const proxy = await startProxy(config, diagnostics).catch((error: Error) => {
   diagnostics.fatal({ err: error }, 'proxy failed to start');
   process.exit(1);

@@ -1,0 +1,116 @@
+// `npm run bench:proxy`: requests/s and p50/p99 latency against one fast upstream directly,
+// through the proxy with the access log off, and with it on, in one run; rounds alternate between
+// the three so that a noisy machine hurts them alike, and the median round is reported.
+// Everything binds to 127.0.0.1. Options: --seconds N (per measurement, default 5), --rounds N
+// (default 3), --connections N (default 32). With taskset available, the proxy gets CPU 0 and
+// the load generator and upstream share the rest.
+
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { availableParallelism, tmpdir } from 'node:os';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+
+const { values } = parseArgs({
+  options: {
+    seconds: { type: 'string', default: '5' },
+    rounds: { type: 'string', default: '3' },
+    connections: { type: 'string', default: '32' },
+  },
+});
+const seconds = Number(values.seconds);
+const rounds = Number(values.rounds);
+const here = new URL('.', import.meta.url).pathname;
+const root = new URL('../../', import.meta.url).pathname;
+
+const canPin = availableParallelism() >= 2 && spawnSync('taskset', ['-c', '0', 'true']).status === 0;
+const otherCpus = `1-${availableParallelism() - 1}`;
+function command(cpus: string | undefined, args: string[]): [string, string[]] {
+  return canPin && cpus ? ['taskset', ['-c', cpus, process.execPath, ...args]] : [process.execPath, args];
+}
+
+const children: ChildProcess[] = [];
+function start(cpus: string | undefined, args: string[], ready: RegExp): Promise<{ child: ChildProcess; match: RegExpExecArray }> {
+  const [file, argv] = command(cpus, args);
+  const child = spawn(file, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
+  children.push(child);
+  let output = '';
+  return new Promise((resolve, reject) => {
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString();
+      const match = ready.exec(output);
+      if (match) resolve({ child, match });
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', onData);
+    child.once('exit', (code) => reject(new Error(`${args[0]} exited (${code}): ${output}`)));
+  });
+}
+
+interface Measurement {
+  rps: number;
+  p50_ms: number;
+  p99_ms: number;
+  errors: number;
+}
+
+async function measure(url: string, host: string | undefined): Promise<Measurement> {
+  const args = [join(here, 'proxy/load.ts'), '--url', url, '--seconds', String(seconds), '--connections', values.connections!];
+  if (host) args.push('--host', host);
+  const [file, argv] = command(otherCpus, args);
+  const child = spawn(file, argv, { stdio: ['ignore', 'pipe', 'inherit'] });
+  let output = '';
+  child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  await new Promise((resolve) => child.once('exit', resolve));
+  return JSON.parse(output) as Measurement;
+}
+
+async function startProxy(dir: string, upstreamPort: number, log: boolean): Promise<{ child: ChildProcess; url: string }> {
+  const config = {
+    proxy_id: log ? 'bench-log-on' : 'bench-log-off',
+    listen: { host: '127.0.0.1', port: 0 },
+    access_log: { enabled: log, dir: join(dir, log ? 'logs-on' : 'logs-off'), rotation: { size: '100m', frequency: 'daily' }, keep: 5 },
+    services: [{ id: 'bench', hosts: ['bench.test'], upstream: `http://127.0.0.1:${upstreamPort}`, auth: { method: 'none' } }],
+  };
+  const file = join(dir, log ? 'on.json' : 'off.json');
+  await writeFile(file, JSON.stringify(config));
+  const { child, match } = await start('0', [join(root, 'proxy/main.ts'), '--config', file], /"port":(\d+)[^\n]*"msg":"proxy listening"/);
+  return { child, url: `http://127.0.0.1:${match[1]}` };
+}
+
+const median = (list: number[]) => [...list].sort((a, b) => a - b)[Math.floor(list.length / 2)]!;
+
+const dir = await mkdtemp(join(tmpdir(), 'proxy-bench-'));
+try {
+  const upstream = await start(otherCpus, [join(here, 'proxy/upstream.ts')], /^(\d+)\n/);
+  const upstreamPort = Number(upstream.match[1]);
+  const off = await startProxy(dir, upstreamPort, false);
+  const on = await startProxy(dir, upstreamPort, true);
+  const targets = [
+    { name: 'direct to upstream', url: `http://127.0.0.1:${upstreamPort}`, host: undefined },
+    { name: 'proxy, access log off', url: off.url, host: 'bench.test' },
+    { name: 'proxy, access log on', url: on.url, host: 'bench.test' },
+  ];
+  const results = new Map<string, Measurement[]>(targets.map((target) => [target.name, []]));
+  process.stderr.write(`bench: ${rounds} rounds x ${targets.length} targets x ${seconds}s, ${values.connections} connections${canPin ? ', proxy pinned to CPU 0' : ''}\n`);
+  for (let round = 0; round < rounds; round++) {
+    for (const target of round % 2 === 0 ? targets : [...targets].reverse()) {
+      const result = await measure(target.url, target.host);
+      results.get(target.name)!.push(result);
+      process.stderr.write(`  round ${round + 1} ${target.name}: ${result.rps.toFixed(0)} req/s, p50 ${result.p50_ms.toFixed(2)} ms, p99 ${result.p99_ms.toFixed(2)} ms${result.errors ? `, ${result.errors} errors` : ''}\n`);
+    }
+  }
+  const summary = targets.map((target) => {
+    const list = results.get(target.name)!;
+    return { name: target.name, rps: median(list.map((item) => item.rps)), p50: median(list.map((item) => item.p50_ms)), p99: median(list.map((item) => item.p99_ms)) };
+  });
+  console.log('\ntarget                    req/s     p50 ms    p99 ms');
+  for (const row of summary) console.log(`${row.name.padEnd(24)}${row.rps.toFixed(0).padStart(7)}${row.p50.toFixed(2).padStart(10)}${row.p99.toFixed(2).padStart(10)}`);
+  const [direct, logOff, logOn] = summary as [(typeof summary)[0], (typeof summary)[0], (typeof summary)[0]];
+  console.log(`\nproxy (log off) / direct:  ${(logOff.rps / direct.rps).toFixed(3)} of direct req/s`);
+  console.log(`log on / log off:          ${(logOn.rps / logOff.rps).toFixed(3)} of req/s (target >= 0.95), p99 ${(logOn.p99 / logOff.p99).toFixed(3)}x`);
+} finally {
+  for (const child of children) child.kill('SIGTERM');
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  await rm(dir, { recursive: true, force: true });
+}

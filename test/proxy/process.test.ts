@@ -1,0 +1,89 @@
+// The proxy as a process: a bad configuration exits 1 naming the key; SIGTERM lets in-flight
+// requests finish, flushes every line and exits 0; the hash CLI prints a hash that verifies.
+
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Pool, request } from 'undici';
+import { parseSecretHash, verifySecret } from '../../proxy/secret-hash.ts';
+import { readRecords, removeDir, startUpstream, tempDir } from './helpers.ts';
+import { runProxyMain, spawnProxy } from './process.ts';
+
+const base = (dir: string, upstream: string) => ({
+  proxy_id: 'process',
+  listen: { host: '127.0.0.1', port: 0 },
+  access_log: { dir: `${dir}/logs` },
+  services: [{ id: 'app', hosts: ['app.test'], upstream, auth: { method: 'none' } }],
+});
+
+test('a bad configuration exits 1 with the key path and the problem', async () => {
+  const dir = await tempDir('badconfig');
+  const cases: Array<[Record<string, unknown>, RegExp]> = [
+    [{ ...base(dir, 'http://127.0.0.1:1'), services: [{ id: 'app', hosts: ['app.test'], upstream: 'http://127.0.0.1:1', auth: { method: 'password', hash: 'plaintext' } }] }, /services\[0\]\.auth\.hash: not a scrypt hash/],
+    [{ ...base(dir, 'http://127.0.0.1:1'), trusted_proxies: ['10.0.0.0/33'] }, /trusted_proxies\[0\]: not an IP address or CIDR/],
+    [{ ...base(dir, 'ftp://x') }, /services\[0\]\.upstream: must be an http/],
+    [{ ...base(dir, 'http://127.0.0.1:1'), listen: { port: 99999 } }, /listen\.port/],
+    [{ ...base(dir, 'http://127.0.0.1:1'), surprise: true }, /\(top level\): Unrecognized key: "surprise"/],
+  ];
+  for (const [config, expected] of cases) {
+    const file = join(dir, 'bad.json');
+    await writeFile(file, JSON.stringify(config));
+    const { done } = runProxyMain(file);
+    const { code, stderr } = await done;
+    assert.equal(code, 1);
+    assert.match(stderr, expected);
+  }
+  await writeFile(join(dir, 'broken.json'), '{ "proxy_id": ');
+  const broken = await runProxyMain(join(dir, 'broken.json')).done;
+  assert.equal(broken.code, 1);
+  assert.match(broken.stderr, /not valid JSON/);
+  await removeDir(dir);
+});
+
+test('SIGTERM: in-flight requests finish, every line is flushed, exit 0', async () => {
+  const upstream = await startUpstream((seen, res) => {
+    if (seen.url === '/slow') setTimeout(() => res.end('slow done'), 700);
+    else res.end('ok');
+  });
+  const dir = await tempDir('sigterm');
+  const proxy = await spawnProxy(dir, base(dir, upstream.url));
+  const pool = new Pool(proxy.url, { connections: 4 });
+  try {
+    for (let index = 0; index < 500; index++) {
+      const response = await pool.request({ path: `/fast/${index}`, method: 'GET', headers: { host: 'app.test' } });
+      await response.body.text();
+    }
+    const slow = request(`${proxy.url}/slow`, { headers: { host: 'app.test' } });
+    await sleep(200);
+    const exit = proxy.terminate();
+    const response = await slow;
+    assert.equal(response.statusCode, 200);
+    assert.equal(await response.body.text(), 'slow done');
+    assert.equal(await exit, 0);
+    await assert.rejects(request(`${proxy.url}/after`, { headers: { host: 'app.test' } }), 'no longer accepting');
+  } finally {
+    proxy.child.kill();
+    await pool.destroy();
+    await upstream.close();
+  }
+  const records = await readRecords(`${dir}/logs`);
+  assert.equal(records.length, 501);
+  assert.equal(records.filter((record) => record.path === '/slow' && record.status === 200).length, 1);
+  assert.match(proxy.stderr(), /"msg":"stopped"/);
+  await removeDir(dir);
+});
+
+test('npm run hash-secret: prints a scrypt hash of the piped secret', async () => {
+  const child = spawn(process.execPath, [new URL('../../proxy/hash-secret.ts', import.meta.url).pathname], { stdio: ['pipe', 'pipe', 'pipe'] });
+  let stdout = '';
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stdin.end('s3cret-PIN\n');
+  const code = await new Promise((resolve) => child.once('exit', resolve));
+  assert.equal(code, 0);
+  const hash = parseSecretHash(stdout.trim());
+  assert.equal(await verifySecret('s3cret-PIN', hash), true);
+  assert.equal(await verifySecret('s3cret-PIN ', hash), false);
+});
