@@ -80,6 +80,8 @@ export class Tailer {
   #chunk: Chunk | undefined;
   #pending: Line[] = [];
   #newestNumber = -1;
+  /** One read buffer for the tailer's life: lines handed out are views into it, valid until the next refill. */
+  readonly #buffer = Buffer.allocUnsafe(CHUNK_BYTES);
   /** A truncation changed a generation: the checkpoint should be written even without new acks. */
   checkpointDirty = false;
 
@@ -89,7 +91,10 @@ export class Tailer {
     this.#saved = new Map(Object.entries(checkpoint.files));
   }
 
-  /** The next complete line already read, or undefined when `refill` must read more. */
+  /**
+   * The next complete line already read, or undefined when `refill` must read more. Its bytes are a
+   * view into the read buffer: use them before calling `refill` again.
+   */
   takeLine(): Line | undefined {
     if (this.#pending.length > 0) return this.#pending.shift();
     const chunk = this.#chunk;
@@ -244,7 +249,7 @@ export class Tailer {
 
   async #readFrom(file: TailedFile): Promise<boolean> {
     if (!file.handle && !(await this.#open(file))) return false;
-    const buffer = Buffer.allocUnsafe(CHUNK_BYTES);
+    const buffer = this.#buffer;
     const { bytesRead } = await file.handle!.read(buffer, 0, CHUNK_BYTES, file.read);
     if (bytesRead === 0) {
       if (!this.#live(file)) {

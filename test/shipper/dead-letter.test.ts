@@ -56,7 +56,7 @@ describe('dead letters and enrichment', () => {
     });
     await appendFile(join(logs, accessLogName(1)), Buffer.concat(parts));
 
-    const shipper = startShipper({ logs, state, connection: es.connection, prefix: es.prefix });
+    const shipper = startShipper({ logs, state, connection: es.connection, prefix: es.prefix, args: ['--metrics-port', '0'] });
     try {
       await waitForCount(es.client, es.prefix, bad.length + 1);
       const deadLetterPath = join(state, DEAD_LETTER_FILE);
@@ -74,6 +74,12 @@ describe('dead letters and enrichment', () => {
       });
       assert.equal(Buffer.from(entries[3]!.line_base64!, 'base64').toString('hex'), invalidUtf8.subarray(0, -1).toString('hex'), 'exact bytes of the invalid UTF-8 line');
       assert.ok(entries[2]!.line.length <= 4096, 'only the head of an over-long line is kept');
+
+      const metricsUrl = /"metrics_url":"([^"]+)"/.exec(shipper.stderr())![1]!;
+      const exposition = await (await fetch(metricsUrl)).text();
+      assert.match(exposition, /^shipper_indexed_total 7$/m);
+      assert.match(exposition, /^shipper_dead_lettered_total 6$/m);
+      assert.match(exposition, /^shipper_lag_bytes 0$/m);
     } finally {
       assert.equal(await shipper.stop(), 0);
     }
