@@ -1,7 +1,11 @@
-// The benchmark's upstream: as fast as node:http gets, a small fixed body. Prints its port.
+// The benchmark's upstream, also the demo upstream of examples/proxy.config.json: as fast as
+// node:http gets, a small fixed body. `--port N` (default: any free port); prints its port.
 
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { parseArgs } from 'node:util';
+
+const { values } = parseArgs({ options: { port: { type: 'string', default: '0' } } });
 
 const body = Buffer.from('{"ok":true,"service":"bench"}');
 const server = createServer((req, res) => {
@@ -10,5 +14,5 @@ const server = createServer((req, res) => {
   res.end(body);
 });
 server.keepAliveTimeout = 60_000;
-server.listen(0, '127.0.0.1', () => process.stdout.write(`${(server.address() as AddressInfo).port}\n`));
+server.listen(Number(values.port), '127.0.0.1', () => process.stdout.write(`${(server.address() as AddressInfo).port}\n`));
 process.on('SIGTERM', () => process.exit(0));
