@@ -6,8 +6,9 @@
 //
 // - proxy id: the record's `proxy` (observer.name), so two hosts whose files share device and
 //   inode numbers never collide;
-// - file identity: device, inode and birth time of the log file, plus the file's generation
-//   (bumped each time the file is seen truncated, so rewritten offsets get new ids);
+// - file identity: device and inode of the log file, plus the file's generation (bumped each time
+//   the file is seen truncated, or its inode is found reused by a file of another name, so offsets
+//   written anew get new ids);
 // - byte offset: where the line starts in that file.
 // 128 bits of SHA-256 make an accidental collision negligible at any realistic volume.
 

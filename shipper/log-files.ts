@@ -1,5 +1,5 @@
 // The proxy's log files as they are on disk right now: every access.<N>.log in the directory, in
-// the order pino-roll wrote them (increasing N), each with its identity (device, inode, birth time).
+// the order pino-roll wrote them (increasing N), each with its identity (device and inode).
 
 import type { BigIntStats } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
@@ -7,7 +7,10 @@ import { join } from 'node:path';
 import { ACCESS_LOG_FILE_PATTERN } from '../common/access-record.ts';
 
 export interface LogFile {
-  /** Device, inode and birth time: stays with the file across renames, changes when an inode is reused. */
+  /**
+   * Device and inode. Not birth time: where statx is unavailable libuv reports ctime as birth time,
+   * which changes on every append. An inode reused by a later file is caught by its different name.
+   */
   identity: string;
   name: string;
   /** The N of access.<N>.log: the order the files were written in. */
@@ -17,7 +20,7 @@ export interface LogFile {
 }
 
 export function identityOf(stats: BigIntStats): string {
-  return `${stats.dev}:${stats.ino}:${stats.birthtimeNs}`;
+  return `${stats.dev}:${stats.ino}`;
 }
 
 export async function listLogFiles(directory: string): Promise<LogFile[]> {

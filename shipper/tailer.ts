@@ -160,13 +160,15 @@ export class Tailer {
       if (!file) {
         const saved = this.#saved?.get(entry.identity);
         const offset = saved?.offset ?? 0;
-        file = { ...entry, generation: saved?.generation ?? 0, acked: offset, read: offset, deleted: false };
+        file = { ...entry, name: saved?.name ?? entry.name, generation: saved?.generation ?? 0, acked: offset, read: offset, size: saved?.size ?? entry.size, deleted: false };
         this.#files.set(entry.identity, file);
       }
+      // pino-roll never renames: the same inode under another name is a new file reusing it.
+      if (file.name !== entry.name) this.#startOver(file, entry.size, 'deleted');
       file.name = entry.name;
       file.number = entry.number;
       file.path = entry.path;
-      if (entry.size < file.read) this.#truncated(file, entry.size);
+      if (entry.size < file.read) this.#startOver(file, entry.size, 'truncated');
       file.size = entry.size;
     }
     if (this.#saved) {
@@ -229,9 +231,10 @@ export class Tailer {
     this.#ordered = this.#ordered.filter((other) => other !== file);
   }
 
-  #truncated(file: TailedFile, size: number): void {
+  /** The file's bytes were replaced (truncated, or its inode reused): read it anew as a new generation. */
+  #startOver(file: TailedFile, size: number, cause: LossReport['cause']): void {
     const unread = file.size - file.read;
-    if (unread > 0) this.#options.onLoss({ name: file.name, identity: file.identity, bytes: unread, cause: 'truncated' });
+    if (unread > 0) this.#options.onLoss({ name: file.name, identity: file.identity, bytes: unread, cause });
     file.generation++;
     file.read = 0;
     file.acked = 0;
@@ -239,7 +242,7 @@ export class Tailer {
     file.partial = undefined;
     file.skipping = undefined;
     this.checkpointDirty = true;
-    this.#options.onTruncated?.(file);
+    if (cause === 'truncated') this.#options.onTruncated?.(file);
   }
 
   /** Whether the proxy may still append to this file: it is the newest one and still there. */

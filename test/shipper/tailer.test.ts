@@ -104,6 +104,18 @@ describe('tailer', () => {
     await t.close();
   });
 
+  it('takes an inode found under another name for a new file that reuses it', async () => {
+    await writeFile(path(7), 'new\n');
+    const identity = identityOf(await stat(path(7), { bigint: true }));
+    const checkpoint = { version: 1 as const, files: { [identity]: { name: accessLogName(3), generation: 0, offset: 4, size: 9 } } };
+    const t = tailer(checkpoint);
+    const [line] = await drain(t);
+    assert.equal(line!.bytes.toString(), 'new', 'read from its start');
+    assert.equal(line!.generation, 1, 'with ids of its own');
+    assert.deepEqual(losses, [{ name: accessLogName(3), identity, bytes: 5, cause: 'deleted' }]);
+    await t.close();
+  });
+
   it('still reads a file deleted while running, through its open handle', async () => {
     await writeFile(path(1), 'one\n');
     const t = tailer();
