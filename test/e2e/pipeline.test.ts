@@ -1,0 +1,198 @@
+// End to end: the proxy, the shipper and the API each started as its own process from a config
+// file (as the README says), the demo upstream and a real OIDC issuer behind them, requests of
+// every outcome sent through the proxy, and each one found through GET /api/events/proxy.
+
+import assert from 'node:assert/strict';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { Agent } from 'undici';
+import { generateToken, hashToken } from '../../api/tokens.ts';
+import { CALLBACK_PATH, LOGIN_PATH } from '../../proxy/auth/endpoints.ts';
+import { hashSecret } from '../../proxy/secret-hash.ts';
+import { freePort } from '../../ops/free-port.ts';
+import { startIssuer, type RunningIssuer } from '../../ops/oidc/issuer.ts';
+import { BrowserLikeClient } from '../../ops/stack/browser-like-client.ts';
+import { Supervisor } from '../../ops/stack/supervisor.ts';
+import { testElasticsearch, type TestElasticsearch } from '../helpers/elasticsearch.ts';
+
+const REPO = join(import.meta.dirname, '..', '..');
+const GB_ADDRESS = '81.2.69.142';
+const PASSWORD = 'correct horse battery staple';
+const PIN = '731946';
+
+interface ApiRecord {
+  id: string;
+  service_id: string;
+  path: string;
+  status_code: number;
+  auth_method_used: string;
+  user_id?: string;
+  reason?: string;
+  country_code?: string;
+  city_name?: string;
+  source_ip: string;
+}
+
+describe('proxy → shipper → Elasticsearch → API', () => {
+  let es: TestElasticsearch;
+  let dir: string;
+  let issuer: RunningIssuer;
+  let supervisor: Supervisor;
+  let agent: Agent;
+  let proxyUrl: string;
+  let apiUrl: string;
+  const token = generateToken();
+
+  before(async () => {
+    es = testElasticsearch('e2e');
+    dir = await mkdtemp(join(tmpdir(), 'proxy-access-log-e2e-'));
+    agent = new Agent();
+    const [proxyPort, apiPort, upstreamPort, metricsPort, deadPort] = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort()]);
+    proxyUrl = `http://127.0.0.1:${proxyPort}`;
+    apiUrl = `http://127.0.0.1:${apiPort}`;
+    issuer = await startIssuer({
+      users: [{ sub: 'alice', email: 'alice@example.com', groups: ['staff'] }, { sub: 'eve', groups: ['visitors'] }],
+      clients: [{ client_id: 'e2e', client_secret: 'e2e-secret', redirect_uris: [`http://sso.localhost:${proxyPort}${CALLBACK_PATH}`] }],
+    });
+    const upstream = `http://127.0.0.1:${upstreamPort}`;
+    const config = async (name: string, value: unknown) => {
+      const file = join(dir, `${name}.json`);
+      await writeFile(file, JSON.stringify(value));
+      return file;
+    };
+    const proxyConfig = await config('proxy', {
+      proxy_id: 'e2e-proxy',
+      listen: { host: '127.0.0.1', port: proxyPort },
+      trusted_proxies: ['127.0.0.1/32'],
+      access_log: { dir: join(dir, 'logs') },
+      services: [
+        { id: 'open', hosts: ['open.localhost'], upstream, auth: { method: 'none' } },
+        { id: 'wiki', hosts: ['wiki.localhost'], upstream, auth: { method: 'password', hash: await hashSecret(PASSWORD), user_id: 'wiki-team' } },
+        { id: 'door', hosts: ['door.localhost'], upstream, auth: { method: 'pin', hash: await hashSecret(PIN) } },
+        { id: 'sso', hosts: ['sso.localhost'], upstream, auth: { method: 'sso', issuer: issuer.url, client_id: 'e2e', client_secret: 'e2e-secret', scopes: ['openid', 'email', 'groups'], allowed_groups: ['staff'] } },
+        { id: 'dead', hosts: ['dead.localhost'], upstream: `http://127.0.0.1:${deadPort}`, auth: { method: 'none' } },
+        { id: 'slow', hosts: ['slow.localhost'], upstream, auth: { method: 'none' }, upstream_timeouts: { connect_ms: 1_000, headers_ms: 500, body_ms: 1_000 } },
+      ],
+    });
+    const shipperConfig = await config('shipper', {
+      logs: join(dir, 'logs'),
+      state: join(dir, 'state'),
+      elasticsearch: es.connection,
+      indexPrefix: es.prefix,
+      batch: { flushIntervalMs: 200 },
+      pollIntervalMs: 200,
+      metrics: { port: metricsPort },
+    });
+    const apiConfig = await config('api', {
+      listen: { host: '127.0.0.1', port: apiPort },
+      elasticsearch: es.connection,
+      indexPrefix: es.prefix,
+      tokens: [{ name: 'e2e', sha256: hashToken(token) }],
+      logLevel: 'warn',
+    });
+    supervisor = new Supervisor(['upstream', 'api', 'shipper', 'proxy']);
+    await supervisor.start('upstream', join(REPO, 'ops/stack/demo-upstream.ts'), ['--port', String(upstreamPort)], `${upstream}/`);
+    await supervisor.start('api', join(REPO, 'api/main.ts'), ['--config', apiConfig], `${apiUrl}/healthz`);
+    await supervisor.start('shipper', join(REPO, 'shipper/main.ts'), ['--config', shipperConfig], `http://127.0.0.1:${metricsPort}/metrics`);
+    await supervisor.start('proxy', join(REPO, 'proxy/main.ts'), ['--config', proxyConfig], `${proxyUrl}/`);
+  });
+
+  after(async () => {
+    await supervisor?.stopAll();
+    await agent?.close();
+    await issuer?.stop();
+    await es?.cleanup();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  const visitor = () => new BrowserLikeClient({ ip: GB_ADDRESS, userAgent: 'e2e-test' }, proxyUrl, agent);
+  const at = (host: string, path: string) => `http://${host}.localhost:${new URL(proxyUrl).port}${path}`;
+
+  /** The one record the API returns for these filters, waiting for the pipeline to deliver it. */
+  async function recordFor(filters: Record<string, string>): Promise<ApiRecord> {
+    const deadline = Date.now() + 15_000;
+    const query = new URLSearchParams(filters);
+    while (Date.now() < deadline) {
+      const response = await fetch(`${apiUrl}/api/events/proxy?${query}`, { headers: { authorization: `Bearer ${token}` } });
+      assert.equal(response.status, 200);
+      const { data } = (await response.json()) as { data: ApiRecord[] };
+      if (data.length > 0) {
+        assert.equal(data.length, 1, `one record for ${query}`);
+        return data[0]!;
+      }
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    throw new Error(`no record for ${query} within 15 s`);
+  }
+
+  it('records an allowed request with the visitor’s country and city', async () => {
+    assert.equal((await visitor().send(at('open', '/e2e/open'))).status, 200);
+    const record = await recordFor({ path: '/e2e/open' });
+    assert.equal(record.service_id, 'open');
+    assert.equal(record.auth_method_used, 'none');
+    assert.equal(record.source_ip, GB_ADDRESS);
+    assert.equal(record.country_code, 'GB');
+    assert.equal(record.city_name, 'St Albans');
+    assert.equal(record.reason, undefined);
+  });
+
+  it('records password denials and the signed-in user', async () => {
+    const client = visitor();
+    assert.equal((await client.send(at('wiki', LOGIN_PATH), { form: { password: 'wrong', return_to: '/e2e/wiki-denied' } })).status, 401);
+    const denied = await recordFor({ path: LOGIN_PATH, service_id: 'wiki', status_code: '401' });
+    assert.equal(denied.auth_method_used, 'password');
+    assert.equal(denied.reason, 'invalid password');
+    await client.send(at('wiki', LOGIN_PATH), { form: { password: PASSWORD, return_to: '/' } });
+    assert.equal((await client.send(at('wiki', '/e2e/wiki'))).status, 200);
+    const allowed = await recordFor({ path: '/e2e/wiki' });
+    assert.equal(allowed.user_id, 'wiki-team');
+    assert.equal(allowed.auth_method_used, 'password');
+  });
+
+  it('records a PIN denial', async () => {
+    assert.equal((await visitor().send(at('door', LOGIN_PATH), { form: { pin: '000000', return_to: '/' } })).status, 401);
+    const record = await recordFor({ path: LOGIN_PATH, service_id: 'door' });
+    assert.equal(record.status_code, 401);
+    assert.equal(record.auth_method_used, 'pin');
+    assert.equal(record.reason, 'invalid PIN');
+  });
+
+  it('records an SSO user who signed in, and one who is not allowed', async () => {
+    const signIn = async (user: string, path: string) => {
+      const client = visitor();
+      const start = await client.send(at('sso', path));
+      assert.equal(start.status, 302);
+      const page = await client.follow(start.location!);
+      const action = /action="(\/interaction\/[\w-]+\/login)"/.exec(page.body)?.[1];
+      assert.ok(action, 'the issuer shows its sign-in form');
+      return client.follow(new URL(action, issuer.url).href, { form: { login: user } });
+    };
+    const alice = await signIn('alice', '/e2e/sso');
+    assert.equal(alice.status, 200);
+    const allowed = await recordFor({ path: '/e2e/sso', status_code: '200' });
+    assert.equal(allowed.user_id, 'alice');
+    assert.equal(allowed.auth_method_used, 'sso');
+
+    const eve = await signIn('eve', '/e2e/sso-eve');
+    assert.equal(eve.status, 403);
+    const denied = await recordFor({ path: CALLBACK_PATH, status_code: '403' });
+    assert.equal(denied.reason, 'user not allowed');
+    assert.equal(denied.auth_method_used, 'sso');
+  });
+
+  it('records upstream failures with their reasons', async () => {
+    assert.equal((await visitor().send(at('dead', '/e2e/dead'))).status, 502);
+    assert.match((await recordFor({ path: '/e2e/dead' })).reason ?? '', /refused/);
+    assert.equal((await visitor().send(at('slow', '/slow?ms=3000'))).status, 504);
+    assert.match((await recordFor({ path: '/slow', status_code: '504' })).reason ?? '', /timeout|timed out/);
+  });
+
+  it('records requests for unknown hosts', async () => {
+    assert.equal((await visitor().send(at('nowhere', '/e2e/unknown'))).status, 404);
+    const record = await recordFor({ path: '/e2e/unknown' });
+    assert.equal(record.status_code, 404);
+    assert.ok(!record.service_id, 'no service matched');
+  });
+});
