@@ -22,6 +22,8 @@ export interface ProxyContext {
   clientIps: ClientIpResolver;
   tls: boolean;
   shuttingDown: boolean;
+  /** Set when the shutdown timeout is over and remaining connections are being cut. */
+  cutting: boolean;
 }
 
 export interface Arrival {
@@ -61,14 +63,17 @@ function onClose(context: ProxyContext, res: ServerResponse, exchange: Exchange)
   let status: number;
   if (exchange.failStatus !== 0) status = exchange.failStatus;
   else if (res.writableFinished) status = res.statusCode;
-  else {
+  else if (context.cutting) {
+    status = 503;
+    exchange.reason = 'proxy shutting down';
+  } else {
     status = CLIENT_CLOSED_STATUS;
     exchange.reason = CLIENT_CLOSED_REASON;
   }
   context.recorder.finish(exchange, status);
   // After the line is written: the abort reports back through the forward handler, which must
   // then see the exchange as done.
-  if (status === CLIENT_CLOSED_STATUS) exchange.abortUpstream?.();
+  if (!res.writableFinished) exchange.abortUpstream?.();
 }
 
 export function createRequestHandler(context: ProxyContext): (req: IncomingMessage, res: ServerResponse) => void {

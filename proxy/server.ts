@@ -33,7 +33,7 @@ export async function startProxy(config: ProxyConfig, diagnostics: Logger): Prom
     : undefined;
   const recorder = new Recorder(log);
   const { router, services } = buildServices(config);
-  const context: ProxyContext = { router, recorder, clientIps: new ClientIpResolver(config.trusted_proxies), tls: config.tls !== undefined, shuttingDown: false };
+  const context: ProxyContext = { router, recorder, clientIps: new ClientIpResolver(config.trusted_proxies), tls: config.tls !== undefined, shuttingDown: false, cutting: false };
   const limits = config.limits;
   const options: ServerOptions = {
     maxHeaderSize: limits.max_header_bytes,
@@ -69,6 +69,7 @@ export async function startProxy(config: ProxyConfig, diagnostics: Logger): Prom
     const deadline = Date.now() + limits.shutdown_timeout_ms;
     while (recorder.active > 0 && Date.now() < deadline) await sleep(20);
     if (recorder.active > 0) diagnostics.warn({ in_flight: recorder.active }, 'shutdown timeout: closing remaining connections');
+    context.cutting = true;
     server.closeAllConnections();
     for (const socket of tunnels) socket.destroy();
     while (recorder.active > 0) await sleep(5);

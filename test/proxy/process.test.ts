@@ -76,6 +76,28 @@ test('SIGTERM: in-flight requests finish, every line is flushed, exit 0', async 
   await removeDir(dir);
 });
 
+test('SIGTERM: a request still running at the shutdown timeout is cut and logged 503 proxy shutting down', async () => {
+  const upstream = await startUpstream(() => {});
+  const dir = await tempDir('sigterm-cut');
+  const proxy = await spawnProxy(dir, { ...base(dir, upstream.url), limits: { shutdown_timeout_ms: 300 } });
+  try {
+    const stuck = request(`${proxy.url}/stuck`, { headers: { host: 'app.test' } }).then(
+      () => 'answered',
+      () => 'cut',
+    );
+    await sleep(200);
+    assert.equal(await proxy.terminate(), 0);
+    assert.equal(await stuck, 'cut');
+  } finally {
+    proxy.child.kill();
+    await upstream.close();
+  }
+  const [record] = await readRecords(`${dir}/logs`);
+  assert.equal(record!.status, 503);
+  assert.equal(record!.reason, 'proxy shutting down');
+  await removeDir(dir);
+});
+
 test('npm run hash-secret: prints a scrypt hash of the piped secret', async () => {
   const child = spawn(process.execPath, [new URL('../../proxy/hash-secret.ts', import.meta.url).pathname], { stdio: ['pipe', 'pipe', 'pipe'] });
   let stdout = '';
