@@ -121,8 +121,11 @@ export function forward(pool: Pool, req: IncomingMessage, res: ServerResponse, e
   const hasBody = (length !== undefined && length !== '0') || req.headers['transfer-encoding'] !== undefined;
   // undici accepts any async iterable as a body; its option type lists only Readable.
   const body = hasBody ? (countedBody(req, exchange) as unknown as Readable) : null;
-  pool.dispatch(
-    { path: target, method: req.method ?? 'GET', headers, body },
-    new ForwardHandler(exchange, req, res),
-  );
+  const handler = new ForwardHandler(exchange, req, res);
+  try {
+    pool.dispatch({ path: target, method: req.method ?? 'GET', headers, body }, handler);
+  } catch (error) {
+    // undici rejects some requests synchronously (e.g. a header it refuses to send).
+    handler.onResponseError(undefined as never, error as Error);
+  }
 }

@@ -64,7 +64,7 @@ export class SsoLogin implements ServiceAuth {
     const status = admitSession(this.#sessions, req, exchange, this.#service, 'sso');
     if (status === 'valid') return true;
     exchange.reason = SESSION_REASONS[status];
-    if (req.method === 'GET' || req.method === 'HEAD') void this.#start(req, res, exchange);
+    if (req.method === 'GET' || req.method === 'HEAD') this.#start(req, res, exchange).catch(() => this.#broken(res, exchange, 'SSO login could not start'));
     else sendText(res, exchange, 401, 'login required');
     return false;
   }
@@ -74,8 +74,15 @@ export class SsoLogin implements ServiceAuth {
   }
 
   endpoint(req: IncomingMessage, res: ServerResponse, exchange: Exchange, path: string): void {
-    if (path === CALLBACK_PATH) void this.#callback(req, res, exchange);
+    if (path === CALLBACK_PATH) this.#callback(req, res, exchange).catch(() => this.#broken(res, exchange, 'invalid SSO callback'));
     else if (!commonEndpoint(res, exchange, path)) unknownEndpoint(res, exchange);
+  }
+
+  /** Last resort for anything unexpected in the flow: a clear answer instead of a crashed process. */
+  #broken(res: ServerResponse, exchange: Exchange, reason: string): void {
+    if (exchange.done) return;
+    exchange.reason = reason;
+    sendText(res, exchange, 400, reason);
   }
 
   #redirectUri(req: IncomingMessage, exchange: Exchange): string {
