@@ -135,6 +135,18 @@ describe('password and PIN services', () => {
     });
   }
 
+  test('behind a TLS terminator (trusted X-Forwarded-Proto: https) the session cookie is Secure', async () => {
+    const response = await request(`${proxy.url}/.proxy/login`, {
+      method: 'POST',
+      headers: { host: 'wiki.test', 'x-forwarded-proto': 'https', 'x-request-id': 'secure-login', 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ password: PASSWORD }).toString(),
+    });
+    assert.equal(response.statusCode, 303);
+    assert.match(String(response.headers['set-cookie']), /; HttpOnly; SameSite=Lax; Secure$/);
+    await response.body.text();
+    assert.equal((await record('secure-login')).protocol, 'https');
+  });
+
   test('a tampered session cookie is refused', async () => {
     const login = await send('wiki.test', '/.proxy/login', '198.51.100.5', { form: { password: PASSWORD }, id: 'tamper-login' });
     const value = String(login.headers['set-cookie']).split(';')[0]!.slice('proxy_session='.length);

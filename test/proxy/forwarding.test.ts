@@ -8,7 +8,7 @@ import { request as httpRequest } from 'node:http';
 import { connect } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { request } from 'undici';
+import { Agent, request } from 'undici';
 import { removeDir, serviceConfig, startTestProxy, startUpstream, waitForRecords, type TestProxy, type Upstream } from './helpers.ts';
 
 describe('forwarding', () => {
@@ -276,6 +276,28 @@ describe('untrusted peer', () => {
       const [record] = await waitForRecords(proxy.logDir, 1);
       assert.equal(record!.source_ip, '::1');
     } finally {
+      await proxy.stop();
+      await upstream.close();
+      await removeDir(proxy.logDir);
+    }
+  });
+});
+
+describe('TLS listener', () => {
+  test('serves HTTPS itself; lines carry protocol https', async () => {
+    const upstream = await startUpstream();
+    const fixtures = new URL('./fixtures/', import.meta.url).pathname;
+    const proxy = await startTestProxy({ tls: { cert_file: `${fixtures}tls-cert.pem`, key_file: `${fixtures}tls-key.pem` }, services: [serviceConfig('app', upstream.url)] });
+    const agent = new Agent({ connect: { rejectUnauthorized: false } });
+    try {
+      const response = await request(`https://127.0.0.1:${proxy.proxy.port}/secure`, { dispatcher: agent, headers: { host: 'app.test' } });
+      const echoed = (await response.body.json()) as { headers: Record<string, string> };
+      assert.equal(echoed.headers['x-forwarded-proto'], 'https');
+      const [record] = await waitForRecords(proxy.logDir, 1);
+      assert.equal(record!.protocol, 'https');
+      assert.equal(record!.path, '/secure');
+    } finally {
+      await agent.close();
       await proxy.stop();
       await upstream.close();
       await removeDir(proxy.logDir);
