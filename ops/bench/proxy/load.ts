@@ -42,12 +42,12 @@ async function run(seconds: number, latencies: number[] | undefined): Promise<{ 
   return { count, errors, elapsed: (performance.now() - start) / 1000 };
 }
 
-await run(Number(values.warmup), undefined);
+const warmup = await run(Number(values.warmup), undefined);
 const latencies: number[] = [];
 const result = await run(Number(values.seconds), latencies);
 latencies.sort((a, b) => a - b);
 const percentile = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))] ?? 0;
 await pool.close();
 process.stdout.write(
-  `${JSON.stringify({ requests: result.count, errors: result.errors, rps: result.count / result.elapsed, p50_ms: percentile(50), p99_ms: percentile(99) })}\n`,
+  `${JSON.stringify({ requests: result.count, total_requests: warmup.count + result.count, errors: warmup.errors + result.errors, rps: result.count / result.elapsed, p50_ms: percentile(50), p99_ms: percentile(99) })}\n`,
 );

@@ -1,5 +1,6 @@
 // The benchmark's upstream, also the demo upstream of examples/proxy.config.json: as fast as
-// node:http gets, a small fixed body. `--port N` (default: any free port); prints its port.
+// node:http gets, a small fixed body (64 KiB under /64k, for the peer benchmark).
+// `--port N` (default: any free port); prints its port.
 
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -7,10 +8,12 @@ import { parseArgs } from 'node:util';
 
 const { values } = parseArgs({ options: { port: { type: 'string', default: '0' } } });
 
-const body = Buffer.from('{"ok":true,"service":"bench"}');
+const small = Buffer.from('{"ok":true,"service":"bench"}');
+const large = Buffer.alloc(64 * 1024, 'x');
 const server = createServer((req, res) => {
   req.resume();
-  res.writeHead(200, { 'content-type': 'application/json', 'content-length': body.length });
+  const body = req.url!.startsWith('/64k') ? large : small;
+  res.writeHead(200, { 'content-type': body === small ? 'application/json' : 'application/octet-stream', 'content-length': body.length });
   res.end(body);
 });
 server.keepAliveTimeout = 60_000;
