@@ -12,8 +12,8 @@ import { countDocuments, duplicatedEventIds, metricsLines, startShipper, waitFor
 
 const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const KILLS = 4;
-/** Lines written while the kills go on: enough that every kill lands mid-stream, few enough to stay quick. */
-const LINES = 9_600;
+/** A backlog added before each run, so every kill lands while there is work in progress. */
+const BACKLOG_PER_RUN = 1_500;
 
 describe('shipper killed with SIGKILL', () => {
   let es: TestElasticsearch;
@@ -33,18 +33,23 @@ describe('shipper killed with SIGKILL', () => {
     const options = { logs, state: join(dir, 'state'), connection: es.connection, prefix: es.prefix, args: ['--batch-lines', '150'] };
     let next = 0;
     let file = 1;
+    const write = (lines: number) => {
+      appendRecords(logs, file, next, next + lines);
+      next += lines;
+    };
     let writing = true;
+    // Besides the backlogs, a steady trickle into the live file while the shipper works and dies.
     const writer = (async () => {
-      while (writing && next < LINES) {
-        appendRecords(logs, file, next, next + 120);
-        next += 120;
-        if (next % 1200 === 0) file++;
-        await pause(40);
+      while (writing) {
+        write(10);
+        await pause(50);
       }
     })();
 
     const seeds: number[] = [];
     for (let kill = 0; kill < KILLS; kill++) {
+      file++; // a rotation per run
+      write(BACKLOG_PER_RUN);
       const shipper = startShipper(options);
       // Kill it while it works: once it has indexed something in this run, at a random moment.
       const indexedBefore = await countDocuments(es.client, es.prefix);
