@@ -304,3 +304,33 @@ describe('TLS listener', () => {
     }
   });
 });
+
+describe('limits', () => {
+  test('oversized headers get 431; a client trickling its headers is cut off', async () => {
+    const upstream = await startUpstream();
+    const proxy = await startTestProxy({
+      limits: { max_header_bytes: 2048, headers_timeout_ms: 500, request_timeout_ms: 1000, idle_timeout_ms: 2000 },
+      services: [serviceConfig('app', upstream.url)],
+    });
+    try {
+      const big = await request(`${proxy.url}/`, { headers: { host: 'app.test', 'x-big': 'a'.repeat(4096) } });
+      assert.equal(big.statusCode, 431);
+      await big.body.text();
+
+      const socket = connect(proxy.proxy.port, '127.0.0.1');
+      const started = Date.now();
+      socket.write('GET / HTTP/1.1\r\nHost: app.test\r\n');
+      const trickle = setInterval(() => socket.writable && socket.write('X-Slow: 1\r\n'), 200);
+      let answer = '';
+      socket.on('data', (chunk: Buffer) => (answer += chunk.toString()));
+      await new Promise<void>((resolve) => socket.once('close', () => resolve()));
+      clearInterval(trickle);
+      assert.ok(Date.now() - started < 5000, 'cut off within a few seconds');
+      assert.match(answer, /^HTTP\/1\.1 408/);
+    } finally {
+      await proxy.stop();
+      await upstream.close();
+      await removeDir(proxy.logDir);
+    }
+  });
+});
