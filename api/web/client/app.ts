@@ -6,7 +6,7 @@ import { ApiError, apiFetch, apiJson, EVENTS_PATH, EXPORT_PATH, forgetToken, STA
 import { TimeChart, TopList } from './charts.ts';
 import { Detail } from './detail.ts';
 import { FilterBar, rangeLabel } from './filter-bar.ts';
-import { count } from './format.ts';
+import { count, duration } from './format.ts';
 import { SignIn } from './signin.ts';
 import { chartData, type ChartData, type StatsResponse } from './stats.ts';
 import { EventsTable, Pager } from './table.ts';
@@ -193,7 +193,10 @@ function Dashboard(props: { token: string; onUnauthorized: () => void; onSignOut
         ${list
           ? html`
               <header class="results-head">
-                <h2><b data-testid="total">${count(list.total_records)}</b> requests <span class="muted">· ${rangeLabel(view)}</span></h2>
+                <h2>
+                  <b data-testid="total">${count(list.total_records)}</b> requests <span class="muted">· ${rangeLabel(view)}</span>
+                  ${charts?.p50 != null ? html`<span class="muted small latency" title="Duration percentiles of the matching requests"> · p50 ${duration(charts.p50)} · p95 ${duration(charts.p95 ?? undefined)}</span>` : null}
+                </h2>
                 <${Pager} view=${view} result=${list} onPage=${(page: number, cursor?: string) => go({ ...view, page, cursor, detail: undefined })} onPageSize=${(pageSize: number) => go(withFilters(view, { pageSize }))} />
               </header>
               ${list.data.length === 0

@@ -19,6 +19,7 @@ export interface StatsResponse {
   top_hosts: StatsBucket[];
   top_countries: StatsBucket[];
   top_denial_reasons: StatsBucket[];
+  duration_ms: { p50: number | null; p95: number | null };
 }
 
 export interface ChartData {
@@ -27,6 +28,8 @@ export interface ChartData {
   topHosts: StatsBucket[];
   topCountries: StatsBucket[];
   topReasons: StatsBucket[];
+  p50: number | null;
+  p95: number | null;
 }
 
 const UNIT_MS: Record<string, number> = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 };
@@ -48,5 +51,7 @@ export function chartData(stats: StatsResponse): ChartData {
     topHosts: stats.top_hosts.slice(0, TOP_SHOWN),
     topCountries: stats.top_countries.slice(0, TOP_SHOWN),
     topReasons: stats.top_denial_reasons.slice(0, TOP_SHOWN),
+    p50: stats.duration_ms.p50,
+    p95: stats.duration_ms.p95,
   };
 }

@@ -32,7 +32,14 @@ function Row(props: { record: ProxyEvent; selected: boolean; fresh: boolean; onO
   const place = r.city_name ?? r.country_name;
   const cls = ['row', props.selected ? 'row-selected' : '', props.fresh ? 'row-fresh' : ''].join(' ');
   return html`
-    <tr class=${cls} data-id=${r.id} data-outcome=${outcome} onClick=${() => props.onOpen(r.id)}>
+    <tr
+      class=${cls}
+      tabindex="0"
+      data-id=${r.id}
+      data-outcome=${outcome}
+      onClick=${() => props.onOpen(r.id)}
+      onKeyDown=${(e: KeyboardEvent) => e.key === 'Enter' && props.onOpen(r.id)}
+    >
       <td class="c-time" title=${utcTitle(r.timestamp)}><span class="muted">${t.date}</span> ${t.time}</td>
       <td class="c-loc">
         <div class="ip mono">${r.source_ip}</div>
