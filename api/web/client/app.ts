@@ -11,6 +11,7 @@ import { SignIn } from './signin.ts';
 import { chartData, type ChartData, type StatsResponse } from './stats.ts';
 import { EventsTable, Pager } from './table.ts';
 import { Toolbar } from './toolbar.ts';
+import { useView } from './navigation.ts';
 import {
   addFilter,
   DEFAULT_RANGE,
@@ -30,24 +31,6 @@ const LIVE_INTERVAL_MS = 5_000;
 function countryLabel(charts: ChartData, code: string): string {
   const name = charts.topCountries.find((c) => c.key === code)?.name;
   return name ? `${code} · ${name}` : code;
-}
-
-function useView(): [ViewState, (next: ViewState, replace?: boolean) => void] {
-  const [view, setView] = useState(() => parseView(location.search));
-  useEffect(() => {
-    // One spelling per view: a hand-written or old URL is rewritten to the canonical one.
-    const query = serializeView(view);
-    history.replaceState(null, '', `${location.pathname}${query ? `?${query}` : ''}`);
-    const onPop = () => setView(parseView(location.search));
-    addEventListener('popstate', onPop);
-    return () => removeEventListener('popstate', onPop);
-  }, []);
-  const go = useCallback((next: ViewState, replace = false) => {
-    const query = serializeView(next);
-    history[replace ? 'replaceState' : 'pushState'](null, '', `${location.pathname}${query ? `?${query}` : ''}`);
-    setView(parseView(query));
-  }, []);
-  return [view, go];
 }
 
 function ErrorBanner(props: { error: ApiError; onRetry: () => void; onReset: () => void }) {

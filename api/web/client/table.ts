@@ -2,6 +2,7 @@
 
 import { html } from 'htm/preact';
 import type { EventsPage, ProxyEvent } from './api.ts';
+import { cameFromThisPage } from './navigation.ts';
 import { AUTH_LABEL, CATEGORY_LABEL, bytes, count, duration, localTime, utcTitle } from './format.ts';
 import { PAGE_SIZES, type ViewState } from './view-state.ts';
 
@@ -118,7 +119,13 @@ export function Pager(props: PagerProps) {
   const offsetNext = view.page * view.pageSize + view.pageSize <= OFFSET_WINDOW && !view.cursor;
   const canNext = more && (offsetNext || Boolean(result.next_cursor));
   const next = () => props.onPage(view.page + 1, offsetNext ? undefined : (result.next_cursor ?? undefined));
-  const prev = () => (view.cursor ? history.back() : props.onPage(view.page - 1, undefined));
+  // The page before a cursor page is an offset page while it is inside the window; deeper, only
+  // the history knows its cursor, so a shared deep link goes back to the first page.
+  const prev = () => {
+    if (!view.cursor || (view.page - 1) * view.pageSize <= OFFSET_WINDOW) props.onPage(view.page - 1, undefined);
+    else if (cameFromThisPage()) history.back();
+    else props.onPage(1, undefined);
+  };
   return html`
     <div class="pager">
       <span class="range-count" data-testid="range-count">${count(first)}–${count(last)} of ${count(result.total_records)}</span>
