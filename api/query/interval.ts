@@ -27,5 +27,6 @@ export function chooseInterval(given: string | undefined, start: number | undefi
     }
     return given;
   }
-  return LADDER.find((step) => span / intervalMillis(step) <= TARGET_BUCKETS) ?? LADDER.at(-1)!;
+  // Beyond the ladder (a range of years), whole days wide enough for the same number of buckets.
+  return LADDER.find((step) => span / intervalMillis(step) <= TARGET_BUCKETS) ?? `${Math.ceil(span / TARGET_BUCKETS / UNIT_MS.d)}d`;
 }

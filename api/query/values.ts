@@ -4,8 +4,11 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
 
-/** Longest text value accepted: longer than any real host, path or reason we would store. */
-export const MAX_TEXT_LENGTH = 1024;
+/**
+ * Longest text value accepted. Case-insensitive and substring matches compile the text into an
+ * automaton of one state per character, and Elasticsearch refuses automata of 1,000 states.
+ */
+export const MAX_TEXT_LENGTH = 256;
 
 export function integer(min: number, max: number) {
   return z.preprocess(
@@ -34,12 +37,15 @@ export const dateTime = z
   .meta({ format: 'date-time' });
 
 function isRealDateTime(value: string): boolean {
+  // zod runs this check even after the pattern failed, so it must cope with any text.
   const normalized = value.toUpperCase();
-  const millis = Date.parse(normalized);
-  if (Number.isNaN(millis)) return false;
+  const parts = /^(\d{4})-(\d{2})-(\d{2})T/.exec(normalized);
+  if (!parts || Number.isNaN(Date.parse(normalized))) return false;
   // Date.parse rolls 2026-02-30 over to March; a real date reads back with the same day.
-  const [, year, month, day] = /^(\d{4})-(\d{2})-(\d{2})/.exec(normalized)!;
-  const check = new Date(Date.UTC(Number(year), Number(month) - 1, Number(day)));
+  const [, year, month, day] = parts;
+  // setUTCFullYear, not Date.UTC: Date.UTC reads years 0-99 as 1900-1999.
+  const check = new Date(0);
+  check.setUTCFullYear(Number(year), Number(month) - 1, Number(day));
   return check.getUTCFullYear() === Number(year) && check.getUTCMonth() === Number(month) - 1 && check.getUTCDate() === Number(day)
     && Number(normalized.slice(11, 13)) < 24 && Number(normalized.slice(14, 16)) < 60 && Number(normalized.slice(17, 19)) < 60;
 }

@@ -55,7 +55,8 @@ export function planStatsSearch(params: StatsParams, now = Date.now()): { reques
     date_histogram: { field: FIELD.timestamp, fixed_interval: interval, min_doc_count: 0 },
     aggs: { category: top(FIELD.category, CATEGORIES.length) },
   };
-  if (start !== undefined) histogram.date_histogram!.extended_bounds = { min: start, max: end ?? now };
+  // A start in the future (a clock ahead of ours) still makes a valid, empty range.
+  if (start !== undefined) histogram.date_histogram!.extended_bounds = { min: start, max: Math.max(start, end ?? now) };
   const request: estypes.SearchRequest = {
     size: 0,
     track_total_hits: true,

@@ -47,7 +47,7 @@ const BAD: [path: string, params: Record<string, string | string[]>, parameter: 
   [LIST, { end_date: '2026-01-01' }, 'end_date'],
   [LIST, { start_date: '2026-01-02T00:00:00Z', end_date: '2026-01-01T00:00:00Z' }, 'end_date'],
   [LIST, { search: ['a', 'b'] }, 'search'],
-  [LIST, { search: 'x'.repeat(1025) }, 'search'],
+  [LIST, { search: 'x'.repeat(257) }, 'search'],
   [LIST, { status: 'ok' }, 'status'],
   [LIST, { category: 'bad' }, 'category'],
   [LIST, { status_code: '99' }, 'status_code'],
