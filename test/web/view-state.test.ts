@@ -2,7 +2,11 @@
 
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { addFilter, filterParams, listParams, onlyFilter, parseView, removeFilter, serializeView } from '../../api/web/client/view-state.ts';
+import { AUTH_METHODS, CATEGORIES } from '../../common/access-record.ts';
+import { FILTER_PARAMS as API_FILTER_PARAMS } from '../../api/query/params.ts';
+import { FIELDS } from '../../api/web/client/filter-bar.ts';
+import { CATEGORY_LABEL, CATEGORY_ORDER } from '../../api/web/client/format.ts';
+import { FILTER_PARAMS, addFilter, filterParams, listParams, onlyFilter, parseView, removeFilter, serializeView } from '../../api/web/client/view-state.ts';
 
 const NOW = Date.parse('2026-05-01T12:00:00.000Z');
 
@@ -50,5 +54,14 @@ describe('view state in the URL', () => {
       ...parseView('range=7d'),
       filters: { source_ip: ['10.0.0.1'] },
     });
+  });
+
+  it('offers exactly the API filters and the record outcomes and auth methods', () => {
+    for (const param of FILTER_PARAMS) assert.ok(Object.hasOwn(API_FILTER_PARAMS, param), `${param} is an API filter`);
+    assert.deepEqual(FIELDS.map((f) => f.param).sort(), [...FILTER_PARAMS].sort());
+    assert.deepEqual([...FIELDS.find((f) => f.param === 'category')!.options!].sort(), [...CATEGORIES].sort());
+    assert.deepEqual([...FIELDS.find((f) => f.param === 'auth_method')!.options!].sort(), [...AUTH_METHODS].sort());
+    assert.deepEqual([...CATEGORY_ORDER].sort(), [...CATEGORIES].sort());
+    assert.deepEqual(Object.keys(CATEGORY_LABEL).sort(), [...CATEGORIES].sort());
   });
 });

@@ -14,6 +14,8 @@ interface FieldDef {
 
 const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS'] as const;
 
+// The choice lists repeat the record's enums (common/access-record.ts) because importing that module
+// would bundle zod into the page; test/web/view-state.test.ts keeps them equal.
 export const FIELDS: readonly FieldDef[] = [
   { param: 'category', label: 'Outcome', options: ['allowed', 'denied', 'error', 'client_error'] },
   { param: 'status_code', label: 'Status code', placeholder: 'e.g. 403' },
