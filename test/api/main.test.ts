@@ -1,0 +1,120 @@
+// The API as a process: configuration errors name their key and exit 1, it serves with a real
+// config, keeps tokens and query strings out of its log, and stops cleanly on SIGTERM. And the
+// token-hashing command.
+
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { ConfigError, parseConfig } from '../../api/config.ts';
+import { testConnection } from '../helpers/elasticsearch.ts';
+import { TOKEN } from './harness.ts';
+
+const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
+const VALID = { indexPrefix: 'api-main-test', tokens: [{ name: 'ops', sha256: sha256(TOKEN) }] };
+
+let dir: string;
+before(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'api-main-'));
+});
+after(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+function configError(raw: unknown, env: NodeJS.ProcessEnv = {}): string {
+  try {
+    parseConfig(raw, env);
+  } catch (error) {
+    assert.ok(error instanceof ConfigError);
+    return error.message;
+  }
+  assert.fail('configuration was accepted');
+}
+
+describe('configuration', () => {
+  it('names the offending key', () => {
+    const es = { url: 'http://127.0.0.1:9200' };
+    assert.match(configError({ ...VALID, tokens: [], elasticsearch: es }), /tokens: must list at least one token/);
+    assert.match(configError({ ...VALID, tokens: [{ name: 'x', sha256: 'abc' }], elasticsearch: es }), /tokens\.0\.sha256: /);
+    assert.match(configError({ ...VALID, listen: { hots: 'x' }, elasticsearch: es }), /listen\.hots: unknown key/);
+    assert.match(configError({ ...VALID, listen: { port: 70000 }, elasticsearch: es }), /listen\.port: /);
+    assert.match(configError({ ...VALID, elasticsearch: { url: 'ftp://x' } }), /elasticsearch\.url: /);
+    assert.match(configError({ ...VALID, cors: { origins: ['https://x.example/path'] }, elasticsearch: es }), /cors\.origins\.0: must be an origin/);
+    assert.match(configError(VALID), /elasticsearch: required \(or set ELASTICSEARCH_URL\)/);
+  });
+
+  it('takes Elasticsearch from the environment when the file has none, with defaults for the rest', () => {
+    const config = parseConfig({ tokens: VALID.tokens }, { ELASTICSEARCH_URL: 'http://127.0.0.1:9200' });
+    assert.equal(config.elasticsearch.url, 'http://127.0.0.1:9200');
+    assert.equal(config.indexPrefix, 'proxy-events');
+    assert.deepEqual(config.listen, { host: '127.0.0.1', port: 8082 });
+    assert.deepEqual(config.cors.origins, []);
+  });
+});
+
+function run(args: string[]) {
+  return spawnSync(process.execPath, args, { encoding: 'utf8', timeout: 30_000 });
+}
+
+describe('node api/main.ts', () => {
+  it('exits 1 naming the key of a bad configuration, or without --config', async () => {
+    const file = join(dir, 'bad.json');
+    await writeFile(file, JSON.stringify({ ...VALID, elasticsearch: { url: 'http://127.0.0.1:9200' }, tokens: [{ name: 'x', sha256: 'nope' }] }));
+    const bad = run(['api/main.ts', '--config', file]);
+    assert.equal(bad.status, 1);
+    assert.match(bad.stderr, /tokens\.0\.sha256/);
+    const missing = run(['api/main.ts']);
+    assert.equal(missing.status, 1);
+    assert.match(missing.stderr, /usage: node api\/main.ts --config <file>/);
+    const unreadable = run(['api/main.ts', '--config', join(dir, 'absent.json')]);
+    assert.equal(unreadable.status, 1);
+    assert.match(unreadable.stderr, /cannot read configuration/);
+  });
+
+  it('serves, keeps tokens and query strings out of its log, and exits 0 on SIGTERM', async () => {
+    const file = join(dir, 'good.json');
+    await writeFile(file, JSON.stringify({ ...VALID, listen: { port: 0 }, elasticsearch: { url: testConnection().url } }));
+    const child = spawn(process.execPath, ['api/main.ts', '--config', file], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let log = '';
+    child.stderr.setEncoding('utf8');
+    const url: string = await new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`not listening: ${log}`)), 20_000);
+      child.stderr.on('data', (chunk: string) => {
+        log += chunk;
+        const line = log.split('\n').find((l) => l.includes('"listening"'));
+        if (line) {
+          clearTimeout(timer);
+          resolve(JSON.parse(line).url);
+        }
+      });
+    });
+    assert.equal((await fetch(`${url}/healthz`)).status, 200);
+    const listed = await fetch(`${url}/api/events/proxy?search=needle-in-the-query`, { headers: { authorization: `Bearer ${TOKEN}` } });
+    assert.equal(listed.status, 200);
+    assert.equal((await listed.json()).total_records, 0);
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    child.kill('SIGTERM');
+    assert.equal(await exited, 0);
+    assert.match(log, /"msg":"stopped"/);
+    assert.match(log, /"path":"\/api\/events\/proxy"/);
+    assert.doesNotMatch(log, /needle-in-the-query/);
+    assert.ok(!log.includes(TOKEN));
+  });
+});
+
+describe('node api/hash-token.ts', () => {
+  it('prints the digest the configuration wants, and makes a token when given none', () => {
+    const given = run(['api/hash-token.ts', TOKEN]);
+    assert.equal(given.status, 0);
+    assert.equal(given.stdout.trim(), sha256(TOKEN));
+    const made = run(['api/hash-token.ts']);
+    const [, token, digest] = /token:\s+(\S+)\nsha256: ([0-9a-f]{64})/.exec(made.stdout) ?? [];
+    assert.ok(token && token.length >= 40);
+    assert.equal(digest, sha256(token));
+    const short = run(['api/hash-token.ts', 'short']);
+    assert.equal(short.status, 1);
+  });
+});
