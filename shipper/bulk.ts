@@ -1,6 +1,9 @@
 // Sends one batch with `_bulk` and settles every item: created, already there (409 on a re-sent
-// line: success), retried (429 and 5xx, and the whole request when the cluster cannot be reached),
-// or rejected for good (mapping and parse errors: the caller dead-letters them).
+// line: success), rejected for good (400: mapping and parse errors, the document's own fault; the
+// caller dead-letters them), or retried: 429 and 5xx, and also the other 4xx (a missing index when
+// auto-creation is off, a security or cluster block): those are the cluster's state, not the
+// line's, and dead-lettering every line until an operator notices would be worse than waiting.
+// The whole request is retried when the cluster cannot be reached or refuses it.
 // Retries go on with capped backoff until they succeed or the signal aborts: an unreachable
 // cluster stalls the shipper, it never drops lines.
 
@@ -75,10 +78,11 @@ export async function sendBulk<T extends BulkOperation>(client: Client, items: T
       const status = result.status;
       if (status === 201 || status === 200) outcome.created++;
       else if (status === 409) outcome.duplicates++;
-      else if (status === 429 || status >= 500) {
+      else if (status === 400) outcome.rejected.push({ item: pending[i]!, error: describeItemError(result) });
+      else {
         again.push(pending[i]!);
-        lastRetryReason = describeItemError(result);
-      } else outcome.rejected.push({ item: pending[i]!, error: describeItemError(result) });
+        lastRetryReason = `${status} ${describeItemError(result)}`;
+      }
     }
     pending = again;
     if (pending.length > 0) {

@@ -26,7 +26,10 @@ const say = (text: string) => process.stderr.write(`[bench:shipper] ${text}\n`);
 
 async function searchable(client: Client, prefix: string, expected: number, started: number): Promise<number> {
   for (;;) {
-    const { count } = await client.count({ index: indexPattern(prefix), allow_no_indices: true, ignore_unavailable: true });
+    // A shard being created answers 503 for a moment: keep asking.
+    const count = await client
+      .count({ index: indexPattern(prefix), allow_no_indices: true, ignore_unavailable: true })
+      .then((response) => response.count, () => 0);
     if (count >= expected) return performance.now() - started;
     await new Promise((r) => setTimeout(r, 100));
   }
@@ -49,6 +52,7 @@ const work = await mkdtemp(join(tmpdir(), 'bench-shipper-'));
 const run = Date.now().toString(36);
 const shipperPrefix = `bench-shipper-${run}`;
 const rawPrefix = `bench-raw-${run}`;
+let stopShipper = async () => {};
 try {
   const logs = join(work, 'logs');
   const written = await writeLogs(logs, lines, linesPerFile);
@@ -62,10 +66,13 @@ try {
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   const exited = new Promise((resolve) => child.once('exit', resolve));
+  stopShipper = async () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+    await exited;
+  };
   const shipperMs = await searchable(client, shipperPrefix, lines, started);
   const shipperRss = peakRssMiB(child.pid!);
-  child.kill('SIGTERM');
-  await exited;
+  await stopShipper();
   say(`shipper: ${lines} searchable after ${(shipperMs / 1000).toFixed(1)} s`);
 
   // The ceiling: same documents, same batch size, bodies built before the clock starts.
@@ -93,6 +100,7 @@ try {
     ),
   );
 } finally {
+  await stopShipper();
   for (const prefix of [shipperPrefix, rawPrefix]) {
     await client.indices.delete({ index: indexPattern(prefix), ignore_unavailable: true, allow_no_indices: true }).catch(() => {});
     await client.indices.deleteIndexTemplate({ name: indexTemplateName(prefix) }, { ignore: [404] }).catch(() => {});

@@ -1,0 +1,64 @@
+// This project's proxy as a peer, started from a config file like an operator would: an open
+// service (bench.test) and a password-protected one (secure.test), access log on or off; and the
+// session cookie of a real login, for the authenticated run.
+
+import { randomBytes } from 'node:crypto';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { request } from 'undici';
+import { hashSecret } from '../../../proxy/secret-hash.ts';
+import type { ProxyPeer, RunningProxy } from './native-proxies.ts';
+import { CPU_UNDER_TEST, start } from './processes.ts';
+
+const root = new URL('../../../', import.meta.url).pathname;
+export const OPEN_HOST = 'bench.test';
+export const SECURE_HOST = 'secure.test';
+const PASSWORD = randomBytes(12).toString('base64url');
+let passwordHash: string | undefined;
+
+export class LoginError extends Error {
+  readonly code = 'BENCH_LOGIN_FAILED';
+}
+
+export function thisProxy(accessLog: boolean): ProxyPeer {
+  const name = accessLog ? 'this proxy, log on' : 'this proxy, log off';
+  return {
+    name,
+    version: () => `this proxy (Node ${process.versions.node})`,
+    async start(dir: string, upstreamPort: number): Promise<RunningProxy> {
+      passwordHash ??= await hashSecret(PASSWORD);
+      const logDir = join(dir, accessLog ? 'this-proxy-logs-on' : 'this-proxy-logs-off');
+      const upstream = `http://127.0.0.1:${upstreamPort}`;
+      const config = {
+        proxy_id: accessLog ? 'bench-log-on' : 'bench-log-off',
+        listen: { host: '127.0.0.1', port: 0 },
+        access_log: { enabled: accessLog, dir: logDir, rotation: { size: '1g', frequency: 'daily' }, keep: 5 },
+        services: [
+          { id: 'bench', hosts: [OPEN_HOST], upstream, auth: { method: 'none' } },
+          { id: 'secure', hosts: [SECURE_HOST], upstream, auth: { method: 'password', hash: passwordHash, user_id: 'bench-user' } },
+        ],
+      };
+      const file = join(dir, accessLog ? 'this-proxy-on.json' : 'this-proxy-off.json');
+      await writeFile(file, JSON.stringify(config));
+      const started = await start(name, process.execPath, [join(root, 'proxy/main.ts'), '--config', file], {
+        cpus: CPU_UNDER_TEST,
+        ready: /"port":(\d+)[^\n]*"msg":"proxy listening"/,
+      });
+      return { name, pid: started.pid, url: `http://127.0.0.1:${started.match![1]}`, accessLog: accessLog ? logDir : undefined };
+    },
+  };
+}
+
+/** Logs in to the password-protected service and returns the `Cookie` header value. */
+export async function sessionCookie(proxyUrl: string): Promise<string> {
+  const response = await request(`${proxyUrl}/.proxy/login`, {
+    method: 'POST',
+    headers: { host: SECURE_HOST, 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ password: PASSWORD, return_to: '/' }).toString(),
+  });
+  await response.body.dump();
+  const setCookie = response.headers['set-cookie'];
+  const cookies = (Array.isArray(setCookie) ? setCookie : [setCookie]).filter((value): value is string => typeof value === 'string');
+  if (response.statusCode !== 303 || cookies.length === 0) throw new LoginError(`login answered ${response.statusCode} without a session cookie`);
+  return cookies.map((cookie) => cookie.split(';')[0]).join('; ');
+}

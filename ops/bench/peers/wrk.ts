@@ -1,0 +1,62 @@
+// One wrk run (keep-alive, a fixed number of connections, one thread, pinned beside the upstream)
+// and what it printed: requests/s, p50/p99 latency from --latency, errors.
+
+import { spawn } from 'node:child_process';
+import { CPU_OTHERS } from './processes.ts';
+
+export interface WrkOptions {
+  url: string;
+  headers: Record<string, string>;
+  seconds: number;
+  connections: number;
+}
+
+export interface WrkResult {
+  requests: number;
+  rps: number;
+  p50_ms: number;
+  p99_ms: number;
+  /** Non-2xx/3xx responses plus socket errors. */
+  errors: number;
+}
+
+export class WrkError extends Error {
+  readonly code = 'WRK_FAILED';
+}
+
+const UNIT_MS: Record<string, number> = { us: 0.001, ms: 1, s: 1000, m: 60_000 };
+
+function latencyMs(output: string, percentile: string): number {
+  const match = new RegExp(`^\\s*${percentile}%\\s+([\\d.]+)(us|ms|s|m)\\s*$`, 'm').exec(output);
+  if (!match) throw new WrkError(`no ${percentile}% latency in wrk output:\n${output}`);
+  return Number(match[1]) * UNIT_MS[match[2]!]!;
+}
+
+export function parseWrk(output: string): WrkResult {
+  const requests = /(\d+) requests in/.exec(output);
+  const rps = /Requests\/sec:\s+([\d.]+)/.exec(output);
+  if (!requests || !rps) throw new WrkError(`unexpected wrk output:\n${output}`);
+  const non2xx = /Non-2xx or 3xx responses: (\d+)/.exec(output);
+  const socket = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(output);
+  const socketErrors = socket ? socket.slice(1).reduce((sum, n) => sum + Number(n), 0) : 0;
+  return {
+    requests: Number(requests[1]),
+    rps: Number(rps[1]),
+    p50_ms: latencyMs(output, '50'),
+    p99_ms: latencyMs(output, '99'),
+    errors: (non2xx ? Number(non2xx[1]) : 0) + socketErrors,
+  };
+}
+
+export async function runWrk(options: WrkOptions): Promise<WrkResult> {
+  const args = ['-c', CPU_OTHERS, 'wrk', '-t1', `-c${options.connections}`, `-d${options.seconds}s`, '--latency'];
+  for (const [name, value] of Object.entries(options.headers)) args.push('-H', `${name}: ${value}`);
+  args.push(options.url);
+  const child = spawn('taskset', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+  if (code !== 0) throw new WrkError(`wrk exited ${code}:\n${output}`);
+  return parseWrk(output);
+}
