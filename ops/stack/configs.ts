@@ -26,7 +26,6 @@ export interface StackFiles {
   shipperConfig: string;
   apiConfig: string;
   logsDir: string;
-  elasticsearchDataDir: string;
   /** The API token in clear: kept (mode 0600) in the stack folder so it stays the same across starts. */
   apiToken: string;
 }
@@ -94,5 +93,5 @@ export async function writeStackFiles(elasticsearch: ElasticsearchConnection): P
     indexPrefix: DEFAULT_INDEX_PREFIX,
     tokens: [{ name: 'demo', sha256: hashToken(apiToken) }],
   });
-  return { proxyConfig, shipperConfig, apiConfig, logsDir, elasticsearchDataDir: join(STACK_DIR, 'elasticsearch-data'), apiToken };
+  return { proxyConfig, shipperConfig, apiConfig, logsDir, apiToken };
 }

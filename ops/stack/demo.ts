@@ -4,7 +4,8 @@
 import { join } from 'node:path';
 import { REPO_ROOT } from '../elasticsearch/distribution.ts';
 
-export const STACK_DIR = join(REPO_ROOT, '.cache', 'stack');
+/** Configurations, logs, checkpoints and local data of `npm start`; STACK_DIR moves it (the stack's own test does). */
+export const STACK_DIR = process.env.STACK_DIR ?? join(REPO_ROOT, '.cache', 'stack');
 /** Written by `npm start` once everything listens; read by demo:traffic. */
 export const STACK_STATE_FILE = join(STACK_DIR, 'stack.json');
 

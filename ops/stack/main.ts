@@ -8,7 +8,7 @@ import { connectionFromEnv, type ElasticsearchConnection } from '../../common/el
 import { REPO_ROOT } from '../elasticsearch/distribution.ts';
 import { startLocalNode, type LocalNode } from '../elasticsearch/local-node.ts';
 import { writeStackFiles } from './configs.ts';
-import { DEMO_PASSWORD, DEMO_PIN, PORTS, SERVICES, SSO_USERS, STACK_STATE_FILE, type StackState } from './demo.ts';
+import { DEMO_PASSWORD, DEMO_PIN, PORTS, SERVICES, SSO_USERS, STACK_DIR, STACK_STATE_FILE, type StackState } from './demo.ts';
 import { Supervisor } from './supervisor.ts';
 
 const script = (path: string) => join(REPO_ROOT, path);
@@ -34,7 +34,7 @@ try {
   if (!elasticsearch) {
     const label = supervisor.label('elasticsearch');
     localNode = await startLocalNode({
-      dataDir: join(REPO_ROOT, '.cache', 'stack', 'elasticsearch-data'),
+      dataDir: join(STACK_DIR, 'elasticsearch-data'),
       log: (line) => console.log(`${label} ${line}`),
     });
     elasticsearch = { url: localNode.url, requestTimeoutMs: 10_000 };

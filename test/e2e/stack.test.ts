@@ -1,0 +1,108 @@
+// `npm start` and `npm run demo:traffic` as a new user runs them (on the suite's Elasticsearch,
+// with the stack's folder moved to a temporary one): the stack comes up on its documented ports,
+// the demo traffic lands in the API with every kind of outcome, and Ctrl-C stops it cleanly.
+
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { indexPattern, DEFAULT_INDEX_PREFIX } from '../../common/proxy-event-document.ts';
+import { PORTS } from '../../ops/stack/demo.ts';
+import { testConnection } from '../helpers/elasticsearch.ts';
+import { createElasticsearchClient } from '../../common/elasticsearch-connection.ts';
+
+const REPO = join(import.meta.dirname, '..', '..');
+
+async function inUse(port: number): Promise<boolean> {
+  return await new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1');
+    socket.once('connect', () => (socket.destroy(), resolve(true)));
+    socket.once('error', () => resolve(false));
+  });
+}
+
+function collect(child: ChildProcess): { text: () => string } {
+  let output = '';
+  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  return { text: () => output };
+}
+
+describe('npm start and demo:traffic', () => {
+  let stackDir: string;
+  let stack: ChildProcess;
+  let output: { text: () => string };
+  const env = () => ({ ...process.env, STACK_DIR: stackDir });
+
+  before(async () => {
+    for (const [name, port] of Object.entries(PORTS)) {
+      assert.equal(await inUse(port), false, `port ${port} (${name}) is free: stop a running \`npm start\` before this suite`);
+    }
+    stackDir = await mkdtemp(join(tmpdir(), 'proxy-access-log-stack-'));
+    stack = spawn(process.execPath, [join(REPO, 'ops/stack/main.ts')], { env: env(), stdio: ['ignore', 'pipe', 'pipe'] });
+    output = collect(stack);
+    const deadline = Date.now() + 120_000;
+    while (!output.text().includes('The stack is up')) {
+      assert.equal(stack.exitCode, null, `the stack exited while starting:\n${output.text()}`);
+      assert.ok(Date.now() < deadline, `the stack did not come up within 120 s:\n${output.text()}`);
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  });
+
+  after(async () => {
+    if (stack && stack.exitCode === null) {
+      stack.kill('SIGKILL');
+    }
+    const client = createElasticsearchClient(testConnection());
+    await client.indices.delete({ index: indexPattern(DEFAULT_INDEX_PREFIX), ignore_unavailable: true, allow_no_indices: true });
+    await client.close();
+    if (stackDir) await rm(stackDir, { recursive: true, force: true });
+  });
+
+  it('prints the demo services, the API token and a curl line', async () => {
+    const token = (await readFile(join(stackDir, 'api-token'), 'utf8')).trim();
+    assert.ok(output.text().includes(`API token: ${token}`));
+    for (const host of ['open.localhost', 'wiki.localhost', 'door.localhost', 'grafana.localhost']) assert.ok(output.text().includes(host), host);
+    assert.match(output.text(), /curl -s -H 'Authorization: Bearer /);
+  });
+
+  it('turns demo traffic into searchable events of every outcome', async () => {
+    const traffic = spawn(process.execPath, [join(REPO, 'ops/stack/demo-traffic.ts'), '--requests', '200', '--seconds', '90'], {
+      env: env(),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const trafficOutput = collect(traffic);
+    const [code] = await once(traffic, 'exit');
+    assert.equal(code, 0, trafficOutput.text());
+    const sent = Number(/done: (\d+) requests/.exec(trafficOutput.text())?.[1]);
+    assert.ok(sent >= 200, `sent ${sent} requests`);
+
+    const token = (await readFile(join(stackDir, 'api-token'), 'utf8')).trim();
+    const deadline = Date.now() + 20_000;
+    let stats: { total_records: number; requests_over_time: Record<string, number>[]; top_countries: unknown[] } | undefined;
+    while (Date.now() < deadline) {
+      const response = await fetch(`http://127.0.0.1:${PORTS.api}/api/events/proxy/stats`, { headers: { authorization: `Bearer ${token}` } });
+      if (response.status === 200) {
+        stats = (await response.json()) as typeof stats;
+        if (stats!.total_records >= sent) break;
+      }
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    assert.ok(stats, 'the API answered');
+    assert.equal(stats.total_records, sent, 'every request the demo sent through the proxy is in the API');
+    const byCategory = (name: string) => stats!.requests_over_time.reduce((sum, bucket) => sum + (bucket[name] ?? 0), 0);
+    for (const category of ['allowed', 'denied', 'error', 'client_error']) assert.ok(byCategory(category) > 0, `some ${category} requests`);
+    assert.ok(stats.top_countries.length >= 5, 'visitors from many countries');
+  });
+
+  it('stops cleanly on Ctrl-C', async () => {
+    stack.kill('SIGINT');
+    const [code] = await Promise.race([once(stack, 'exit'), new Promise<[string]>((r) => setTimeout(() => r(['timeout']), 60_000))]);
+    assert.equal(code, 0, output.text().slice(-3000));
+    for (const port of Object.values(PORTS)) assert.equal(await inUse(port), false, `port ${port} released`);
+  });
+});
