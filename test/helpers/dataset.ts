@@ -114,24 +114,34 @@ export function* generateRecords(options: DatasetOptions): Generator<AccessRecor
   }
 }
 
-/** Bulk-indexes documents into their daily indices (template installed first); refreshes at the end. */
+/**
+ * Bulk-indexes documents into their daily indices (template installed first), with up to
+ * `concurrency` bulk requests in flight; refreshes at the end.
+ */
 export async function indexDocuments(
   client: Client,
   prefix: string,
   documents: Iterable<ProxyEventDocument>,
   batchSize = 5_000,
+  concurrency = 1,
 ): Promise<number> {
   await installIndexTemplate(client, prefix);
   let count = 0;
   let operations: unknown[] = [];
-  const flush = async () => {
-    if (operations.length === 0) return;
-    const response = await client.bulk({ operations, refresh: false });
+  const inFlight = new Set<Promise<void>>();
+  const send = async (batch: unknown[]) => {
+    const response = await client.bulk({ operations: batch, refresh: false });
     if (response.errors) {
       const failed = response.items.find((item) => item.index?.error);
       throw new Error(`bulk indexing failed: ${JSON.stringify(failed?.index?.error)}`);
     }
+  };
+  const flush = async () => {
+    if (operations.length === 0) return;
+    const pending = send(operations).finally(() => inFlight.delete(pending));
+    inFlight.add(pending);
     operations = [];
+    if (inFlight.size >= concurrency) await Promise.race(inFlight);
   };
   for (const document of documents) {
     operations.push({ index: { _index: dailyIndexName(prefix, new Date(document['@timestamp'])), _id: document.event.id } }, document);
@@ -139,6 +149,7 @@ export async function indexDocuments(
     if (operations.length >= batchSize * 2) await flush();
   }
   await flush();
+  await Promise.all(inFlight);
   await client.indices.refresh({ index: `${prefix}-*` });
   return count;
 }

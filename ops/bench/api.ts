@@ -1,0 +1,119 @@
+// `npm run bench:api`: indexes 1,000,000 generated documents (7 days up to now), then times typical
+// queries through the API and the same Elasticsearch request sent directly, interleaved in the
+// same run, and reports p50/p95 and the API's overhead. Uses ELASTICSEARCH_URL when set, otherwise
+// starts a local node. Options: --docs N (default 1000000), --runs N (default 200).
+
+import type { AddressInfo } from 'node:net';
+import { randomBytes } from 'node:crypto';
+import { parseArgs } from 'node:util';
+import type { estypes } from '@elastic/elasticsearch';
+import pino from 'pino';
+import { connectionFromEnv, createElasticsearchClient } from '../../common/elasticsearch-connection.ts';
+import { installIndexTemplate } from '../../common/index-lifecycle.ts';
+import { dailyIndexName, indexPattern, indexTemplateName } from '../../common/proxy-event-document.ts';
+import { createApp } from '../../api/app.ts';
+import { EventStore } from '../../api/event-store.ts';
+import { encodeCursor, sortClause } from '../../api/query/sort.ts';
+import { generateToken, hashToken } from '../../api/tokens.ts';
+import { toDocument } from '../../shipper/document.ts';
+import { DAY_MS, generateRecords, indexDocuments, loadingClient } from '../../test/helpers/dataset.ts';
+import { startLocalNode } from '../elasticsearch/local-node.ts';
+import { benchQueries, percentile } from './api/queries.ts';
+
+const { values } = parseArgs({ options: { docs: { type: 'string', default: '1000000' }, runs: { type: 'string', default: '200' } } });
+const DOCS = Number(values.docs);
+const RUNS = Number(values.runs);
+const WARMUP = 20;
+const DEEP = 50_000;
+const LOADING_SETTINGS = { refresh_interval: '-1', 'translog.durability': 'async' } as const;
+const log = (line: string) => process.stderr.write(`${line}\n`);
+
+const node = connectionFromEnv() ? undefined : await startLocalNode({ log });
+const connection = connectionFromEnv() ?? { url: node!.url, requestTimeoutMs: 30_000 };
+const prefix = `bench-api-${randomBytes(3).toString('hex')}`;
+const loader = loadingClient(connection);
+const client = createElasticsearchClient({ ...connection, requestTimeoutMs: 30_000 });
+const now = Date.now();
+
+try {
+  log(`indexing ${DOCS.toLocaleString('en')} documents into ${prefix}-*`);
+  const started = performance.now();
+  const documents = (function* () {
+    for (const record of generateRecords({ count: DOCS, seed: 42, end: now })) yield toDocument(record);
+  })();
+  // Loading only: the daily indices exist up front without refreshes or per-request fsyncs.
+  await installIndexTemplate(loader, prefix);
+  for (let day = now - 8 * DAY_MS; day <= now + DAY_MS; day += DAY_MS) {
+    await loader.indices.create({ index: dailyIndexName(prefix, new Date(day)), settings: LOADING_SETTINGS }, { ignore: [400] });
+  }
+  await indexDocuments(loader, prefix, documents, 5_000, 2);
+  await loader.indices.putSettings({ index: indexPattern(prefix), settings: { refresh_interval: '1s', 'translog.durability': 'request' } });
+  await loader.indices.forcemerge({ index: indexPattern(prefix), max_num_segments: 1 }).catch(() => undefined);
+  await loader.indices.refresh({ index: indexPattern(prefix) });
+  const indexSeconds = (performance.now() - started) / 1000;
+  log(`indexed in ${indexSeconds.toFixed(0)} s (${Math.round(DOCS / indexSeconds).toLocaleString('en')} docs/s)`);
+
+  // The deep page: walk search_after directly to record 50,000, then hand the API that cursor.
+  let after: estypes.FieldValue[] | undefined;
+  for (let seen = 0; seen < DEEP; seen += 10_000) {
+    const page = await client.search({ index: indexPattern(prefix), size: 10_000, sort: sortClause('timestamp', 'desc'), _source: false, search_after: after, track_total_hits: false });
+    after = page.hits.hits.at(-1)!.sort as estypes.FieldValue[];
+  }
+  const deepCursor = encodeCursor({ sortBy: 'timestamp', sortOrder: 'desc', after: after!, seen: DEEP });
+
+  const token = generateToken();
+  const store = new EventStore(client, prefix, 30_000);
+  const app = createApp({ store, tokens: [{ name: 'bench', sha256: hashToken(token) }], logger: pino({ level: 'warn' }, pino.destination(2)) });
+  const server = app.listen(0, '127.0.0.1');
+  await new Promise((resolve) => server.once('listening', resolve));
+  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+
+  const rows = [];
+  for (const query of benchQueries(now, deepCursor)) {
+    const url = `${base}${query.path}?${new URLSearchParams(query.params)}`;
+    const viaApi = async () => {
+      const response = await fetch(url, { headers: { authorization: `Bearer ${token}` } });
+      if (response.status !== 200) throw new Error(`${query.name}: ${response.status} ${await response.text()}`);
+      await response.json();
+    };
+    const direct = () => store.search(query.request);
+    const times = { api: [] as number[], direct: [] as number[] };
+    for (let i = 0; i < WARMUP + RUNS; i++) {
+      // Interleaved, alternating which goes first, so both see the same cluster state.
+      const order = i % 2 === 0 ? (['api', 'direct'] as const) : (['direct', 'api'] as const);
+      for (const which of order) {
+        const t0 = performance.now();
+        await (which === 'api' ? viaApi() : direct());
+        if (i >= WARMUP) times[which].push(performance.now() - t0);
+      }
+    }
+    times.api.sort((a, b) => a - b);
+    times.direct.sort((a, b) => a - b);
+    const row = {
+      query: query.name,
+      direct_p50: percentile(times.direct, 50),
+      direct_p95: percentile(times.direct, 95),
+      api_p50: percentile(times.api, 50),
+      api_p95: percentile(times.api, 95),
+    };
+    const overhead = row.api_p50 - row.direct_p50;
+    rows.push({ ...row, overhead_ms: overhead, overhead_pct: (overhead / row.direct_p50) * 100, within_target: overhead <= 5 || overhead <= row.direct_p50 * 0.1 });
+    log(`${query.name}: done`);
+  }
+  server.close();
+
+  const ms = (n: number) => n.toFixed(1).padStart(7);
+  console.log(`\nAPI benchmark: ${DOCS.toLocaleString('en')} documents over 7 days, ${RUNS} timed runs per query (after ${WARMUP} warm-up), ${new Date(now).toISOString()}`);
+  console.log(`indexing: ${indexSeconds.toFixed(0)} s, ${Math.round(DOCS / indexSeconds).toLocaleString('en')} docs/s\n`);
+  console.log('| query | direct p50 ms | direct p95 ms | API p50 ms | API p95 ms | overhead p50 | target (≤10% or ≤5 ms) |');
+  console.log('| --- | ---: | ---: | ---: | ---: | ---: | --- |');
+  for (const r of rows) {
+    console.log(`| ${r.query} | ${ms(r.direct_p50)} | ${ms(r.direct_p95)} | ${ms(r.api_p50)} | ${ms(r.api_p95)} | ${r.overhead_ms.toFixed(1)} ms (${r.overhead_pct.toFixed(0)}%) | ${r.within_target ? 'met' : 'MISSED'} |`);
+  }
+} finally {
+  await loader.indices.delete({ index: indexPattern(prefix), ignore_unavailable: true, allow_no_indices: true }).catch(() => undefined);
+  await loader.indices.deleteIndexTemplate({ name: indexTemplateName(prefix) }, { ignore: [404] }).catch(() => undefined);
+  await loader.close();
+  await client.close();
+  await node?.stop();
+}
