@@ -96,6 +96,9 @@ export function deepRecords(now: number): AccessRecord[] {
   }));
 }
 
+/** The first bulk creates a dozen daily indices: slow on a busy machine, so not the default 10 s. */
+const SLOW_REQUEST_MS = 120_000;
+
 export async function indexRecords(client: Client, prefix: string, records: AccessRecord[]): Promise<void> {
   await client.indices.putIndexTemplate(indexTemplate(prefix));
   const CHUNK = 4_000;
@@ -104,8 +107,8 @@ export async function indexRecords(client: Client, prefix: string, records: Acce
       { create: { _index: dailyIndexName(prefix, new Date(record.time)), _id: record.id } },
       toDocument(record),
     ]);
-    const response = await client.bulk({ operations, refresh: false });
+    const response = await client.bulk({ operations, refresh: false }, { requestTimeout: SLOW_REQUEST_MS });
     if (response.errors) throw new Error(`indexing the web test data failed: ${JSON.stringify(response.items.find((i) => i.create?.error))}`);
   }
-  await client.indices.refresh({ index: `${prefix}-*` });
+  await client.indices.refresh({ index: `${prefix}-*` }, { requestTimeout: SLOW_REQUEST_MS });
 }

@@ -49,7 +49,7 @@ export async function startWebStack(): Promise<WebStack> {
   await indexRecords(es.client, es.prefix, [...records, ...deepRecords(now)]);
 
   const token = generateToken();
-  const { url, server } = await startApi(new EventStore(es.client, es.prefix, 5_000), token);
+  const { url, server } = await startApi(new EventStore(es.client, es.prefix, 20_000), token);
 
   const browser = await chromium.launch({
     executablePath: CHROMIUM,
@@ -67,7 +67,7 @@ export async function startWebStack(): Promise<WebStack> {
     async newPage() {
       const context = await browser.newContext({ viewport: { width: 1440, height: 900 }, acceptDownloads: true, timezoneId: 'UTC' });
       const page = await context.newPage();
-      page.setDefaultTimeout(10_000);
+      page.setDefaultTimeout(20_000);
       return { context, page };
     },
     async close() {
