@@ -8,6 +8,9 @@ declare module 'pino-roll' {
     frequency?: 'daily' | 'hourly' | number;
     limit?: { count: number; removeOtherLogFiles?: boolean };
     mkdir?: boolean;
+    /** Passed to SonicBoom: bytes gathered before a write, and the longest wait for a flush. */
+    minLength?: number;
+    periodicFlush?: number;
   }
   export default function pinoRoll(options: PinoRollOptions): Promise<EventEmitter>;
 }
