@@ -3,9 +3,10 @@
 // own config in the run's temp dir and runs in the foreground as our child, never as the system
 // service.
 //
-// - nginx: `worker_processes 1`, `log_format … escape=json`, unbuffered `access_log` (a write per
-//   request, the default). proxy_buffers raised to 16 x 8k so a 64 KiB body stays in memory
-//   rather than going through a temp file.
+// - nginx: `worker_processes 1`, `log_format … escape=json`, `access_log … buffer=8k flush=200ms`:
+//   the same batching as this proxy's writer (8 KiB, 200 ms), so both risk the same 200 ms of
+//   lines in a crash (nginx's default is a write per request). proxy_buffers raised to 16 x 8k so
+//   a 64 KiB body stays in memory rather than going through a temp file.
 // - HAProxy: `nbthread 1`. HAProxy logs through syslog; `log stdout format raw` writes each line to
 //   its stdout, which is this file (a regular file never blocks, so nothing is dropped). The line
 //   is a `log-format` JSON template, strings escaped with the `json` converter.
@@ -65,7 +66,7 @@ error_log ${dir}/error.log warn;
 events { worker_connections 4096; }
 http {
   log_format bench_json escape=json '${NGINX_LOG_FORMAT}';
-  access_log ${accessLog} bench_json;
+  access_log ${accessLog} bench_json buffer=8k flush=200ms;
   client_body_temp_path ${dir}/tmp/body;
   proxy_temp_path ${dir}/tmp/proxy;
   fastcgi_temp_path ${dir}/tmp/fastcgi;

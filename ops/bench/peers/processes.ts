@@ -82,13 +82,23 @@ export async function stop(child: ChildProcess, signal: NodeJS.Signals = 'SIGTER
   clearTimeout(timer);
 }
 
+/** Remembers a child started elsewhere, so that the end of the run (or Ctrl-C) stops it too. */
+export function track(child: ChildProcess): void {
+  running.add(child);
+  child.once('exit', () => running.delete(child));
+}
+
 /** Registers work for the end of the run (stopping Elasticsearch, removing temp dirs). */
 export function atExit(cleanup: () => Promise<void>): void {
   cleanups.push(cleanup);
 }
 
-export async function stopEverything(): Promise<void> {
+export async function stopProcesses(): Promise<void> {
   await Promise.all([...running].map((child) => stop(child, 'SIGTERM', 5_000)));
+}
+
+export async function stopEverything(): Promise<void> {
+  await stopProcesses();
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch((error) => process.stderr.write(`cleanup: ${error}\n`));
 }
 

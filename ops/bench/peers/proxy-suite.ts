@@ -6,6 +6,7 @@
 // process tree (/proc utime+stime before and after), and its RSS after the run.
 
 import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { caddy, haproxy, nginx, type ProxyPeer, type RunningProxy } from './native-proxies.ts';
 import { fastifyPeer, httpProxyPeer } from './node-peers.ts';
@@ -88,6 +89,7 @@ async function measure(target: Target, seconds: number, connections: number): Pr
 }
 
 export async function runProxySuite(options: ProxySuiteOptions): Promise<ProxySuiteResult> {
+  await mkdir(options.dir, { recursive: true });
   const upstream = await start('upstream', process.execPath, [upstreamScript], { cpus: CPU_OTHERS, ready: /^(\d+)\n/ });
   const upstreamPort = Number(upstream.match![1]);
   const peers: ProxyPeer[] = [thisProxy(true), thisProxy(false), nginx, haproxy, caddy, httpProxyPeer, fastifyPeer];

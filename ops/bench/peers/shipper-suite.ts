@@ -5,6 +5,7 @@
 // then each log shipper is SIGKILLed half-way through a run, restarted on its own state, and what
 // landed is checked id by id (duplicates and missing lines).
 
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Client } from '@elastic/elasticsearch';
 import { installIndexTemplate } from '../../../common/index-lifecycle.ts';
@@ -125,6 +126,7 @@ async function killRun(contestant: typeof SHIPPER | typeof RSYSLOG, options: Shi
 }
 
 export async function runShipperSuite(options: ShipperSuiteOptions): Promise<ShipperSuiteResult> {
+  await mkdir(options.dir, { recursive: true });
   const logs = join(options.dir, 'logs');
   const written = await writeLogs(logs, options.lines, 100_000);
   options.log(`wrote ${options.lines} lines (${(written.bytes / 2 ** 20).toFixed(0)} MiB) in ${written.files} files`);

@@ -1,0 +1,171 @@
+// `npm run bench`: this project beside the systems an operator would pick instead, on this
+// machine, in one run: the proxy against nginx, HAProxy, Caddy, http-proxy and
+// @fastify/http-proxy; the shipper against rsyslog and a raw _bulk ceiling; the API against
+// Elasticsearch directly; 4 proxies + 4 shippers into one node. Writes
+// ops/bench/report/results.json, ops/bench/report/chart.png and BENCHMARKS.md.
+//
+// Options: --parts proxy,shipper,api,scale (default all) · --seconds N per proxy run (6) ·
+// --rounds N (3) · --connections N (32) · --lines N shipper backlog (500000; 1000000 for the
+// issue's figure) · --api-docs N (1000000) · --api-runs N (100) · --scale-seconds N (20) ·
+// --quick (short runs, to check the setup) · --report-only (regenerate the page from results.json).
+// Load goes to 127.0.0.1 only; every process started is stopped at the end and on Ctrl-C.
+
+import { execFileSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { cpus, loadavg, release, tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { createElasticsearchClient } from '../../common/elasticsearch-connection.ts';
+import { startLocalNode } from '../elasticsearch/local-node.ts';
+import { runApiSuite } from './peers/api-suite.ts';
+import { ensurePrerequisites } from './peers/prerequisites.ts';
+import { atExit, stopEverything, stopProcesses } from './peers/processes.ts';
+import { runProxySuite } from './peers/proxy-suite.ts';
+import { runScaleSuite } from './peers/scale-suite.ts';
+import { runShipperSuite } from './peers/shipper-suite.ts';
+import { renderChart } from './report/chart.ts';
+import { chartPanels } from './report/figures.ts';
+import { renderMarkdown } from './report/markdown.ts';
+import type { BenchResults, Machine } from './report/results.ts';
+
+const ALL_PARTS = ['proxy', 'shipper', 'api', 'scale'];
+const { values } = parseArgs({
+  options: {
+    parts: { type: 'string', default: ALL_PARTS.join(',') },
+    seconds: { type: 'string' },
+    rounds: { type: 'string' },
+    connections: { type: 'string', default: '32' },
+    lines: { type: 'string' },
+    'api-docs': { type: 'string' },
+    'api-runs': { type: 'string' },
+    'scale-seconds': { type: 'string' },
+    quick: { type: 'boolean', default: false },
+    'report-only': { type: 'boolean', default: false },
+  },
+});
+const quick = values.quick;
+const parts = values.parts.split(',').map((part) => part.trim());
+for (const part of parts) if (!ALL_PARTS.includes(part)) throw new Error(`--parts: unknown part "${part}" (known: ${ALL_PARTS.join(', ')})`);
+const number = (value: string | undefined, fallback: number, name: string) => {
+  const parsed = Number(value ?? fallback);
+  if (!Number.isInteger(parsed) || parsed < 1) throw new Error(`--${name}: expected a positive integer, got "${value}"`);
+  return parsed;
+};
+const options = {
+  seconds: number(values.seconds, quick ? 2 : 6, 'seconds'),
+  rounds: number(values.rounds, quick ? 1 : 3, 'rounds'),
+  connections: number(values.connections, 32, 'connections'),
+  lines: number(values.lines, quick ? 20_000 : 500_000, 'lines'),
+  apiDocs: number(values['api-docs'], quick ? 60_000 : 1_000_000, 'api-docs'),
+  apiRuns: number(values['api-runs'], quick ? 10 : 100, 'api-runs'),
+  scaleSeconds: number(values['scale-seconds'], quick ? 5 : 20, 'scale-seconds'),
+};
+
+const root = new URL('../../', import.meta.url).pathname;
+const resultsFile = join(root, 'ops/bench/report/results.json');
+const chartFile = join(root, 'ops/bench/report/chart.png');
+const say = (line: string) => process.stderr.write(`[bench] ${line}\n`);
+
+function firstLine(command: string): string {
+  try {
+    return execFileSync('sh', ['-c', `${command} 2>&1`], { encoding: 'utf8' }).trim().split('\n')[0]!;
+  } catch {
+    return 'not installed';
+  }
+}
+
+function writeReport(results: BenchResults): void {
+  renderChart('proxy-access-log benchmarks', `${results.started.slice(0, 16).replace('T', ' ')} UTC, ${results.machine.cpus} cores, load ${results.machine.load_start.toFixed(1)}`, chartPanels(results), chartFile);
+  writeFileSync(join(root, 'BENCHMARKS.md'), renderMarkdown(results, 'ops/bench/report/chart.png'));
+  say(`wrote BENCHMARKS.md, ${chartFile}`);
+}
+
+if (values['report-only']) {
+  writeReport(JSON.parse(readFileSync(resultsFile, 'utf8')) as BenchResults);
+  process.exit(0);
+}
+
+let interrupted = false;
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    interrupted = true;
+    say(`${signal}: stopping everything`);
+    stopEverything().finally(() => process.exit(130));
+  });
+}
+
+ensurePrerequisites([...parts, 'report'], say);
+const started = new Date();
+const loadStart = loadavg()[0]!;
+const command = `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim().replace(/ --$/, '');
+say(`load average ${loadavg().map((value) => value.toFixed(2)).join(' ')}; ${JSON.stringify(options)}`);
+const dir = await mkdtemp(join(tmpdir(), 'bench-all-'));
+atExit(() => rm(dir, { recursive: true, force: true }));
+
+const results: BenchResults = {
+  started: started.toISOString(),
+  finished: '',
+  command,
+  machine: {} as Machine,
+  versions: {},
+  skipped: {},
+};
+try {
+  let elasticsearch = 'not used';
+  if (parts.includes('proxy')) {
+    say('proxy: this proxy vs nginx, HAProxy, Caddy, http-proxy, @fastify/http-proxy');
+    results.proxy = await runProxySuite({ dir: join(dir, 'proxy'), seconds: options.seconds, rounds: options.rounds, connections: options.connections, log: say });
+    Object.assign(results.versions, results.proxy.versions);
+    results.versions.wrk = firstLine('wrk -v');
+    await stopProcesses();
+  }
+  const needsNode = parts.some((part) => part !== 'proxy');
+  if (needsNode) {
+    const node = await startLocalNode({ log: say });
+    atExit(() => node.stop());
+    const client = createElasticsearchClient({ url: node.url, requestTimeoutMs: 120_000 }, { requestTimeout: 120_000 });
+    atExit(() => client.close());
+    const info = await client.nodes.info({ filter_path: 'nodes.*.version' });
+    elasticsearch = `${Object.values(info.nodes)[0]?.version} (minimal distribution from Maven Central, single node, 1 GiB heap, unpinned)`;
+    if (parts.includes('shipper')) {
+      say(`shipper: this shipper vs rsyslog vs raw _bulk, ${options.lines} lines`);
+      results.versions.rsyslog = firstLine('rsyslogd -v');
+      results.shipper = await runShipperSuite({ dir: join(dir, 'shipper'), client, esUrl: node.url, esPid: node.pid, lines: options.lines, rounds: options.rounds, log: say });
+    }
+    if (parts.includes('scale')) {
+      say('scale: 4 proxies + 4 shippers into one node');
+      results.scale = await runScaleSuite({
+        dir: join(dir, 'scale'),
+        client,
+        esUrl: node.url,
+        esPid: node.pid,
+        seconds: options.scaleSeconds,
+        linesPerShipper: Math.max(10_000, Math.round(options.lines / 4)),
+        log: say,
+      });
+    }
+    if (parts.includes('api')) {
+      say(`api: ops/bench/api.ts --docs ${options.apiDocs} --runs ${options.apiRuns}`);
+      results.api = await runApiSuite({ esUrl: node.url, docs: options.apiDocs, runs: options.apiRuns, log: say });
+    }
+  }
+  if (parts.includes('api')) results.skipped['API at 10,000,000 documents'] = 'not run by default: indexing 10M documents into this 2-core node takes longer than the whole run; `npm run bench -- --parts api --api-docs 10000000` runs it';
+  for (const part of ALL_PARTS) if (!parts.includes(part)) results.skipped[part] = 'not selected (--parts)';
+  results.finished = new Date().toISOString();
+  results.machine = {
+    cpu: cpus()[0]?.model ?? 'unknown',
+    cpus: cpus().length,
+    memory_gib: totalmem() / 2 ** 30,
+    os: /PRETTY_NAME="([^"]+)"/.exec(readFileSync('/etc/os-release', 'utf8'))?.[1] ?? 'Linux',
+    kernel: release(),
+    node: process.versions.node,
+    elasticsearch,
+    load_start: loadStart,
+    load_end: loadavg()[0]!,
+  };
+} finally {
+  if (!interrupted) await stopEverything();
+}
+writeFileSync(resultsFile, JSON.stringify(results, null, 2) + '\n');
+writeReport(results);

@@ -1,0 +1,222 @@
+// BENCHMARKS.md from one run's results: machine, date and versions, the exact command, a table per
+// part with every figure and ratio, the chart, and the hand-written notes (notes.md) on what the
+// figures mean and what limits the parts that miss their targets.
+
+import { existsSync, readFileSync } from 'node:fs';
+import { SCENARIOS, THIS_ON, type ProxyRow, type Scenario } from '../peers/proxy-suite.ts';
+import { RAW, SHIPPER } from '../peers/shipper-suite.ts';
+import type { Summary } from '../peers/stats.ts';
+import { oneCoreCapacity, proxyRatios, row, shipperRatios } from './figures.ts';
+import type { BenchResults } from './results.ts';
+
+const NOTES = new URL('notes.md', import.meta.url).pathname;
+
+const n0 = (value: number) => (Number.isFinite(value) ? Math.round(value).toLocaleString('en') : '–');
+const n2 = (value: number) => (Number.isFinite(value) ? value.toFixed(2) : '–');
+const pct = (summary: Summary) => (summary.runs.length > 1 ? `±${((summary.spread * 100) / 2).toFixed(0)}%` : '–');
+const ratio = (value: number) => `${value.toFixed(2)}×`;
+const verdict = (value: number, target: number) => (value >= target ? `**met** (${ratio(value)} ≥ ${target}×)` : `**missed** (${ratio(value)} < ${target}×)`);
+
+function table(header: string[], rows: string[][], align: ('l' | 'r')[]): string {
+  const lines = [`| ${header.join(' | ')} |`, `| ${align.map((a) => (a === 'r' ? '---:' : '---')).join(' | ')} |`];
+  for (const cells of rows) lines.push(`| ${cells.join(' | ')} |`);
+  return lines.join('\n');
+}
+
+function targets(results: BenchResults): string {
+  const rows: string[][] = [];
+  if (results.proxy) {
+    for (const scenario of ['small', 'large'] as Scenario[]) {
+      const r = proxyRatios(results.proxy, scenario);
+      if (!r) continue;
+      rows.push([`proxy (log on) ≥ 1.2× best Node peer (${r.bestNodePeer}), ${SCENARIOS[scenario].title}`, verdict(r.vsNode.rps, 1.2), verdict(r.vsNode.capacity, 1.2)]);
+      rows.push([`proxy (log on) ≥ 0.5× nginx, ${SCENARIOS[scenario].title}`, verdict(r.vsNginx.rps, 0.5), verdict(r.vsNginx.capacity, 0.5)]);
+    }
+  }
+  const lines = rows.length
+    ? [table(['target', 'measured req/s (median)', 'one core (from CPU s per request)'], rows, ['l', 'l', 'l'])]
+    : [];
+  if (results.shipper) {
+    const r = shipperRatios(results.shipper);
+    const kill = results.shipper.kill;
+    const shipRows: string[][] = [];
+    if (r) {
+      shipRows.push(['shipper ≥ rsyslog lines/s', verdict(r.vsRsyslog, 1)]);
+      shipRows.push(['shipper ≥ 0.8× raw _bulk ceiling', verdict(r.vsCeiling, 0.8)]);
+    }
+    for (const check of kill) {
+      const d = check.delivery;
+      shipRows.push([`${check.contestant}: exactly once after SIGKILL`, d.exactly_once ? '**yes**' : `**no**: ${n0(d.duplicates)} duplicates, ${n0(d.missing)} missing of ${n0(d.expected)}`]);
+    }
+    lines.push('', table(['target', 'result'], shipRows, ['l', 'l']));
+  }
+  return lines.join('\n');
+}
+
+function proxyTable(rows: ProxyRow[]): string {
+  const ours = rows.find((item) => item.peer === THIS_ON);
+  return table(
+    ['proxy', 'req/s', 'spread', 'p50 ms', 'p99 ms', 'CPU s / 10k req', 'one core req/s', 'RSS MiB', 'errors', 'this proxy (log on) ÷ it'],
+    rows.map((item) => [
+      item.peer === THIS_ON ? `**${item.peer}**` : item.peer,
+      n0(item.rps.median),
+      pct(item.rps),
+      n2(item.p50_ms.median),
+      n2(item.p99_ms.median),
+      n2(item.cpu_s_per_10k.median),
+      n0(oneCoreCapacity(item)),
+      n0(item.rss_mib.median),
+      String(item.errors),
+      ours && item !== ours ? `${ratio(ours.rps.median / item.rps.median)} req/s, ${ratio(oneCoreCapacity(ours) / oneCoreCapacity(item))} one core` : '',
+    ]),
+    ['l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'l'],
+  );
+}
+
+function proxySection(results: BenchResults): string {
+  const proxy = results.proxy!;
+  const parts = [
+    '## Proxy',
+    '',
+    `wrk ${results.versions.wrk ?? ''}: 1 thread, ${proxy.connections} keep-alive connections, ${proxy.seconds} s per run, ${proxy.rounds} runs per proxy and body size ` +
+      '(rounds alternate the order), after a 2 s warm-up each. The proxy under test runs on CPU 0 (`taskset -c 0`); wrk and the upstream ' +
+      '(`ops/bench/proxy/upstream.ts`, node:http) share CPU 1. Every proxy writes one JSON line per request to a file. ' +
+      '"spread" is half the range of the runs around the median; "CPU s / 10k req" is the utime + stime of the proxy\'s process tree ' +
+      '(`/proc/<pid>/stat`) over the run per 10,000 requests; "one core req/s" = 10,000 ÷ that, the rate one core could serve if ' +
+      'the proxy were the only limit (the load generator and upstream share one core here and cap the measured req/s of the fastest proxies: ' +
+      'see "direct to upstream").',
+  ];
+  for (const scenario of Object.keys(SCENARIOS) as Scenario[]) {
+    const rows = proxy.rows.filter((item) => item.scenario === scenario);
+    if (rows.length) parts.push('', `### ${SCENARIOS[scenario].title}`, '', proxyTable(rows));
+  }
+  const auth = row(proxy, THIS_ON, 'auth');
+  const open = row(proxy, THIS_ON, 'small');
+  if (auth && open) {
+    parts.push('', `The authenticated path (session cookie checked on every request) costs ${n2(auth.cpu_s_per_10k.median - open.cpu_s_per_10k.median)} CPU s per 10k requests more than the open one (${n0(auth.rps.median)} vs ${n0(open.rps.median)} req/s).`);
+  }
+  const logged = Object.entries(proxy.lines_per_request).map(([peer, value]) => `${peer} ${value.toFixed(3)}`);
+  parts.push('', `Access-log lines written per request answered (1.000 = exactly one; the login and requests cut at the end of a run add a few): ${logged.join(', ')}.`);
+  return parts.join('\n');
+}
+
+function shipperSection(results: BenchResults): string {
+  const shipper = results.shipper!;
+  const raw = shipper.rows.find((item) => item.contestant === RAW);
+  const ship = shipper.rows.find((item) => item.contestant === SHIPPER);
+  return [
+    '## Shipper',
+    '',
+    `The same backlog of ${n0(shipper.lines)} lines (${(shipper.log_bytes / 2 ** 20).toFixed(0)} MiB in access.<N>.log files of 100,000 lines, written once) indexed into the same Elasticsearch node ` +
+      `from the start of the process to the last document searchable; ${shipper.rounds} runs each, alternating order; indices dropped between runs. ` +
+      'CPU is the contestant\'s own process (the raw loader: the benchmark process, whose bodies were built before the clock started); ES CPU is what the node spent meanwhile.',
+    '',
+    table(
+      ['contestant', 'lines/s', 'spread', '÷ ceiling', 'CPU s', 'CPU s / 100k lines', 'peak RSS MiB', 'ES CPU s', 'this shipper ÷ it'],
+      shipper.rows.map((item) => [
+        item.contestant === SHIPPER ? `**${item.contestant}**` : item.contestant,
+        n0(item.lines_per_s.median),
+        pct(item.lines_per_s),
+        raw ? n2(item.lines_per_s.median / raw.lines_per_s.median) : '',
+        n2(item.cpu_s.median),
+        n2((item.cpu_s.median / shipper.lines) * 100_000),
+        n0(item.peak_rss_mib.median),
+        n2(item.es_cpu_s.median),
+        ship && item !== ship ? ratio(ship.lines_per_s.median / item.lines_per_s.median) : '',
+      ]),
+      ['l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'l'],
+    ),
+    '',
+    'Exactly once: each log shipper was SIGKILLed once half of the lines were searchable, restarted on its own state (checkpoint / imfile state), and left until nothing more arrived; then every `event.id` was counted with a composite aggregation.',
+    '',
+    table(
+      ['contestant', 'killed at', 'documents', 'distinct ids', 'duplicates', 'missing', 'exactly once'],
+      shipper.kill.map((check) => [
+        check.contestant,
+        n0(check.killed_at),
+        n0(check.delivery.documents),
+        n0(check.delivery.distinct),
+        n0(check.delivery.duplicates),
+        n0(check.delivery.missing),
+        check.delivery.exactly_once ? 'yes' : '**no**',
+      ]),
+      ['l', 'r', 'r', 'r', 'r', 'r', 'l'],
+    ),
+  ].join('\n');
+}
+
+function scaleSection(results: BenchResults): string {
+  const scale = results.scale!;
+  const live = scale.live;
+  const first = scale.ingest[0];
+  return [
+    '## Scale (one node, whole machine)',
+    '',
+    `Live: ${live.proxies} proxies (log on), each under its own wrk (8 connections), each followed by its own shipper, for ${live.seconds} s, everything on the same 2 cores: ` +
+      `${n0(live.rps)} req/s in total; ${n0(live.searchable_when_load_stopped)} of ${n0(live.requests)} lines searchable when the load stopped, ` +
+      `${n0(live.delivered)} after ${live.catch_up_seconds.toFixed(1)} s more.`,
+    '',
+    `Ingest vs shipper count: N shippers started together, each on its own ${n0(scale.lines_per_shipper)}-line backlog, into one node.`,
+    '',
+    table(
+      ['shippers', 'lines', 'seconds', 'lines/s', '× one shipper', 'ES CPU s'],
+      scale.ingest.map((step) => [String(step.shippers), n0(step.lines), step.seconds.toFixed(1), n0(step.lines_per_s), first ? n2(step.lines_per_s / first.lines_per_s) : '', n2(step.es_cpu_s)]),
+      ['r', 'r', 'r', 'r', 'r', 'r'],
+    ),
+    '',
+    'What this means for a larger deployment: [ops/bench/SCALING.md](ops/bench/SCALING.md).',
+  ].join('\n');
+}
+
+export function renderMarkdown(results: BenchResults, chartPath: string): string {
+  const m = results.machine;
+  const parts = [
+    '# Benchmarks',
+    '',
+    `Generated by \`npm run bench\` (ops/bench/all.ts) on ${results.started.slice(0, 10)}, ${results.started.slice(11, 16)}–${results.finished.slice(11, 16)} UTC. ` +
+      'Every figure below comes from that one run on this machine; ratios compare systems measured side by side in it. Raw figures: ' +
+      '[ops/bench/report/results.json](ops/bench/report/results.json).',
+    '',
+    `![Throughput, latency, CPU cost and shipping rate](${chartPath})`,
+    '',
+    '## Machine and versions',
+    '',
+    table(
+      ['', ''],
+      [
+        ['CPU', `${m.cpu}, ${m.cpus} cores (shared, virtualised)`],
+        ['memory', `${m.memory_gib.toFixed(0)} GiB`],
+        ['OS', `${m.os}, kernel ${m.kernel}`],
+        ['load average (1 min) at start / end', `${m.load_start.toFixed(2)} / ${m.load_end.toFixed(2)}`],
+        ['Node', m.node],
+        ['Elasticsearch', m.elasticsearch],
+        ...Object.entries(results.versions).map(([name, version]) => [name, version]),
+      ],
+      ['l', 'l'],
+    ),
+    '',
+    '## Command',
+    '',
+    '```sh',
+    results.command,
+    '```',
+    '',
+    'Options: `--seconds` per proxy run, `--rounds` runs per measurement, `--connections`, `--lines` shipper backlog (1,000,000 for the issue\'s figure), ' +
+      '`--api-docs`, `--scale-seconds`, `--parts proxy,shipper,api,scale`, `--quick` (short runs to check the setup). `npm run bench:proxy`, `bench:shipper` and ' +
+      '`bench:api` are each part against its own ceiling.',
+    '',
+    '## Targets',
+    '',
+    targets(results),
+  ];
+  if (results.proxy) parts.push('', proxySection(results));
+  if (results.shipper) parts.push('', shipperSection(results));
+  if (results.api) {
+    parts.push('', '## API', '', `\`ops/bench/api.ts --docs ${results.api.docs} --runs ${results.api.runs}\` against the same node (${results.api.seconds.toFixed(0)} s):`, '', results.api.markdown);
+  }
+  if (results.scale) parts.push('', scaleSection(results));
+  const skipped = Object.entries(results.skipped);
+  if (skipped.length) parts.push('', '## Not run', '', ...skipped.map(([part, reason]) => `- ${part}: ${reason}`));
+  if (existsSync(NOTES)) parts.push('', readFileSync(NOTES, 'utf8').trim());
+  return parts.join('\n') + '\n';
+}

@@ -1,0 +1,34 @@
+// Everything one `npm run bench` measured, as written to ops/bench/report/results.json and read
+// back by the report (so the page can be regenerated from a run without running it again).
+
+import type { ApiResult } from '../peers/api-suite.ts';
+import type { ProxySuiteResult } from '../peers/proxy-suite.ts';
+import type { ScaleResult } from '../peers/scale-suite.ts';
+import type { ShipperSuiteResult } from '../peers/shipper-suite.ts';
+
+export interface Machine {
+  cpu: string;
+  cpus: number;
+  memory_gib: number;
+  os: string;
+  kernel: string;
+  node: string;
+  elasticsearch: string;
+  /** 1-minute load average when the run started and when it ended. */
+  load_start: number;
+  load_end: number;
+}
+
+export interface BenchResults {
+  started: string;
+  finished: string;
+  command: string;
+  machine: Machine;
+  versions: Record<string, string>;
+  proxy?: ProxySuiteResult;
+  shipper?: ShipperSuiteResult;
+  api?: ApiResult;
+  scale?: ScaleResult;
+  /** Parts not run, with the reason. */
+  skipped: Record<string, string>;
+}
