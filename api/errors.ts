@@ -12,12 +12,15 @@ export class BadParameterError extends ApiError {
   readonly code = 'bad_parameter';
   readonly status = 400;
   readonly parameter: string;
-  constructor(parameter: string, message: string) {
-    super(`${parameter}: ${message}`);
+  /** What was wrong, in words, without the parameter's name. */
+  readonly problem: string;
+  constructor(parameter: string, problem: string) {
+    super(`${parameter}: ${problem}`);
     this.parameter = parameter;
+    this.problem = problem;
   }
   body() {
-    return { error: this.code, parameter: this.parameter, message: this.message.slice(this.parameter.length + 2) };
+    return { error: this.code, parameter: this.parameter, message: this.problem };
   }
 }
 

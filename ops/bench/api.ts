@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import type { estypes } from '@elastic/elasticsearch';
 import pino from 'pino';
+import { request } from 'undici';
 import { connectionFromEnv, createElasticsearchClient } from '../../common/elasticsearch-connection.ts';
 import { installIndexTemplate } from '../../common/index-lifecycle.ts';
 import { dailyIndexName, indexPattern, indexTemplateName } from '../../common/proxy-event-document.ts';
@@ -71,10 +72,11 @@ try {
   const rows = [];
   for (const query of benchQueries(now, deepCursor)) {
     const url = `${base}${query.path}?${new URLSearchParams(query.params)}`;
+    // undici's request, like the Elasticsearch client's own transport: fetch would add its own cost.
     const viaApi = async () => {
-      const response = await fetch(url, { headers: { authorization: `Bearer ${token}` } });
-      if (response.status !== 200) throw new Error(`${query.name}: ${response.status} ${await response.text()}`);
-      await response.json();
+      const response = await request(url, { headers: { authorization: `Bearer ${token}` } });
+      if (response.statusCode !== 200) throw new Error(`${query.name}: ${response.statusCode} ${await response.body.text()}`);
+      await response.body.json();
     };
     const direct = () => store.search(query.request);
     const times = { api: [] as number[], direct: [] as number[] };

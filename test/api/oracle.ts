@@ -48,33 +48,36 @@ function searchMatches(d: ProxyEventDocument, text: string): boolean {
   );
 }
 
-/** Whether one document passes every filter of a request's parameters. */
+const CHECKS: Record<string, (d: ProxyEventDocument, value: string) => boolean> = {
+  search: (d, v) => searchMatches(d, v),
+  start_date: (d, v) => Date.parse(d['@timestamp']) >= Date.parse(v),
+  end_date: (d, v) => Date.parse(d['@timestamp']) <= Date.parse(v),
+  status: (d, v) => (v === 'success') === (d.http.response.status_code >= 200 && d.http.response.status_code <= 399),
+  category: (d, v) => categoryOf(d.http.response.status_code) === v,
+  status_code: (d, v) => d.http.response.status_code === Number(v),
+  method: (d, v) => equalsCi(d.http.request.method, v),
+  host: (d, v) => equalsCi(d.url.domain, v),
+  path: (d, v) => includesCi(d.url.path, v),
+  source_ip: (d, v) => inBlock(d.source.ip, v),
+  user_id: (d, v) => d.user?.id === v,
+  user_email: (d, v) => includesCi(d.user?.email, v),
+  auth_method: (d, v) => d.proxy_access.auth_method === v,
+  country_code: (d, v) => d.source.geo?.country_iso_code === v.toUpperCase(),
+  city: (d, v) => equalsCi(d.source.geo?.city_name, v),
+  service_id: (d, v) => d.service?.name === v,
+  reason: (d, v) => hasWords(d.event.reason, v),
+};
+
+/** A predicate for the filters of a request's parameters: every parameter holds, any of its values. */
+export function matcher(params: Params): (d: ProxyEventDocument) => boolean {
+  const active = Object.entries(CHECKS)
+    .map(([name, check]) => [check, list(params[name])?.filter((v) => v !== '') ?? []] as const)
+    .filter(([, values]) => values.length > 0);
+  return (d) => active.every(([check, values]) => values.some((v) => check(d, v)));
+}
+
 export function matches(d: ProxyEventDocument, params: Params): boolean {
-  const time = Date.parse(d['@timestamp']);
-  const status = d.http.response.status_code;
-  const checks: [string, (value: string) => boolean][] = [
-    ['search', (v) => searchMatches(d, v)],
-    ['start_date', (v) => time >= Date.parse(v)],
-    ['end_date', (v) => time <= Date.parse(v)],
-    ['status', (v) => (v === 'success') === (status >= 200 && status <= 399)],
-    ['category', (v) => categoryOf(status) === v],
-    ['status_code', (v) => status === Number(v)],
-    ['method', (v) => equalsCi(d.http.request.method, v)],
-    ['host', (v) => equalsCi(d.url.domain, v)],
-    ['path', (v) => includesCi(d.url.path, v)],
-    ['source_ip', (v) => inBlock(d.source.ip, v)],
-    ['user_id', (v) => d.user?.id === v],
-    ['user_email', (v) => includesCi(d.user?.email, v)],
-    ['auth_method', (v) => d.proxy_access.auth_method === v],
-    ['country_code', (v) => d.source.geo?.country_iso_code === v.toUpperCase()],
-    ['city', (v) => equalsCi(d.source.geo?.city_name, v)],
-    ['service_id', (v) => d.service?.name === v],
-    ['reason', (v) => hasWords(d.event.reason, v)],
-  ];
-  return checks.every(([name, check]) => {
-    const values = list(params[name])?.filter((v) => v !== '');
-    return !values || values.length === 0 || values.some(check);
-  });
+  return matcher(params)(d);
 }
 
 type SortValue = string | number | bigint | undefined;
@@ -115,8 +118,15 @@ export function sorted(documents: ProxyEventDocument[], sortBy = 'timestamp', or
   return keyed.map((k) => k.d);
 }
 
+const sortedOnce = new WeakMap<ProxyEventDocument[], Map<string, ProxyEventDocument[]>>();
+
+/** The matching documents in the requested order (each full sort computed once per data set). */
 export function expected(documents: ProxyEventDocument[], params: Params): ProxyEventDocument[] {
   const sortBy = typeof params.sort_by === 'string' ? params.sort_by : 'timestamp';
   const order = typeof params.sort_order === 'string' ? params.sort_order : 'desc';
-  return sorted(documents.filter((d) => matches(d, params)), sortBy, order);
+  const cache = sortedOnce.get(documents) ?? new Map<string, ProxyEventDocument[]>();
+  sortedOnce.set(documents, cache);
+  const key = `${sortBy} ${order}`;
+  if (!cache.has(key)) cache.set(key, sorted(documents, sortBy, order));
+  return cache.get(key)!.filter(matcher(params));
 }

@@ -10,7 +10,7 @@ import { statsResponseSchema } from '../../api/routes/stats.ts';
 import { DAY_MS, loadDataset } from '../helpers/dataset.ts';
 import { testElasticsearch, type TestElasticsearch } from '../helpers/elasticsearch.ts';
 import { query, startApi, type ApiHarness } from './harness.ts';
-import { expected, matches, type Params } from './oracle.ts';
+import { expected, matcher, type Params } from './oracle.ts';
 
 const COUNT = 6_000;
 const END = Date.parse('2026-06-01T00:00:00.000Z');
@@ -56,7 +56,7 @@ async function checkStats(params: Params, intervalMs?: number) {
   const { status, body } = await api.json(`/api/events/proxy/stats${query(params)}`);
   assert.equal(status, 200, JSON.stringify(body));
   const stats = statsResponseSchema.parse(body);
-  const docs = documents.filter((d) => matches(d, params));
+  const docs = documents.filter(matcher(params));
   const label = JSON.stringify(params);
   assert.equal(stats.total_records, docs.length, label);
 
