@@ -1,12 +1,16 @@
 // Geolocation of a source address from geoip-lite's bundled data set. Private, loopback and
 // other non-public addresses simply have no geo (geoip-lite finds nothing for them).
+// Lookups are memoised: traffic comes from far fewer addresses than it has requests.
 
 import geoip from 'geoip-lite';
 import type { GeoFields } from '../common/proxy-event-document.ts';
 
 const countryNames = new Intl.DisplayNames(['en'], { type: 'region' });
+/** Addresses remembered; the memo starts over when full, which keeps it bounded and simple. */
+const MEMO_SIZE = 10_000;
+const memo = new Map<string, GeoFields | undefined>();
 
-export function geoOf(ip: string): GeoFields | undefined {
+function lookup(ip: string): GeoFields | undefined {
   const found = geoip.lookup(ip);
   if (!found || !found.country) return undefined;
   const geo: GeoFields = { country_iso_code: found.country };
@@ -17,5 +21,14 @@ export function geoOf(ip: string): GeoFields | undefined {
   if (found.city) geo.city_name = found.city;
   const [lat, lon] = found.ll;
   if (Number.isFinite(lat) && Number.isFinite(lon)) geo.location = { lat, lon };
+  return geo;
+}
+
+/** The geo fields of an address. The object is shared between calls: do not modify it. */
+export function geoOf(ip: string): GeoFields | undefined {
+  if (memo.has(ip)) return memo.get(ip);
+  if (memo.size >= MEMO_SIZE) memo.clear();
+  const geo = lookup(ip);
+  memo.set(ip, geo);
   return geo;
 }

@@ -32,7 +32,7 @@ interface Item {
   end: number;
   /** Action and document, for `_bulk`; absent for a line that is dead already or blank. */
   operation?: string;
-  recordTimeMs?: number;
+  recordTime?: string;
   text?: string;
   base64?: string;
   error?: string;
@@ -146,7 +146,7 @@ export class Shipper {
     const { record } = parsed;
     const id = documentId(record.proxy, `${line.file.identity}/${line.generation}`, line.offset);
     item.operation = `{"create":{"_index":"${this.#indexFor(record.time)}","_id":"${id}"}}\n${JSON.stringify(toDocument(record))}`;
-    item.recordTimeMs = Date.parse(record.time);
+    item.recordTime = record.time;
     batch.bytes += item.operation.length;
   }
 
@@ -213,10 +213,13 @@ export class Shipper {
     counts.duplicates += outcome.duplicates;
     counts.dead_lettered += dead.length;
     const tailer = this.#tailer!;
+    let newest: string | undefined;
     for (const item of batch.items) {
       tailer.acknowledge(item.file, item.generation, item.end);
-      if (item.recordTimeMs !== undefined) this.metrics.recordAcknowledged(item.recordTimeMs);
+      if (item.recordTime !== undefined && (newest === undefined || item.recordTime > newest)) newest = item.recordTime;
     }
+    // ISO-8601 UTC strings of one precision order like the moments they name.
+    if (newest !== undefined) this.metrics.recordAcknowledged(Date.parse(newest));
     await this.#saveCheckpoint();
   }
 

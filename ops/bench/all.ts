@@ -10,7 +10,7 @@
 // --quick (short runs, to check the setup) · --report-only (regenerate the page from results.json).
 // Load goes to 127.0.0.1 only; every process started is stopped at the end and on Ctrl-C.
 
-import { execFileSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { cpus, loadavg, release, tmpdir, totalmem } from 'node:os';
@@ -67,12 +67,10 @@ const resultsFile = join(root, 'ops/bench/report/results.json');
 const chartFile = join(root, 'ops/bench/report/chart.png');
 const say = (line: string) => process.stderr.write(`[bench] ${line}\n`);
 
+/** First line a version command prints (wrk -v prints its version and exits 1). */
 function firstLine(command: string): string {
-  try {
-    return execFileSync('sh', ['-c', `${command} 2>&1`], { encoding: 'utf8' }).trim().split('\n')[0]!;
-  } catch {
-    return 'not installed';
-  }
+  const output = spawnSync('sh', ['-c', `${command} 2>&1`], { encoding: 'utf8' }).stdout.trim();
+  return output.split('\n')[0] || 'not installed';
 }
 
 function writeReport(results: BenchResults): void {

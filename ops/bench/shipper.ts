@@ -41,6 +41,12 @@ function peakRssMiB(pid: number): number {
   return match ? Math.round(Number(match[1]) / 1024) : NaN;
 }
 
+/** CPU seconds (user + system) a process has used so far (Linux, 100 ticks per second). */
+function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
 let node: LocalNode | undefined;
 let connection = connectionFromEnv();
 if (!connection) {
@@ -72,6 +78,7 @@ try {
   };
   const shipperMs = await searchable(client, shipperPrefix, lines, started);
   const shipperRss = peakRssMiB(child.pid!);
+  const shipperCpu = cpuSeconds(child.pid!);
   await stopShipper();
   say(`shipper: ${lines} searchable after ${(shipperMs / 1000).toFixed(1)} s`);
 
@@ -93,6 +100,8 @@ try {
         raw_bulk_lines_per_second: rawRate,
         ratio: Number((shipperRate / rawRate).toFixed(2)),
         shipper_peak_rss_mib: shipperRss,
+        shipper_cpu_seconds: shipperCpu,
+        shipper_wall_seconds: Number((shipperMs / 1000).toFixed(1)),
         batch_lines: BATCH_LINES,
       },
       null,

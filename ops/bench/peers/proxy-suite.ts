@@ -97,8 +97,9 @@ export async function runProxySuite(options: ProxySuiteOptions): Promise<ProxySu
   const versions: Record<string, string> = {};
   for (const peer of peers) {
     running.set(peer.name, await peer.start(options.dir, upstreamPort));
-    versions[peer.name] = peer.version();
-    options.log(`started ${peer.name}: ${versions[peer.name]}`);
+    const version = peer.version();
+    versions[peer.name.startsWith('this proxy') ? 'this proxy' : peer.name] = version;
+    options.log(`started ${peer.name}: ${version}`);
   }
   const cookie = await sessionCookie(running.get(THIS_ON)!.url);
 

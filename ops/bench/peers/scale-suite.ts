@@ -56,9 +56,10 @@ export interface ScaleOptions {
   log: (line: string) => void;
 }
 
-function startShipper(options: ScaleOptions, logs: string, state: string, prefix: string): Promise<Started> {
+/** Timed runs count from the process start (as bench:shipper does); the live run waits for it to be up. */
+function startShipper(options: ScaleOptions, logs: string, state: string, prefix: string, waitUntilUp = false): Promise<Started> {
   const args = [join(root, 'shipper/main.ts'), '--logs', logs, '--state', state, '--index-prefix', prefix, '--elasticsearch', options.esUrl];
-  return start('shipper', process.execPath, args, { cwd: root, probe: async () => true });
+  return start('shipper', process.execPath, args, { cwd: root, ...(waitUntilUp ? { ready: /"msg":"shipper started"/ } : { probe: async () => true }) });
 }
 
 async function dropIndices(client: Client, prefix: string): Promise<void> {
@@ -78,7 +79,7 @@ async function live(options: ScaleOptions): Promise<LiveResult> {
     await mkdir(dir, { recursive: true });
     const proxy = await thisProxy(true).start(dir, upstreamPort);
     proxies.push(proxy);
-    shippers.push(await startShipper(options, proxy.accessLog!, join(dir, 'state'), prefix));
+    shippers.push(await startShipper(options, proxy.accessLog!, join(dir, 'state'), prefix, true));
   }
   const results = await Promise.all(
     proxies.map((proxy) => runWrk({ url: `${proxy.url}/bench/item`, headers: { Host: OPEN_HOST, 'User-Agent': 'wrk-bench/1' }, seconds: options.seconds, connections: 8 })),

@@ -4,6 +4,7 @@
 
 import { randomBytes } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { request } from 'undici';
 import { hashSecret } from '../../../proxy/secret-hash.ts';
@@ -11,6 +12,11 @@ import type { ProxyPeer, RunningProxy } from './native-proxies.ts';
 import { CPU_UNDER_TEST, start } from './processes.ts';
 
 const root = new URL('../../../', import.meta.url).pathname;
+const require = createRequire(import.meta.url);
+const versionOf = (file: string) => (require(file) as { version: string }).version;
+const version = versionOf('../../../package.json');
+const undiciVersion = versionOf('undici/package.json');
+const pinoVersion = versionOf('pino/package.json');
 export const OPEN_HOST = 'bench.test';
 export const SECURE_HOST = 'secure.test';
 const PASSWORD = randomBytes(12).toString('base64url');
@@ -24,7 +30,7 @@ export function thisProxy(accessLog: boolean): ProxyPeer {
   const name = accessLog ? 'this proxy, log on' : 'this proxy, log off';
   return {
     name,
-    version: () => `this proxy (Node ${process.versions.node})`,
+    version: () => `proxy-access-log ${version} (Node ${process.versions.node}, undici ${undiciVersion}, pino ${pinoVersion})`,
     async start(dir: string, upstreamPort: number): Promise<RunningProxy> {
       passwordHash ??= await hashSecret(PASSWORD);
       const logDir = join(dir, accessLog ? 'this-proxy-logs-on' : 'this-proxy-logs-off');

@@ -33,11 +33,12 @@ const escapeXml = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&
 function niceMax(value: number): number {
   if (!(value > 0)) return 1;
   const magnitude = 10 ** Math.floor(Math.log10(value));
-  for (const step of [1, 2, 2.5, 5, 10]) if (step * magnitude >= value) return step * magnitude;
+  for (const step of [1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10]) if (step * magnitude >= value) return step * magnitude;
   return 10 * magnitude;
 }
 
 function format(value: number): string {
+  if (value === 0) return '0';
   if (value >= 100) return Math.round(value).toLocaleString('en');
   if (value >= 10) return value.toFixed(1);
   return value.toFixed(2);
@@ -57,9 +58,9 @@ function drawPanel(panel: Panel, x: number, y: number): string {
     `<text x="${x}" y="${y + 36}" font-size="12" fill="#555">${escapeXml(panel.unit)}</text>`,
   ];
   panel.series.forEach((series, i) => {
-    const lx = x + LABEL_W + i * 150;
-    parts.push(`<rect x="${lx}" y="${y + 27}" width="12" height="12" fill="${series.color}"/>`);
-    parts.push(`<text x="${lx + 16}" y="${y + 37}" font-size="12">${escapeXml(series.name)}</text>`);
+    const lx = x + PANEL_W - (panel.series.length - i) * 120;
+    parts.push(`<rect x="${lx}" y="${y + 7}" width="12" height="12" fill="${series.color}"/>`);
+    parts.push(`<text x="${lx + 16}" y="${y + 17}" font-size="12">${escapeXml(series.name)}</text>`);
   });
   const plotBottom = top + panel.categories.length * (panel.series.length * BAR_H + GAP);
   for (let tick = 0; tick <= 4; tick++) {
