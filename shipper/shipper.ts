@@ -1,8 +1,8 @@
 // The shipper's loop: lines from the tailer become bulk operations in a batch; a batch goes out
 // when it reaches its line or byte bound, or when its first line has waited the flush interval.
-// One batch is in flight while the next fills, and no more: that is the bounded read-ahead when
-// the cluster is slow or away. After a batch is settled (created, duplicate or dead-lettered) its
-// lines are acknowledged and the checkpoint is written.
+// One bulk request is in flight while the next batch fills, and the reader waits there: that is the
+// bounded read-ahead when the cluster is slow or away. After a batch is settled (created,
+// duplicate or dead-lettered) its lines are acknowledged and the checkpoint is written, in order.
 
 import { join } from 'node:path';
 import type { Client } from '@elastic/elasticsearch';
@@ -10,7 +10,7 @@ import type { Logger } from 'pino';
 import { applyRetention, installIndexTemplate } from '../common/index-lifecycle.ts';
 import { dailyIndexName } from '../common/proxy-event-document.ts';
 import { backoffDelay, pause } from './backoff.ts';
-import { sendBulk } from './bulk.ts';
+import { sendBulk, type BulkOutcome } from './bulk.ts';
 import { CHECKPOINT_FILE, ensureStateDirectory, loadCheckpoint, saveCheckpoint } from './checkpoint.ts';
 import type { ShipperConfig } from './config.ts';
 import { DEAD_LETTER_FILE, DeadLetterFile, type DeadLetter } from './dead-letter.ts';
@@ -24,6 +24,7 @@ import { Wakeup } from './wakeup.ts';
 const RETENTION_INTERVAL_MS = 86_400_000;
 /** How long a stop waits for the batch in flight before leaving it to the next start. */
 const STOP_GRACE_MS = 10_000;
+const MAX_UNSETTLED = 2;
 
 interface Item {
   file: TailedFile;
@@ -59,7 +60,12 @@ export class Shipper {
   #failure: unknown;
   #tailer: Tailer | undefined;
   #batch = new Batch();
-  #inFlight: Promise<void> | undefined;
+  /** The bulk request in flight: one at a time. */
+  #sending: Promise<unknown> | undefined;
+  /** Batches sent or being sent and not yet settled, oldest first. */
+  readonly #unsettled: Promise<void>[] = [];
+  /** A batch was given up at stop: later ones must not move the checkpoint either. */
+  #abandoned = false;
   #stopping = false;
   #indexByDay = new Map<string, string>();
 
@@ -123,7 +129,7 @@ export class Shipper {
         continue;
       }
       if (await tailer.refill()) continue;
-      if (tailer.checkpointDirty && !this.#inFlight) await this.#saveCheckpoint();
+      if (tailer.checkpointDirty && this.#unsettled.length === 0) await this.#saveCheckpoint();
       const untilFlush = batch.items.length > 0 ? batch.startedAt + flushIntervalMs - Date.now() : Infinity;
       await this.#wakeup.wait(Math.max(1, Math.min(untilFlush, this.#config.pollIntervalMs)));
     }
@@ -161,23 +167,44 @@ export class Shipper {
     return index;
   }
 
+  /**
+   * Sends the batch once the previous request has its answer, and settles it (dead letters,
+   * acknowledgements, checkpoint) after the batches before it, so the next request does not wait
+   * for a checkpoint's fsync. At most two batches are unsettled besides the one filling.
+   */
   async #dispatch(): Promise<void> {
     const batch = this.#batch;
     this.#batch = new Batch();
-    await this.#inFlight;
-    this.#inFlight = this.#deliver(batch).catch((error: unknown) => {
-      this.#failure ??= error;
-      this.stop();
-    });
+    await this.#sending;
+    while (this.#unsettled.length >= MAX_UNSETTLED) await this.#unsettled[0];
+    const sent = this.#send(batch);
+    this.#sending = sent.catch(() => {});
+    const previous = this.#unsettled.at(-1);
+    const settled: Promise<void> = (async () => {
+      const outcome = await sent;
+      await previous;
+      // After a batch that failed or was given up, nothing may be acknowledged: it would move
+      // the checkpoint past that batch's lines.
+      if (outcome === undefined || this.#failure || this.#abandoned) {
+        this.#abandoned = true;
+        return;
+      }
+      await this.#settle(batch, outcome);
+    })()
+      .catch((error: unknown) => {
+        this.#failure ??= error;
+        this.stop();
+      })
+      .finally(() => this.#unsettled.splice(this.#unsettled.indexOf(settled), 1));
+    this.#unsettled.push(settled);
   }
 
-  async #deliver(batch: Batch): Promise<void> {
-    // After a failed batch nothing may be acknowledged: it would move the checkpoint past its lines.
-    if (this.#failure) return;
+  /** The batch's bulk outcome, or undefined when the shipper stopped before the cluster took it. */
+  async #send(batch: Batch): Promise<BulkOutcome<Item> | undefined> {
+    if (this.#failure || this.#abandoned) return undefined;
     const toSend = batch.items.filter((item): item is Item & { operation: string } => item.operation !== undefined);
-    let outcome;
     try {
-      outcome = await sendBulk(this.#client, toSend, {
+      return await sendBulk<Item & { operation: string }>(this.#client, toSend, {
         retry: this.#config.retry,
         signal: this.#abort.signal,
         onRetry: (reason, items, delayMs) => {
@@ -186,12 +213,13 @@ export class Shipper {
         },
       });
     } catch (error) {
-      if (this.#abort.signal.aborted) {
-        this.#log.warn({ lines: batch.items.length }, 'stopped before the cluster took the last batch: it is read again at the next start');
-        return;
-      }
-      throw error;
+      if (!this.#abort.signal.aborted) throw error;
+      this.#log.warn({ lines: batch.items.length }, 'stopped before the cluster took a batch: it is read again at the next start');
+      return undefined;
     }
+  }
+
+  async #settle(batch: Batch, outcome: BulkOutcome<Item>): Promise<void> {
     const dead: DeadLetter[] = [];
     const now = new Date().toISOString();
     const deadLetter = (item: Item, error: string) =>
@@ -231,9 +259,8 @@ export class Shipper {
 
   async #finish(): Promise<void> {
     if (this.#batch.items.length > 0) await this.#dispatch();
-    await this.#inFlight;
-    this.#inFlight = undefined;
-    if (this.#tailer!.checkpointDirty) await this.#saveCheckpoint();
+    while (this.#unsettled.length > 0) await this.#unsettled[0];
+    if (this.#tailer!.checkpointDirty && !this.#abandoned && !this.#failure) await this.#saveCheckpoint();
   }
 
   /** Retries `task` with backoff until it succeeds (true) or the shipper is stopped (false). */

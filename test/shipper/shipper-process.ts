@@ -72,7 +72,8 @@ export async function waitForCount(client: Client, prefix: string, expected: num
   const deadline = Date.now() + timeoutMs;
   let count = 0;
   while (Date.now() < deadline) {
-    count = await countDocuments(client, prefix);
+    // A shard being created answers 503 for a moment: keep asking.
+    count = await countDocuments(client, prefix).catch(() => count);
     if (count >= expected) return count;
     await new Promise((r) => setTimeout(r, 250));
   }
