@@ -11,6 +11,7 @@ declare module 'pino-roll' {
     /** Passed to SonicBoom: bytes gathered before a write, and the longest wait for a flush. */
     minLength?: number;
     periodicFlush?: number;
+    sync?: boolean;
   }
   export default function pinoRoll(options: PinoRollOptions): Promise<EventEmitter>;
 }

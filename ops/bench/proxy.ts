@@ -3,8 +3,8 @@
 // the three so that a noisy machine hurts them alike, and the median round is reported.
 // Throughput on a shared machine swings with everyone else's load, so the proxy's own CPU time per
 // request (from /proc, Linux) is reported too: it is what the access log actually costs.
-// Everything binds to 127.0.0.1. Options: --seconds N (per measurement, default 5), --rounds N
-// (default 3), --connections N (default 32). With taskset available, the load generator is pinned
+// Everything binds to 127.0.0.1. Options: --seconds N (per measurement, default 4), --rounds N
+// (default 4), --connections N (default 32). With taskset available, the load generator is pinned
 // to the last CPU so it cannot crowd out what it measures.
 
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -15,8 +15,8 @@ import { parseArgs } from 'node:util';
 
 const { values } = parseArgs({
   options: {
-    seconds: { type: 'string', default: '5' },
-    rounds: { type: 'string', default: '3' },
+    seconds: { type: 'string', default: '4' },
+    rounds: { type: 'string', default: '4' },
     connections: { type: 'string', default: '32' },
   },
 });
@@ -95,6 +95,7 @@ async function startProxy(dir: string, upstreamPort: number, log: boolean): Prom
     services: [{ id: 'bench', hosts: ['bench.test'], upstream: `http://127.0.0.1:${upstreamPort}`, auth: { method: 'none' } }],
   };
   const file = join(dir, log ? 'on.json' : 'off.json');
+  await rm(join(dir, log ? 'logs-on' : 'logs-off'), { recursive: true, force: true });
   await writeFile(file, JSON.stringify(config));
   const { child, match } = await start(undefined, [join(root, 'proxy/main.ts'), '--config', file], /"port":(\d+)[^\n]*"msg":"proxy listening"/);
   return { child, url: `http://127.0.0.1:${match[1]}` };
@@ -106,26 +107,34 @@ const dir = await mkdtemp(join(tmpdir(), 'proxy-bench-'));
 try {
   const upstream = await start(undefined, [join(here, 'proxy/upstream.ts')], /^(\d+)\n/);
   const upstreamPort = Number(upstream.match[1]);
-  const off = await startProxy(dir, upstreamPort, false);
-  const on = await startProxy(dir, upstreamPort, true);
-  const targets = [
-    { name: 'direct to upstream', url: `http://127.0.0.1:${upstreamPort}`, host: undefined, pid: upstream.child.pid },
-    { name: 'proxy, access log off', url: off.url, host: 'bench.test', pid: off.child.pid },
-    { name: 'proxy, access log on', url: on.url, host: 'bench.test', pid: on.child.pid },
-  ];
-  const results = new Map<string, Measurement[]>(targets.map((target) => [target.name, []]));
-  process.stderr.write(`bench: ${rounds} rounds x ${targets.length} targets x ${seconds}s, ${values.connections} connections${canPin ? `, load generator pinned to CPU ${loadCpu}` : ''}\n`);
+  const names = ['direct to upstream', 'proxy, access log off', 'proxy, access log on'];
+  const results = new Map<string, Measurement[]>(names.map((name) => [name, []]));
+  process.stderr.write(`bench: ${rounds} rounds x ${names.length} targets x ${seconds}s, ${values.connections} connections${canPin ? `, load generator pinned to CPU ${loadCpu}` : ''}\n`);
   for (let round = 0; round < rounds; round++) {
+    // Fresh proxies each round, started in alternating order: two identical processes can differ
+    // by several percent for where they happen to land, and this spreads that over both.
+    const first = await startProxy(dir, upstreamPort, round % 2 === 1);
+    const second = await startProxy(dir, upstreamPort, round % 2 === 0);
+    const [off, on] = round % 2 === 0 ? [first, second] : [second, first];
+    const targets = [
+      { name: names[0]!, url: `http://127.0.0.1:${upstreamPort}`, host: undefined, pid: upstream.child.pid },
+      { name: names[1]!, url: off.url, host: 'bench.test', pid: off.child.pid },
+      { name: names[2]!, url: on.url, host: 'bench.test', pid: on.child.pid },
+    ];
     for (const target of round % 2 === 0 ? targets : [...targets].reverse()) {
       const result = await measure(target.url, target.host, target.pid);
       results.get(target.name)!.push(result);
       process.stderr.write(`  round ${round + 1} ${target.name}: ${result.rps.toFixed(0)} req/s, p50 ${result.p50_ms.toFixed(2)} ms, p99 ${result.p99_ms.toFixed(2)} ms, ${result.cpu_us.toFixed(0)} µs CPU/req${result.errors ? `, ${result.errors} errors` : ''}\n`);
     }
+    for (const proxy of [first, second]) {
+      proxy.child.kill('SIGTERM');
+      await new Promise((resolve) => proxy.child.once('exit', resolve));
+    }
   }
-  const summary = targets.map((target) => {
-    const list = results.get(target.name)!;
+  const summary = names.map((name) => {
+    const list = results.get(name)!;
     return {
-      name: target.name,
+      name,
       rps: median(list.map((item) => item.rps)),
       p50: median(list.map((item) => item.p50_ms)),
       p99: median(list.map((item) => item.p99_ms)),
