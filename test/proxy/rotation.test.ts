@@ -5,9 +5,10 @@
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { test } from 'node:test';
-import { Pool } from 'undici';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Pool, request } from 'undici';
 import { accessRecordSchema } from '../../common/access-record.ts';
-import { logFiles, removeDir, startUpstream, tempDir } from './helpers.ts';
+import { logFiles, readRecords, removeDir, startTestProxy, startUpstream, tempDir } from './helpers.ts';
 import { spawnProxy } from './process.ts';
 
 const REQUESTS = 50_000;
@@ -86,4 +87,31 @@ test('retention keeps at most `keep` rotated files besides the current one', asy
   const numbers = files.map((file) => Number(/access\.(\d+)\.log$/.exec(file)![1]));
   assert.ok(Math.min(...numbers) > 10, 'the oldest files were the ones deleted');
   await removeDir(dir);
+});
+
+test('rotation by time: a new file every period, every line kept', async () => {
+  const upstream = await startUpstream((_seen, res) => res.end('ok'));
+  const proxy = await startTestProxy({
+    access_log: { rotation: { size: '100m', frequency: 1000 }, keep: 100 },
+    services: [{ id: 'app', hosts: ['app.test'], upstream: upstream.url, auth: { method: 'none' } }],
+  });
+  let sent = 0;
+  try {
+    const until = Date.now() + 3_300;
+    while (Date.now() < until) {
+      const response = await request(`${proxy.url}/tick/${sent}`, { headers: { host: 'app.test' } });
+      await response.body.text();
+      sent++;
+      await sleep(50);
+    }
+  } finally {
+    await proxy.stop();
+    await upstream.close();
+  }
+  const files = await logFiles(proxy.logDir);
+  const filled = [];
+  for (const file of files) if ((await readFile(file, 'utf8')).length > 0) filled.push(file);
+  assert.ok(filled.length >= 3, `expected lines spread over at least 3 files, got ${filled.length}`);
+  assert.equal((await readRecords(proxy.logDir)).length, sent);
+  await removeDir(proxy.logDir);
 });
