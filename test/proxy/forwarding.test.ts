@@ -9,6 +9,7 @@ import { connect } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Agent, request } from 'undici';
+import { hashSecret } from '../../proxy/secret-hash.ts';
 import { removeDir, serviceConfig, startTestProxy, startUpstream, waitForRecords, type TestProxy, type Upstream } from './helpers.ts';
 
 describe('forwarding', () => {
@@ -53,6 +54,7 @@ describe('forwarding', () => {
         serviceConfig('slow', hold.url, { method: 'none' }, { upstream_timeouts: { connect_ms: 1000, headers_ms: 300, body_ms: 300 } }),
         serviceConfig('reset', reset.url),
         serviceConfig('refused', 'http://127.0.0.1:1'),
+        serviceConfig('locked', upstream.url, { method: 'password', hash: await hashSecret('not-used-here') }),
       ],
     });
   });
@@ -202,6 +204,12 @@ describe('forwarding', () => {
     assert.equal(record.reason, 'client closed request');
   });
 
+  test('a long User-Agent is truncated to 512 characters', async () => {
+    const response = await get('app.test', '/ua', { 'user-agent': 'u'.repeat(600), 'x-request-id': 'ua-1' });
+    await response.body.text();
+    assert.equal((await recordFor('ua-1')).user_agent, 'u'.repeat(512));
+  });
+
   test('trusted peer: client IP is the right-most untrusted X-Forwarded-For address', async () => {
     const response = await get('app.test', '/xff', { 'x-forwarded-for': '198.51.100.7, 203.0.113.9, 10.1.2.3', 'x-request-id': 'xff-1', 'x-forwarded-proto': 'https' });
     const echoed = (await response.body.json()) as { headers: Record<string, string> };
@@ -243,6 +251,21 @@ describe('forwarding', () => {
     assert.equal(record.bytes_in, 'hello through the tunnel'.length);
     const lines = (await waitForRecords(proxy.logDir, 1)).filter((line) => line.id === 'ws-1');
     assert.equal(lines.length, 1);
+  });
+
+  test('WebSocket upgrade to a login-protected service without a session: 401, logged', async () => {
+    const port = Number(new URL(proxy.url).port);
+    const socket = connect(port, '127.0.0.1');
+    socket.write('GET /socket HTTP/1.1\r\nHost: locked.test\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nX-Request-Id: ws-denied\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n');
+    let received = '';
+    socket.on('data', (chunk: Buffer) => (received += chunk.toString('latin1')));
+    await new Promise<void>((resolve) => socket.once('close', () => resolve()));
+    assert.match(received, /^HTTP\/1\.1 401/);
+    const record = await recordFor('ws-denied');
+    assert.equal(record.status, 401);
+    assert.equal(record.protocol, 'ws');
+    assert.equal(record.auth_method, 'password');
+    assert.equal(record.reason, 'missing session');
   });
 });
 
