@@ -27,7 +27,7 @@ import { runShipperSuite } from './peers/shipper-suite.ts';
 import { renderChart } from './report/chart.ts';
 import { chartPanels } from './report/figures.ts';
 import { renderMarkdown } from './report/markdown.ts';
-import type { BenchResults, Machine } from './report/results.ts';
+import type { BenchResults } from './report/results.ts';
 
 const ALL_PARTS = ['proxy', 'shipper', 'api', 'scale'];
 const { values } = parseArgs({
@@ -95,7 +95,6 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
 
 ensurePrerequisites([...parts, 'report'], say);
 const started = new Date();
-const loadStart = loadavg()[0]!;
 const command = `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim().replace(/ --$/, '');
 say(`load average ${loadavg().map((value) => value.toFixed(2)).join(' ')}; ${JSON.stringify(options)}`);
 const dir = await mkdtemp(join(tmpdir(), 'bench-all-'));
@@ -105,31 +104,49 @@ const results: BenchResults = {
   started: started.toISOString(),
   finished: '',
   command,
-  machine: {} as Machine,
+  machine: {
+    cpu: cpus()[0]?.model ?? 'unknown',
+    cpus: cpus().length,
+    memory_gib: totalmem() / 2 ** 30,
+    os: /PRETTY_NAME="([^"]+)"/.exec(readFileSync('/etc/os-release', 'utf8'))?.[1] ?? 'Linux',
+    kernel: release(),
+    node: process.versions.node,
+    elasticsearch: 'not used',
+    load_start: loadavg()[0]!,
+    load_end: NaN,
+  },
   versions: {},
   skipped: {},
 };
+for (const part of ALL_PARTS) if (!parts.includes(part)) results.skipped[part] = 'not selected (--parts)';
+/** After each part, so that an interrupted run still leaves what it measured (--report-only renders it). */
+function save(): void {
+  results.finished = new Date().toISOString();
+  results.machine.load_end = loadavg()[0]!;
+  writeFileSync(resultsFile, JSON.stringify(results, null, 2) + '\n');
+}
+
 try {
-  let elasticsearch = 'not used';
   if (parts.includes('proxy')) {
     say('proxy: this proxy vs nginx, HAProxy, Caddy, http-proxy, @fastify/http-proxy');
     results.proxy = await runProxySuite({ dir: join(dir, 'proxy'), seconds: options.seconds, rounds: options.rounds, connections: options.connections, log: say });
     Object.assign(results.versions, results.proxy.versions);
     results.versions.wrk = firstLine('wrk -v');
     await stopProcesses();
+    save();
   }
-  const needsNode = parts.some((part) => part !== 'proxy');
-  if (needsNode) {
+  if (parts.some((part) => part !== 'proxy')) {
     const node = await startLocalNode({ log: say });
     atExit(() => node.stop());
     const client = createElasticsearchClient({ url: node.url, requestTimeoutMs: 120_000 }, { requestTimeout: 120_000 });
     atExit(() => client.close());
     const info = await client.nodes.info({ filter_path: 'nodes.*.version' });
-    elasticsearch = `${Object.values(info.nodes)[0]?.version} (minimal distribution from Maven Central, single node, 1 GiB heap, unpinned)`;
+    results.machine.elasticsearch = `${Object.values(info.nodes)[0]?.version} (minimal distribution from Maven Central, single node, 1 GiB heap, unpinned)`;
     if (parts.includes('shipper')) {
       say(`shipper: this shipper vs rsyslog vs raw _bulk, ${options.lines} lines`);
       results.versions.rsyslog = firstLine('rsyslogd -v');
       results.shipper = await runShipperSuite({ dir: join(dir, 'shipper'), client, esUrl: node.url, esPid: node.pid, lines: options.lines, rounds: options.rounds, log: say });
+      save();
     }
     if (parts.includes('scale')) {
       say('scale: 4 proxies + 4 shippers into one node');
@@ -142,28 +159,18 @@ try {
         linesPerShipper: Math.max(10_000, Math.round(options.lines / 4)),
         log: say,
       });
+      save();
     }
     if (parts.includes('api')) {
       say(`api: ops/bench/api.ts --docs ${options.apiDocs} --runs ${options.apiRuns}`);
+      results.skipped['API at 10,000,000 documents'] =
+        'not run by default: indexing 10M documents into this 2-core node takes longer than the whole run; `npm run bench -- --parts api --api-docs 10000000` runs it';
       results.api = await runApiSuite({ esUrl: node.url, docs: options.apiDocs, runs: options.apiRuns, log: say });
+      save();
     }
   }
-  if (parts.includes('api')) results.skipped['API at 10,000,000 documents'] = 'not run by default: indexing 10M documents into this 2-core node takes longer than the whole run; `npm run bench -- --parts api --api-docs 10000000` runs it';
-  for (const part of ALL_PARTS) if (!parts.includes(part)) results.skipped[part] = 'not selected (--parts)';
-  results.finished = new Date().toISOString();
-  results.machine = {
-    cpu: cpus()[0]?.model ?? 'unknown',
-    cpus: cpus().length,
-    memory_gib: totalmem() / 2 ** 30,
-    os: /PRETTY_NAME="([^"]+)"/.exec(readFileSync('/etc/os-release', 'utf8'))?.[1] ?? 'Linux',
-    kernel: release(),
-    node: process.versions.node,
-    elasticsearch,
-    load_start: loadStart,
-    load_end: loadavg()[0]!,
-  };
 } finally {
   if (!interrupted) await stopEverything();
 }
-writeFileSync(resultsFile, JSON.stringify(results, null, 2) + '\n');
+save();
 writeReport(results);

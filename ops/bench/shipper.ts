@@ -2,6 +2,7 @@
 // (default 1,000,000), from its start to the last document being searchable, against the ceiling
 // of a raw `_bulk` loader sending the same documents, prepared beforehand, into the same node in
 // the same run; and the shipper's peak RSS. Uses ELASTICSEARCH_URL when set, else a local node.
+// `--rounds R` (default 2) repeats both, alternating which goes first.
 
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -17,8 +18,15 @@ import { startLocalNode, type LocalNode } from '../elasticsearch/local-node.ts';
 import { writeLogs } from './shipper/log-writer.ts';
 import { prepareBulkBodies, sendBodies } from './shipper/raw-loader.ts';
 
-const { values } = parseArgs({ options: { lines: { type: 'string', default: '1000000' }, 'lines-per-file': { type: 'string', default: '100000' } } });
+const { values } = parseArgs({
+  options: {
+    lines: { type: 'string', default: '1000000' },
+    'lines-per-file': { type: 'string', default: '100000' },
+    rounds: { type: 'string', default: '2' },
+  },
+});
 const lines = Number(values.lines);
+const rounds = Number(values.rounds);
 const linesPerFile = Number(values['lines-per-file']);
 const BATCH_LINES = 5_000;
 
@@ -55,19 +63,24 @@ if (!connection) {
 }
 const client = createElasticsearchClient(connection, { requestTimeout: 120_000 });
 const work = await mkdtemp(join(tmpdir(), 'bench-shipper-'));
+const logs = join(work, 'logs');
 const run = Date.now().toString(36);
-const shipperPrefix = `bench-shipper-${run}`;
-const rawPrefix = `bench-raw-${run}`;
+const prefixes: string[] = [];
 let stopShipper = async () => {};
-try {
-  const logs = join(work, 'logs');
-  const written = await writeLogs(logs, lines, linesPerFile);
-  say(`wrote ${lines} lines (${(written.bytes / 2 ** 20).toFixed(0)} MiB) in ${written.files} files`);
 
-  // The shipper, as operators run it, with its default batch bounds.
-  const env = { ...process.env, ELASTICSEARCH_URL: connection.url };
+interface ShipperResult {
+  ms: number;
+  rssMiB: number;
+  cpuSeconds: number;
+}
+
+/** The shipper as operators run it, with its default batch bounds, on the whole backlog. */
+async function timeShipper(round: number): Promise<ShipperResult> {
+  const prefix = `bench-shipper-${run}-${round}`;
+  prefixes.push(prefix);
+  const env = { ...process.env, ELASTICSEARCH_URL: connection!.url };
   const started = performance.now();
-  const child = spawn(process.execPath, ['shipper/main.ts', '--logs', logs, '--state', join(work, 'state'), '--index-prefix', shipperPrefix], {
+  const child = spawn(process.execPath, ['shipper/main.ts', '--logs', logs, '--state', join(work, `state-${round}`), '--index-prefix', prefix], {
     env,
     stdio: ['ignore', 'ignore', 'inherit'],
   });
@@ -76,32 +89,64 @@ try {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
     await exited;
   };
-  const shipperMs = await searchable(client, shipperPrefix, lines, started);
-  const shipperRss = peakRssMiB(child.pid!);
-  const shipperCpu = cpuSeconds(child.pid!);
+  const ms = await searchable(client, prefix, lines, started);
+  const result = { ms, rssMiB: peakRssMiB(child.pid!), cpuSeconds: cpuSeconds(child.pid!) };
   await stopShipper();
-  say(`shipper: ${lines} searchable after ${(shipperMs / 1000).toFixed(1)} s`);
+  say(`round ${round}: shipper, ${lines} searchable after ${(ms / 1000).toFixed(1)} s`);
+  return result;
+}
 
-  // The ceiling: same documents, same batch size, bodies built before the clock starts.
-  await installIndexTemplate(client, rawPrefix);
-  const bodies = await prepareBulkBodies(logs, rawPrefix, BATCH_LINES);
-  const rawStarted = performance.now();
+/** The ceiling: same documents, same batch size, bodies built before the clock starts. */
+async function timeRaw(round: number): Promise<number> {
+  const prefix = `bench-raw-${run}-${round}`;
+  prefixes.push(prefix);
+  await installIndexTemplate(client, prefix);
+  const bodies = await prepareBulkBodies(logs, prefix, BATCH_LINES);
+  const started = performance.now();
   await sendBodies(client, bodies);
-  const rawMs = await searchable(client, rawPrefix, lines, rawStarted);
-  say(`raw _bulk: ${lines} searchable after ${(rawMs / 1000).toFixed(1)} s`);
+  const ms = await searchable(client, prefix, lines, started);
+  say(`round ${round}: raw _bulk, ${lines} searchable after ${(ms / 1000).toFixed(1)} s`);
+  return ms;
+}
 
-  const shipperRate = Math.round(lines / (shipperMs / 1000));
-  const rawRate = Math.round(lines / (rawMs / 1000));
+async function dropIndices(): Promise<void> {
+  for (const prefix of prefixes.splice(0)) {
+    await client.indices.delete({ index: indexPattern(prefix), ignore_unavailable: true, allow_no_indices: true }).catch(() => {});
+    await client.indices.deleteIndexTemplate({ name: indexTemplateName(prefix) }, { ignore: [404] }).catch(() => {});
+  }
+}
+
+try {
+  const written = await writeLogs(logs, lines, linesPerFile);
+  say(`wrote ${lines} lines (${(written.bytes / 2 ** 20).toFixed(0)} MiB) in ${written.files} files`);
+  // Alternating which goes first cancels out a drift in the machine's load or a warming JVM.
+  let shipperMs = 0;
+  let rawMs = 0;
+  let peakRss = 0;
+  let cpu = 0;
+  for (let round = 0; round < rounds; round++) {
+    const shipperFirst = round % 2 === 0;
+    if (!shipperFirst) rawMs += await timeRaw(round);
+    const shipper = await timeShipper(round);
+    shipperMs += shipper.ms;
+    peakRss = Math.max(peakRss, shipper.rssMiB);
+    cpu += shipper.cpuSeconds;
+    if (shipperFirst) rawMs += await timeRaw(round);
+    await dropIndices();
+  }
+  const shipperRate = Math.round((lines * rounds) / (shipperMs / 1000));
+  const rawRate = Math.round((lines * rounds) / (rawMs / 1000));
   console.log(
     JSON.stringify(
       {
         lines,
+        rounds,
         shipper_lines_per_second: shipperRate,
         raw_bulk_lines_per_second: rawRate,
         ratio: Number((shipperRate / rawRate).toFixed(2)),
-        shipper_peak_rss_mib: shipperRss,
-        shipper_cpu_seconds: shipperCpu,
-        shipper_wall_seconds: Number((shipperMs / 1000).toFixed(1)),
+        shipper_peak_rss_mib: peakRss,
+        shipper_cpu_seconds_per_round: Number((cpu / rounds).toFixed(1)),
+        shipper_wall_seconds_per_round: Number((shipperMs / rounds / 1000).toFixed(1)),
         batch_lines: BATCH_LINES,
       },
       null,
@@ -110,10 +155,7 @@ try {
   );
 } finally {
   await stopShipper();
-  for (const prefix of [shipperPrefix, rawPrefix]) {
-    await client.indices.delete({ index: indexPattern(prefix), ignore_unavailable: true, allow_no_indices: true }).catch(() => {});
-    await client.indices.deleteIndexTemplate({ name: indexTemplateName(prefix) }, { ignore: [404] }).catch(() => {});
-  }
+  await dropIndices();
   await client.close();
   await rm(work, { recursive: true, force: true });
   await node?.stop();

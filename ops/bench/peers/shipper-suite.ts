@@ -35,6 +35,8 @@ export interface ShipRun {
   peak_rss_mib: number;
   /** CPU seconds Elasticsearch spent during the run. */
   es_cpu_s: number;
+  /** Primary store size per document right after the run (segments not force-merged). */
+  store_bytes_per_doc: number;
 }
 
 export interface ShipRow {
@@ -44,6 +46,7 @@ export interface ShipRow {
   cpu_s: Summary;
   peak_rss_mib: Summary;
   es_cpu_s: Summary;
+  store_bytes_per_doc: Summary;
 }
 
 export interface KillCheck {
@@ -101,9 +104,20 @@ async function timedRun(contestant: Contestant, options: ShipperSuiteOptions, lo
   const peak = child ? rssMiB(child.pid, 'VmHWM') : NaN;
   const esCpu = cpuSeconds(options.esPid) - esBefore;
   if (child) await stop(child.child);
+  const stats = await client.indices.stats({ index: indexPattern(prefix), metric: ['store', 'docs'] });
+  const storeBytes = stats._all.primaries?.store?.size_in_bytes ?? NaN;
+  const docs = stats._all.primaries?.docs?.count ?? NaN;
   await dropIndices(client, prefix);
   const seconds = (reached.at - began) / 1000;
-  return { lines_per_s: reached.count / seconds, seconds, delivered: reached.count, cpu_s: cpu, peak_rss_mib: peak, es_cpu_s: esCpu };
+  return {
+    lines_per_s: reached.count / seconds,
+    seconds,
+    delivered: reached.count,
+    cpu_s: cpu,
+    peak_rss_mib: peak,
+    es_cpu_s: esCpu,
+    store_bytes_per_doc: storeBytes / docs,
+  };
 }
 
 /**
@@ -152,7 +166,7 @@ export async function runShipperSuite(options: ShipperSuiteOptions): Promise<Shi
       runs.get(contestant)!.push(run);
       options.log(
         `round ${round + 1}/${options.rounds} ${contestant.padEnd(36)} ${run.lines_per_s.toFixed(0).padStart(7)} lines/s  ${run.delivered} docs in ${run.seconds.toFixed(1)} s  ` +
-          `CPU ${run.cpu_s.toFixed(1)} s  peak RSS ${run.peak_rss_mib.toFixed(0)} MiB  ES CPU ${run.es_cpu_s.toFixed(1)} s`,
+          `CPU ${run.cpu_s.toFixed(1)} s  peak RSS ${run.peak_rss_mib.toFixed(0)} MiB  ES CPU ${run.es_cpu_s.toFixed(1)} s  ${run.store_bytes_per_doc.toFixed(0)} B/doc`,
       );
     }
   }
@@ -171,6 +185,7 @@ export async function runShipperSuite(options: ShipperSuiteOptions): Promise<Shi
       cpu_s: summarizeBy(list, (run) => run.cpu_s),
       peak_rss_mib: summarizeBy(list, (run) => run.peak_rss_mib),
       es_cpu_s: summarizeBy(list, (run) => run.es_cpu_s),
+      store_bytes_per_doc: summarizeBy(list, (run) => run.store_bytes_per_doc),
     };
   });
   return { lines: options.lines, rounds: options.rounds, log_bytes: written.bytes, rows, kill };
