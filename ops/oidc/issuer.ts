@@ -139,8 +139,6 @@ export async function startIssuer(options: IssuerOptions): Promise<RunningIssuer
       return grant;
     },
   });
-  // Loopback demo: the proxy reaches it over plain HTTP.
-  provider.proxy = false;
 
   return {
     url,
