@@ -34,10 +34,14 @@ export function apiRouter(store: EventStore, logger: Logger): Router {
 
   router.get('/events/proxy/export', async (ctx) => {
     const params = parseQuery(EXPORT_PARAMS, ctx.query);
-    const stream = await exportEvents(store, params, clientGone(ctx), logger);
     ctx.type = EXPORT_CONTENT_TYPE[params.format];
     ctx.attachment(`proxy-events.${params.format}`);
-    ctx.body = stream;
+    // HEAD: the headers only. Koa would never read (nor end) a stream, nor its point in time.
+    if (ctx.method === 'HEAD') {
+      ctx.status = 200;
+      return;
+    }
+    ctx.body = await exportEvents(store, params, clientGone(ctx), logger);
   });
 
   router.get('/openapi.json', (ctx) => {

@@ -61,7 +61,20 @@ async function* lines(
 export async function exportEvents(store: EventStore, params: ExportParams, signal: AbortSignal, log: Logger): Promise<Readable> {
   const query = filterQuery(params);
   const { id } = await store.openPointInTime(KEEP_ALIVE, signal);
-  const stream = Readable.from(lines(store, params, query, id, signal, log), { objectMode: false });
+  const generator = lines(store, params, query, id, signal, log);
+  let started = false;
+  const stream = Readable.from(
+    (async function* () {
+      started = true;
+      yield* generator;
+    })(),
+    { objectMode: false },
+  );
   stream.on('error', (error) => log.error({ err: loggable(error) }, 'export stopped before its end'));
+  // A client gone before the first read (or a HEAD request) never starts the generator, whose
+  // finally would close the point in time.
+  stream.once('close', () => {
+    if (!started) store.closePointInTime(id).catch((error: unknown) => log.warn({ err: loggable(error) }, 'could not close the export point in time'));
+  });
   return stream;
 }

@@ -9,7 +9,7 @@ import { RECORD_COLUMNS, proxyAccessLogSchema } from '../../api/events/record.ts
 import { statsResponseSchema } from '../../api/routes/stats.ts';
 import { DAY_MS, loadDataset } from '../helpers/dataset.ts';
 import { testElasticsearch, type TestElasticsearch } from '../helpers/elasticsearch.ts';
-import { query, startApi, type ApiHarness } from './harness.ts';
+import { TOKEN, query, startApi, type ApiHarness } from './harness.ts';
 import { expected, matcher, type Params } from './oracle.ts';
 
 const COUNT = 6_000;
@@ -197,15 +197,37 @@ describe('GET /api/events/proxy/export', () => {
     assert.equal(await response.text(), `${RECORD_COLUMNS.join(',')}\r\n`);
   });
 
+  const openContexts = async () => {
+    const stats = await es.client.nodes.stats({ metric: 'indices', index_metric: 'search' });
+    return Object.values(stats.nodes).reduce((n, node) => n + (node.indices?.search?.open_contexts ?? 0), 0);
+  };
+
+  it('answers HEAD with the headers and leaves no point in time open', async () => {
+    const before = await openContexts();
+    const response = await fetch(`${api.url}/api/events/proxy/export?format=csv`, { method: 'HEAD', headers: { authorization: `Bearer ${TOKEN}` } });
+    assert.equal(response.status, 200);
+    assert.match(response.headers.get('content-type')!, /text\/csv/);
+    assert.equal(await openContexts(), before);
+  });
+
+  it('releases its point in time when the client goes away before reading', async () => {
+    const before = await openContexts();
+    const controller = new AbortController();
+    await fetch(`${api.url}/api/events/proxy/export`, { headers: { authorization: `Bearer ${TOKEN}` }, signal: controller.signal });
+    controller.abort();
+    let now = await openContexts();
+    for (let i = 0; i < 50 && now > before; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      now = await openContexts();
+    }
+    assert.ok(now <= before, `open contexts ${now}, before ${before}`);
+  });
+
   it('releases its point in time when the client goes away mid-stream', async () => {
-    const openContexts = async () => {
-      const stats = await es.client.nodes.stats({ metric: 'indices', index_metric: 'search' });
-      return Object.values(stats.nodes).reduce((n, node) => n + (node.indices?.search?.open_contexts ?? 0), 0);
-    };
     const before = await openContexts();
     const controller = new AbortController();
     const response = await fetch(`${api.url}/api/events/proxy/export`, {
-      headers: { authorization: `Bearer ${(await import('./harness.ts')).TOKEN}` },
+      headers: { authorization: `Bearer ${TOKEN}` },
       signal: controller.signal,
     });
     const reader = response.body!.getReader();
