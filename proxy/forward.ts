@@ -68,6 +68,8 @@ class ForwardHandler implements Dispatcher.DispatchHandler {
   readonly #req: IncomingMessage;
   readonly #res: ServerResponse;
   #controller: Dispatcher.DispatchController | undefined;
+  /** A 204 or 304 has no body whatever its Content-Length says (RFC 9110 §6.4.1); undici still expects one. */
+  #bodiless = false;
 
   constructor(exchange: Exchange, req: IncomingMessage, res: ServerResponse) {
     this.#exchange = exchange;
@@ -87,7 +89,12 @@ class ForwardHandler implements Dispatcher.DispatchHandler {
 
   onResponseStart(_controller: Dispatcher.DispatchController, statusCode: number, headers: Record<string, string | string[] | undefined>): void {
     if (statusCode < 200) return;
-    this.#res.writeHead(statusCode, clientResponseHeaders(headers));
+    const sent = clientResponseHeaders(headers);
+    if (statusCode === 204 || statusCode === 304) {
+      this.#bodiless = true;
+      if (statusCode === 204) delete sent['content-length'];
+    }
+    this.#res.writeHead(statusCode, sent);
   }
 
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
@@ -109,8 +116,13 @@ class ForwardHandler implements Dispatcher.DispatchHandler {
       this.#res.destroy();
       return;
     }
+    if (this.#bodiless && this.#res.headersSent) {
+      this.#res.end();
+      return;
+    }
     const failure = upstreamFailure(error);
     exchange.fail(failure.status, failure.reason);
+    // A body cut short is logged as the upstream failure it is, although the client saw the status line.
     if (this.#res.headersSent) this.#res.destroy();
     else sendText(this.#res, exchange, failure.status, failure.status === 504 ? 'upstream timed out' : 'upstream unavailable');
   }

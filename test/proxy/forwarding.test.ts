@@ -26,6 +26,9 @@ describe('forwarding', () => {
       } else if (seen.url === '/download') {
         res.writeHead(200, { 'content-type': 'application/octet-stream' });
         res.end(Buffer.alloc(3 * 1024 * 1024, 7));
+      } else if (seen.url === '/no-content') {
+        // Invalid but seen in the wild: a Content-Length on a 204.
+        res.writeHead(204, { 'content-length': '14' }).end();
       } else if (seen.url === '/hop') {
         res.writeHead(200, { connection: 'x-upstream-hop', 'x-upstream-hop': 'secret', 'keep-alive': 'timeout=5', 'x-kept': 'yes' }).end('ok');
       } else {
@@ -202,6 +205,19 @@ describe('forwarding', () => {
     const record = await recordFor('abort-1');
     assert.equal(record.status, 499);
     assert.equal(record.reason, 'client closed request');
+  });
+
+  test('a 204 that claims a body length is passed on as a complete 204', async () => {
+    const first = await get('app.test', '/no-content', { 'x-request-id': 'no-content-1' });
+    assert.equal(first.statusCode, 204);
+    assert.equal(first.headers['content-length'], undefined);
+    assert.equal(await first.body.text(), '');
+    const second = await get('app.test', '/', { 'x-request-id': 'no-content-2' });
+    assert.equal(second.statusCode, 200, 'the client connection is still usable');
+    await second.body.text();
+    const record = await recordFor('no-content-1');
+    assert.equal(record.status, 204);
+    assert.equal(record.reason, undefined);
   });
 
   test('a long User-Agent is truncated to 512 characters', async () => {
