@@ -47,20 +47,26 @@ describe('shipper killed with SIGKILL', () => {
     })();
 
     const seeds: number[] = [];
-    for (let kill = 0; kill < KILLS; kill++) {
-      file++; // a rotation per run
-      write(BACKLOG_PER_RUN);
-      const shipper = startShipper(options);
-      // Kill it while it works: once it has indexed something in this run, at a random moment.
-      const indexedBefore = await countDocuments(es.client, es.prefix);
-      await waitForCount(es.client, es.prefix, indexedBefore + 1, 30_000);
-      const delay = Math.floor(Math.random() * 600);
-      seeds.push(delay);
-      await pause(delay);
-      await shipper.kill();
+    try {
+      for (let kill = 0; kill < KILLS; kill++) {
+        file++; // a rotation per run
+        write(BACKLOG_PER_RUN);
+        const shipper = startShipper(options);
+        try {
+          // Kill it while it works: once it has indexed something in this run, at a random moment.
+          const indexedBefore = await countDocuments(es.client, es.prefix).catch(() => 0);
+          await waitForCount(es.client, es.prefix, indexedBefore + 1, 30_000);
+          const delay = Math.floor(Math.random() * 600);
+          seeds.push(delay);
+          await pause(delay);
+        } finally {
+          await shipper.kill();
+        }
+      }
+    } finally {
+      writing = false;
+      await writer;
     }
-    writing = false;
-    await writer;
     t.diagnostic(`after ${KILLS} kills: ${await countDocuments(es.client, es.prefix)} of ${next} lines indexed`);
     const shipper = startShipper(options);
     try {
