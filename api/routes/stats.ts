@@ -8,7 +8,7 @@ import { FIELD } from '../../common/proxy-event-document.ts';
 import { BadParameterError } from '../errors.ts';
 import type { EventStore } from '../event-store.ts';
 import { filterQuery, timeRange } from '../query/filters.ts';
-import { chooseInterval } from '../query/interval.ts';
+import { chooseInterval, intervalMillis } from '../query/interval.ts';
 import type { Parsed, STATS_PARAMS } from '../query/params.ts';
 
 export type StatsParams = Parsed<typeof STATS_PARAMS>;
@@ -48,7 +48,14 @@ function top(field: string, size = TOP): estypes.AggregationsAggregationContaine
   return { terms: { field, size, shard_size: Math.max(SHARD_SIZE, size) } };
 }
 
-export function planStatsSearch(params: StatsParams, now = Date.now()): { request: estypes.SearchRequest; interval: string } {
+interface Plan {
+  request: estypes.SearchRequest;
+  interval: string;
+  /** The histogram's extended bounds, when the range is known. */
+  bounds?: { min: number; max: number };
+}
+
+export function planStatsSearch(params: StatsParams, now = Date.now()): Plan {
   const { start, end } = timeRange(params);
   const interval = chooseInterval(params.interval, start, end ?? now);
   const histogram: estypes.AggregationsAggregationContainer = {
@@ -56,7 +63,8 @@ export function planStatsSearch(params: StatsParams, now = Date.now()): { reques
     aggs: { category: top(FIELD.category, CATEGORIES.length) },
   };
   // A start in the future (a clock ahead of ours) still makes a valid, empty range.
-  if (start !== undefined) histogram.date_histogram!.extended_bounds = { min: start, max: Math.max(start, end ?? now) };
+  const bounds = start === undefined ? undefined : { min: start, max: Math.max(start, end ?? now) };
+  if (bounds) histogram.date_histogram!.extended_bounds = bounds;
   const request: estypes.SearchRequest = {
     size: 0,
     track_total_hits: true,
@@ -72,7 +80,30 @@ export function planStatsSearch(params: StatsParams, now = Date.now()): { reques
       duration: { percentiles: { field: FIELD.eventDuration, percents: [...PERCENTS] } },
     },
   };
-  return { request, interval };
+  return { request, interval, bounds };
+}
+
+/**
+ * What the aggregations are over no index at all (nothing shipped yet), where Elasticsearch
+ * answers without any: empty lists, and empty buckets over the range as a date_histogram makes them.
+ */
+function noAggregations(interval: string, bounds: Plan['bounds']): Record<string, unknown> {
+  const empty = { buckets: [] };
+  const buckets = [];
+  if (bounds) {
+    const width = intervalMillis(interval);
+    for (let key = Math.floor(bounds.min / width) * width; key <= bounds.max; key += width) buckets.push({ key, doc_count: 0, category: empty });
+  }
+  return {
+    over_time: { buckets },
+    hosts: empty,
+    source_ips: empty,
+    countries: empty,
+    denied: { reasons: empty },
+    status_codes: empty,
+    auth_methods: empty,
+    duration: { values: Object.fromEntries(PERCENTS.map((p) => [`${p}.0`, null])) },
+  };
 }
 
 interface Bucket {
@@ -90,12 +121,12 @@ function isTooManyBuckets(error: unknown): boolean {
 }
 
 export async function eventStats(store: EventStore, params: StatsParams, signal?: AbortSignal): Promise<StatsResponse> {
-  const { request, interval } = planStatsSearch(params);
+  const { request, interval, bounds } = planStatsSearch(params);
   const response = await store.search(request, signal).catch((error: unknown) => {
     if (isTooManyBuckets(error)) throw new BadParameterError('interval', 'makes too many buckets for the data; choose a wider interval or give start_date');
     throw error;
   });
-  const aggs = response.aggregations as Record<string, unknown>;
+  const aggs = (response.aggregations ?? noAggregations(interval, bounds)) as Record<string, unknown>;
   const total = typeof response.hits.total === 'number' ? response.hits.total : (response.hits.total?.value ?? 0);
   const percentiles = (aggs.duration as { values: Record<string, number | null> }).values;
   return {

@@ -216,6 +216,29 @@ describe('Elasticsearch unavailable', () => {
   }
 });
 
+describe('no data yet', () => {
+  it('answers an empty list, empty stats and an empty export before the first event is shipped', async () => {
+    const empty = await startApi({ connection: es.connection, prefix: `${es.prefix}-none` });
+    try {
+      const list = await empty.json(LIST);
+      assert.equal(list.status, 200);
+      assert.deepEqual([list.body.data, list.body.total_records, list.body.next_cursor], [[], 0, null]);
+      const stats = await empty.json(`${STATS}?start_date=2026-01-01T00:00:00Z&end_date=2026-01-01T01:00:00Z`);
+      assert.equal(stats.status, 200);
+      assert.equal(stats.body.total_records, 0);
+      // The same empty buckets Elasticsearch makes over the range when indices exist: 30 s wide.
+      assert.equal(stats.body.requests_over_time.length, 121);
+      assert.deepEqual(stats.body.requests_over_time[0], { timestamp: '2026-01-01T00:00:00.000Z', total: 0, allowed: 0, denied: 0, error: 0, client_error: 0 });
+      assert.deepEqual(stats.body.duration_ms, { p50: null, p90: null, p95: null, p99: null });
+      const exported = await empty.get(EXPORT);
+      assert.equal(exported.status, 200);
+      assert.equal(await exported.text(), '');
+    } finally {
+      await empty.close();
+    }
+  });
+});
+
 describe('unexpected errors', () => {
   it('answer 500 with the request id and no stack trace', async () => {
     // An index outside the template where the duration is text: the percentiles cannot run on it.
