@@ -3,7 +3,7 @@
 // tests check responses against the contract.
 
 import { z } from 'zod';
-import { AUTH_METHODS, CATEGORIES, PROTOCOLS } from '../../common/access-record.ts';
+import { AUTH_METHODS, CATEGORIES, PROTOCOLS, categoryOf } from '../../common/access-record.ts';
 import type { ProxyEventDocument } from '../../common/proxy-event-document.ts';
 
 const NANOSECONDS_PER_MILLISECOND = 1_000_000;
@@ -41,32 +41,38 @@ export type ProxyAccessLog = z.infer<typeof proxyAccessLogSchema>;
 /** The columns of a CSV export, in this order. */
 export const RECORD_COLUMNS = Object.keys(proxyAccessLogSchema.shape) as (keyof ProxyAccessLog)[];
 
-export function toRecord(document: ProxyEventDocument): ProxyAccessLog {
-  const geo = document.source.geo;
+type DeepPartial<T> = T extends object ? { [K in keyof T]?: DeepPartial<T[K]> } : T;
+
+/**
+ * The record of a stored document. Read defensively: a document in our indices that is not the
+ * shipper's (written by hand, or by another tool) must not turn a whole page into a 500.
+ */
+export function toRecord(document: DeepPartial<ProxyEventDocument>): ProxyAccessLog {
+  const geo = document.source?.geo;
   const region = geo?.region_iso_code;
   return {
-    id: document.event.id,
+    id: document.event?.id ?? '',
     service_id: document.service?.name ?? '',
-    timestamp: document['@timestamp'],
-    method: document.http.request.method,
-    host: document.url.domain,
-    path: document.url.path,
-    duration_ms: Math.round(document.event.duration / NANOSECONDS_PER_MILLISECOND),
-    status_code: document.http.response.status_code,
-    bytes_upload: document.http.request.body.bytes,
-    bytes_download: document.http.response.body.bytes,
-    source_ip: document.source.ip,
-    reason: document.event.reason,
+    timestamp: document['@timestamp'] ?? '',
+    method: document.http?.request?.method ?? '',
+    host: document.url?.domain ?? '',
+    path: document.url?.path ?? '',
+    duration_ms: Math.round((document.event?.duration ?? 0) / NANOSECONDS_PER_MILLISECOND),
+    status_code: document.http?.response?.status_code ?? 0,
+    bytes_upload: document.http?.request?.body?.bytes ?? 0,
+    bytes_download: document.http?.response?.body?.bytes ?? 0,
+    source_ip: document.source?.ip ?? '',
+    reason: document.event?.reason,
     user_id: document.user?.id,
-    auth_method_used: document.proxy_access.auth_method,
+    auth_method_used: document.proxy_access?.auth_method ?? 'none',
     country_code: geo?.country_iso_code,
     city_name: geo?.city_name,
     subdivision_code: region === undefined ? undefined : region.slice(region.indexOf('-') + 1),
-    protocol: document.url.scheme,
-    category: document.proxy_access.category,
+    protocol: document.url?.scheme ?? 'http',
+    category: document.proxy_access?.category ?? categoryOf(document.http?.response?.status_code ?? 500),
     user_email: document.user?.email,
     country_name: geo?.country_name,
     user_agent: document.user_agent?.original,
-    proxy_id: document.observer.name,
+    proxy_id: document.observer?.name ?? '',
   };
 }

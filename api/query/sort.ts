@@ -74,7 +74,7 @@ export function decodeCursor(text: string, sortBy: SortKey, sortOrder: SortOrder
   if (
     typeof seen !== 'number' || !Number.isSafeInteger(seen) || seen < 1 ||
     !Array.isArray(after) || after.length !== fields.length ||
-    !fields.every((field, i) => validSortValue(field, after[i])) || typeof after.at(-1) !== 'string'
+    !fields.every((field, i) => validSortValue(field, after[i]))
   ) {
     throw bad('is not a cursor returned by this API');
   }

@@ -239,6 +239,21 @@ describe('no data yet', () => {
   });
 });
 
+describe('documents that are not the shipper\'s', () => {
+  it('still list, with what they have, instead of failing the page', async () => {
+    const index = `${es.prefix}-foreign`;
+    await es.client.index({ index, id: 'foreign-1', document: { '@timestamp': '2099-01-01T00:00:00.000Z', note: 'written by hand' }, refresh: true });
+    try {
+      const { status, body } = await api.json(`${LIST}?page_size=1`);
+      assert.equal(status, 200);
+      assert.equal(body.data[0].timestamp, '2099-01-01T00:00:00.000Z');
+      assert.equal(body.data[0].id, '');
+    } finally {
+      await es.client.indices.delete({ index });
+    }
+  });
+});
+
 describe('unexpected errors', () => {
   it('answer 500 with the request id and no stack trace', async () => {
     // An index outside the template where the duration is text: the percentiles cannot run on it.
