@@ -9,6 +9,7 @@ import { generateToken, hashToken } from '../../api/tokens.ts';
 import type { ElasticsearchConnection } from '../../common/elasticsearch-connection.ts';
 import { DEFAULT_INDEX_PREFIX } from '../../common/proxy-event-document.ts';
 import { hashSecret } from '../../proxy/secret-hash.ts';
+import { DEMO_SSO_ALLOWED_GROUPS, DEMO_SSO_CLIENT } from '../oidc/demo-identities.ts';
 import {
   DEAD_UPSTREAM_PORT,
   DEMO_PASSWORD,
@@ -16,8 +17,6 @@ import {
   PORTS,
   REPORTS_HEADERS_TIMEOUT_MS,
   SERVICES,
-  SSO_ALLOWED_GROUPS,
-  SSO_CLIENT,
   STACK_DIR,
 } from './demo.ts';
 
@@ -65,15 +64,15 @@ export async function writeStackFiles(elasticsearch: ElasticsearchConnection): P
     access_log: { dir: logsDir, rotation: { size: '10m', frequency: 'daily' }, keep: 20 },
     sessions: { secret_file: sessionKeyFile },
     services: [
-      service('open', { method: 'none' }),
+      service('public', { method: 'none' }),
       service('wiki', { method: 'password', hash: await hashSecret(DEMO_PASSWORD), user_id: 'wiki-team' }),
       service('door', { method: 'pin', hash: await hashSecret(DEMO_PIN), user_id: 'front-desk' }),
-      service('grafana', {
+      service('dashboard', {
         method: 'sso',
         issuer: `http://127.0.0.1:${PORTS.issuer}/`,
-        ...SSO_CLIENT,
+        ...DEMO_SSO_CLIENT,
         scopes: ['openid', 'email', 'groups'],
-        allowed_groups: SSO_ALLOWED_GROUPS,
+        allowed_groups: DEMO_SSO_ALLOWED_GROUPS,
       }),
       { ...service('legacy', { method: 'none' }), upstream: `http://127.0.0.1:${DEAD_UPSTREAM_PORT}` },
       service('reports', { method: 'none' }, { upstream_timeouts: { connect_ms: 2_000, headers_ms: REPORTS_HEADERS_TIMEOUT_MS, body_ms: 10_000 } }),

@@ -9,7 +9,8 @@ import { parseArgs } from 'node:util';
 import geoip from 'geoip-lite';
 import { Agent } from 'undici';
 import { BrowserLikeClient, type Visitor } from './browser-like-client.ts';
-import { DEMO_PASSWORD, DEMO_PIN, PORTS, SERVICES, SSO_USERS, STACK_STATE_FILE, type ServiceId, type StackState } from './demo.ts';
+import { DEMO_SSO_USERS } from '../oidc/demo-identities.ts';
+import { DEMO_PASSWORD, DEMO_PIN, PORTS, SERVICES, STACK_STATE_FILE, type ServiceId, type StackState } from './demo.ts';
 
 const { values } = parseArgs({
   options: {
@@ -77,7 +78,7 @@ async function browse(client: BrowserLikeClient, id: ServiceId, pages: number): 
 
 /** Each scenario is one visitor's short session; the weights shape the mix. */
 const SCENARIOS: [string, number, (client: BrowserLikeClient) => Promise<unknown>][] = [
-  ['browse open service', 30, (c) => browse(c, 'open', 1 + Math.floor(random() * 4))],
+  ['browse public service', 30, (c) => browse(c, 'public', 1 + Math.floor(random() * 4))],
   ['password sign-in', 14, async (c) => {
     const right = random() < 0.75;
     await c.follow(url('wiki', '/.proxy/login'), { form: { password: right ? DEMO_PASSWORD : 'hunter2', return_to: '/' } });
@@ -92,20 +93,20 @@ const SCENARIOS: [string, number, (client: BrowserLikeClient) => Promise<unknown
     for (let i = 0; i < 14; i++) await c.send(url('door', '/.proxy/login'), { form: { pin: String(1000 + i), return_to: '/' } });
   }],
   ['SSO sign-in', 10, async (c) => {
-    const user = pick(SSO_USERS);
-    const start = await c.send(url('grafana', '/'));
+    const user = pick(DEMO_SSO_USERS);
+    const start = await c.send(url('dashboard', '/'));
     if (!start.location) return;
     let reply = await c.follow(start.location);
     const interaction = /action="(\/interaction\/[\w-]+\/login)"/.exec(reply.body)?.[1];
     if (!interaction) return;
     reply = await c.follow(new URL(interaction, state.issuerUrl).href, { form: { login: user.sub } });
-    if (reply.status < 400) await browse(c, 'grafana', 2 + Math.floor(random() * 3));
+    if (reply.status < 400) await browse(c, 'dashboard', 2 + Math.floor(random() * 3));
   }],
-  ['SSO without a session', 4, (c) => c.send(url('grafana', '/d/overview'))],
+  ['SSO without a session', 4, (c) => c.send(url('dashboard', '/d/overview'))],
   ['dead upstream', 6, (c) => browse(c, 'legacy', 1 + Math.floor(random() * 2))],
   ['slow upstream', 4, (c) => c.send(url('reports', random() < 0.5 ? '/slow?ms=3000' : '/slow?ms=150'))],
   ['unknown host', 2, (c) => c.send(`http://intranet.localhost:${PORTS.proxy}/admin`)],
-  ['client gives up', 2, (c) => c.send(url('open', '/slow?ms=5000'), { signal: AbortSignal.timeout(300) }).catch(() => undefined)],
+  ['client gives up', 2, (c) => c.send(url('public', '/slow?ms=5000'), { signal: AbortSignal.timeout(300) }).catch(() => undefined)],
 ];
 const totalWeight = SCENARIOS.reduce((sum, [, weight]) => sum + weight, 0);
 

@@ -8,7 +8,9 @@ import { connectionFromEnv, type ElasticsearchConnection } from '../../common/el
 import { REPO_ROOT } from '../elasticsearch/distribution.ts';
 import { startLocalNode, type LocalNode } from '../elasticsearch/local-node.ts';
 import { writeStackFiles } from './configs.ts';
-import { DEMO_PASSWORD, DEMO_PIN, PORTS, SERVICES, SSO_USERS, STACK_DIR, STACK_STATE_FILE, type StackState } from './demo.ts';
+import { CALLBACK_PATH } from '../../proxy/auth/endpoints.ts';
+import { DEMO_SSO_ALLOWED_GROUPS, DEMO_SSO_USERS } from '../oidc/demo-identities.ts';
+import { DEMO_PASSWORD, DEMO_PIN, PORTS, SERVICES, STACK_DIR, STACK_STATE_FILE, type StackState } from './demo.ts';
 import { Supervisor } from './supervisor.ts';
 
 const script = (path: string) => join(REPO_ROOT, path);
@@ -45,7 +47,8 @@ try {
   const apiUrl = `http://127.0.0.1:${PORTS.api}`;
   const issuerUrl = `http://127.0.0.1:${PORTS.issuer}/`;
   await supervisor.start('upstream', script('ops/stack/demo-upstream.ts'), ['--port', String(PORTS.upstream)], `http://127.0.0.1:${PORTS.upstream}/`);
-  await supervisor.start('issuer', script('ops/stack/demo-issuer.ts'), [], `${issuerUrl}.well-known/openid-configuration`);
+  const redirectUri = `http://${SERVICES.dashboard.host}:${PORTS.proxy}${CALLBACK_PATH}`;
+  await supervisor.start('issuer', script('ops/oidc/main.ts'), ['--port', String(PORTS.issuer), '--redirect-uri', redirectUri], `${issuerUrl}.well-known/openid-configuration`);
   await supervisor.start('api', script('api/main.ts'), ['--config', files.apiConfig], `${apiUrl}/healthz`);
   await supervisor.start('shipper', script('shipper/main.ts'), ['--config', files.shipperConfig], `http://127.0.0.1:${PORTS.shipperMetrics}/metrics`);
   await supervisor.start('proxy', script('proxy/main.ts'), ['--config', files.proxyConfig], `${proxyUrl}/`);
@@ -53,15 +56,17 @@ try {
   const state: StackState = { proxyUrl, apiUrl, issuerUrl, apiToken: files.apiToken, elasticsearchUrl: elasticsearch.url };
   await writeFile(STACK_STATE_FILE, `${JSON.stringify(state, null, 2)}\n`, { mode: 0o600 });
 
+  const signInAs = (which: 'allowed' | 'refused') =>
+    DEMO_SSO_USERS.filter((u) => u.groups?.some((g) => DEMO_SSO_ALLOWED_GROUPS.includes(g)) === (which === 'allowed')).map((u) => u.sub).join(', ');
   const at = (id: keyof typeof SERVICES) => `http://${SERVICES[id].host}:${PORTS.proxy}/`;
   console.log(`
 The stack is up.
 
   Proxy            ${proxyUrl}   (access log in ${files.logsDir})
-    ${at('open').padEnd(34)} no auth
+    ${at('public').padEnd(34)} no auth
     ${at('wiki').padEnd(34)} password: ${DEMO_PASSWORD}
     ${at('door').padEnd(34)} PIN: ${DEMO_PIN}
-    ${at('grafana').padEnd(34)} SSO: sign in as ${SSO_USERS.map((u) => u.sub).join(', ')} (${SSO_USERS.at(-1)!.sub} is not allowed)
+    ${at('dashboard').padEnd(34)} SSO: sign in as ${signInAs('allowed')} (${signInAs('refused')} not in ${DEMO_SSO_ALLOWED_GROUPS.join(', ')}: refused)
     ${at('legacy').padEnd(34)} upstream down: 502
     ${at('reports').padEnd(34)} slow upstream: /slow?ms=3000 is a 504
   Proxy Events page ${apiUrl}/   API token: ${files.apiToken}
@@ -71,7 +76,7 @@ The stack is up.
   Shipper metrics   http://127.0.0.1:${PORTS.shipperMetrics}/metrics
 
 Try:
-  curl -s ${at('open')}hello
+  curl -s ${at('public')}hello
   curl -s -H 'Authorization: Bearer ${files.apiToken}' '${apiUrl}/api/events/proxy?page_size=5'
   npm run demo:traffic      # realistic traffic from many countries, so the page has something to show
 
