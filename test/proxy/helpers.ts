@@ -54,6 +54,8 @@ export async function startUpstream(handler: (seen: SeenRequest, res: ServerResp
   };
 }
 
+export { freePort } from '../../ops/free-port.ts';
+
 export async function tempDir(prefix: string): Promise<string> {
   return mkdtemp(join(tmpdir(), `proxy-test-${prefix}-`));
 }
@@ -109,13 +111,4 @@ export async function removeDir(dir: string): Promise<void> {
 
 export function serviceConfig(id: string, upstream: string, auth: Record<string, unknown> = { method: 'none' }, extra: Record<string, unknown> = {}) {
   return { id, hosts: [`${id}.test`], upstream, auth, ...extra };
-}
-
-/** A port that was free a moment ago (for configurations that must name the port up front). */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as AddressInfo).port;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }

@@ -23,7 +23,6 @@ import {
   serializeView,
   withFilters,
   type FilterParam,
-  type ViewState,
 } from './view-state.ts';
 
 const LIVE_INTERVAL_MS = 5_000;
