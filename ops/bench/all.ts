@@ -1,7 +1,7 @@
 // `npm run bench`: this project beside the systems an operator would pick instead, on this
-// machine, in one run: the proxy against nginx, HAProxy, Caddy, http-proxy and
-// @fastify/http-proxy; the shipper against rsyslog and a raw _bulk ceiling; the API against
-// Elasticsearch directly; 4 proxies + 4 shippers into one node. Writes
+// machine, in one run: the shipper against rsyslog and a raw _bulk ceiling; 4 proxies + 4
+// shippers into one node; the API against Elasticsearch directly; then, with Elasticsearch
+// stopped, the proxy against nginx, HAProxy, Caddy, http-proxy and @fastify/http-proxy. Writes
 // ops/bench/report/results.json, ops/bench/report/chart.png and BENCHMARKS.md.
 //
 // Options: --parts proxy,shipper,api,scale (default all) · --seconds N per proxy run (6) ·
@@ -20,7 +20,7 @@ import { createElasticsearchClient } from '../../common/elasticsearch-connection
 import { startLocalNode } from '../elasticsearch/local-node.ts';
 import { runApiSuite } from './peers/api-suite.ts';
 import { ensurePrerequisites } from './peers/prerequisites.ts';
-import { atExit, stopEverything, stopProcesses } from './peers/processes.ts';
+import { atExit, stopEverything } from './peers/processes.ts';
 import { runProxySuite } from './peers/proxy-suite.ts';
 import { runScaleSuite } from './peers/scale-suite.ts';
 import { runShipperSuite } from './peers/shipper-suite.ts';
@@ -127,14 +127,6 @@ function save(): void {
 }
 
 try {
-  if (parts.includes('proxy')) {
-    say('proxy: this proxy vs nginx, HAProxy, Caddy, http-proxy, @fastify/http-proxy');
-    results.proxy = await runProxySuite({ dir: join(dir, 'proxy'), seconds: options.seconds, rounds: options.rounds, connections: options.connections, log: say });
-    Object.assign(results.versions, results.proxy.versions);
-    results.versions.wrk = firstLine('wrk -v');
-    await stopProcesses();
-    save();
-  }
   if (parts.some((part) => part !== 'proxy')) {
     const node = await startLocalNode({ log: say });
     atExit(() => node.stop());
@@ -168,6 +160,16 @@ try {
       results.api = await runApiSuite({ esUrl: node.url, docs: options.apiDocs, runs: options.apiRuns, log: say });
       save();
     }
+    // Nothing of Elasticsearch may run beside the proxies under test.
+    await client.close();
+    await node.stop();
+  }
+  if (parts.includes('proxy')) {
+    say('proxy: this proxy vs nginx, HAProxy, Caddy, http-proxy, @fastify/http-proxy');
+    results.proxy = await runProxySuite({ dir: join(dir, 'proxy'), seconds: options.seconds, rounds: options.rounds, connections: options.connections, log: say });
+    Object.assign(results.versions, results.proxy.versions);
+    results.versions.wrk = firstLine('wrk -v');
+    save();
   }
 } finally {
   if (!interrupted) await stopEverything();
