@@ -5,8 +5,8 @@
 // ops/bench/report/results.json, ops/bench/report/chart.png and BENCHMARKS.md.
 //
 // Options: --parts proxy,shipper,api,scale (default all) · --seconds N per proxy run (6) ·
-// --rounds N (3) · --connections N (32) · --lines N shipper backlog (500000; 1000000 for the
-// issue's figure) · --api-docs N (1000000) · --api-runs N (100) · --scale-seconds N (20) ·
+// --rounds N (3) · --connections N (32) · --lines N shipper backlog (200000; 1000000 for the
+// issue's figure) · --api-docs N (1000000) · --api-runs N (50) · --scale-seconds N (20) ·
 // --quick (short runs, to check the setup) · --report-only (regenerate the page from results.json).
 // Load goes to 127.0.0.1 only; every process started is stopped at the end and on Ctrl-C.
 
@@ -56,9 +56,9 @@ const options = {
   seconds: number(values.seconds, quick ? 2 : 6, 'seconds'),
   rounds: number(values.rounds, quick ? 1 : 3, 'rounds'),
   connections: number(values.connections, 32, 'connections'),
-  lines: number(values.lines, quick ? 20_000 : 500_000, 'lines'),
+  lines: number(values.lines, quick ? 20_000 : 200_000, 'lines'),
   apiDocs: number(values['api-docs'], quick ? 60_000 : 1_000_000, 'api-docs'),
-  apiRuns: number(values['api-runs'], quick ? 10 : 100, 'api-runs'),
+  apiRuns: number(values['api-runs'], quick ? 10 : 50, 'api-runs'),
   scaleSeconds: number(values['scale-seconds'], quick ? 5 : 20, 'scale-seconds'),
 };
 
