@@ -5,17 +5,26 @@
 import geoip from 'geoip-lite';
 import type { GeoFields } from '../common/proxy-event-document.ts';
 
-const countryNames = new Intl.DisplayNames(['en'], { type: 'region' });
-/** Addresses remembered; the memo starts over when full, which keeps it bounded and simple. */
-const MEMO_SIZE = 10_000;
+const displayNames = new Intl.DisplayNames(['en'], { type: 'region' });
+const countryNames = new Map<string, string | undefined>();
+/** Addresses remembered (some 10 MiB at most); the memo starts over when full: bounded and simple. */
+const MEMO_SIZE = 50_000;
+
+function countryName(code: string): string | undefined {
+  if (!countryNames.has(code)) {
+    const name = displayNames.of(code);
+    countryNames.set(code, name && name !== code ? name : undefined);
+  }
+  return countryNames.get(code);
+}
 const memo = new Map<string, GeoFields | undefined>();
 
 function lookup(ip: string): GeoFields | undefined {
   const found = geoip.lookup(ip);
   if (!found || !found.country) return undefined;
   const geo: GeoFields = { country_iso_code: found.country };
-  const name = countryNames.of(found.country);
-  if (name && name !== found.country) geo.country_name = name;
+  const name = countryName(found.country);
+  if (name) geo.country_name = name;
   // ECS region_iso_code is the ISO 3166-2 code: country and subdivision, e.g. "GB-ENG".
   if (found.region) geo.region_iso_code = `${found.country}-${found.region}`;
   if (found.city) geo.city_name = found.city;
