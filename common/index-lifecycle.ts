@@ -3,7 +3,7 @@
 // The shipper, the API and `npm start` import this; ops/retention/main.ts is its command line.
 
 import type { Client } from '@elastic/elasticsearch';
-import { dayOfDailyIndex, indexPattern, indexTemplate } from './proxy-event-document.ts';
+import { dailyIndexName, dayOfDailyIndex, indexPattern, indexTemplate } from './proxy-event-document.ts';
 
 const DAY_MS = 86_400_000;
 /** Index names per delete request, so the URL stays short. */
@@ -12,6 +12,24 @@ const DELETE_BATCH = 50;
 /** Creates or replaces the template; running it again changes nothing. */
 export async function installIndexTemplate(client: Client, prefix: string): Promise<void> {
   await client.indices.putIndexTemplate(indexTemplate(prefix));
+}
+
+/**
+ * Creates today's and tomorrow's daily indices (UTC) ahead of their first event. An index created
+ * by the first bulk write is searchable only once its shard has started, and a search that meets
+ * it in between fails; created a day early, that moment passes while nobody reads the index.
+ */
+export async function createUpcomingIndices(client: Client, prefix: string, now: Date = new Date()): Promise<string[]> {
+  const names = [dailyIndexName(prefix, now), dailyIndexName(prefix, new Date(now.getTime() + DAY_MS))];
+  for (const index of names) {
+    try {
+      await client.indices.create({ index, wait_for_active_shards: 1 });
+    } catch (error) {
+      const type = (error as { body?: { error?: { type?: string } } }).body?.error?.type;
+      if (type !== 'resource_already_exists_exception') throw error;
+    }
+  }
+  return names;
 }
 
 export interface RetentionOptions {

@@ -7,7 +7,7 @@
 import { join } from 'node:path';
 import type { Client } from '@elastic/elasticsearch';
 import type { Logger } from 'pino';
-import { applyRetention, installIndexTemplate } from '../common/index-lifecycle.ts';
+import { applyRetention, createUpcomingIndices, installIndexTemplate } from '../common/index-lifecycle.ts';
 import { dailyIndexName } from '../common/proxy-event-document.ts';
 import { backoffDelay, pause } from './backoff.ts';
 import { sendBulk, type BulkOutcome } from './bulk.ts';
@@ -22,6 +22,7 @@ import { Tailer, type Line, type TailedFile } from './tailer.ts';
 import { Wakeup } from './wakeup.ts';
 
 const RETENTION_INTERVAL_MS = 86_400_000;
+const UPCOMING_INDICES_INTERVAL_MS = 3_600_000;
 /** How long a stop waits for the batch in flight before leaving it to the next start. */
 const STOP_GRACE_MS = 10_000;
 const MAX_UNSETTLED = 2;
@@ -91,14 +92,22 @@ export class Shipper {
     });
     this.#tailer = tailer;
     const retention = this.#startRetention();
+    let upcoming: NodeJS.Timeout | undefined;
     try {
-      if (await this.#untilDone(() => installIndexTemplate(this.#client, this.#config.indexPrefix), 'install the index template')) {
+      const prefix = this.#config.indexPrefix;
+      const ready = async () => {
+        await installIndexTemplate(this.#client, prefix);
+        await createUpcomingIndices(this.#client, prefix);
+      };
+      if (await this.#untilDone(ready, 'install the index template and create the upcoming daily indices')) {
+        upcoming = this.#startIndexCreation();
         await this.#readLoop(tailer);
       }
       await this.#finish();
       if (this.#failure) throw this.#failure;
     } finally {
       clearInterval(retention);
+      clearInterval(upcoming);
       this.#wakeup.close();
       await tailer.close();
       await this.#deadLetters.close();
@@ -276,6 +285,15 @@ export class Shipper {
       }
     }
     return false;
+  }
+
+  /** Tomorrow's index exists well before midnight UTC, whenever the shipper was started. */
+  #startIndexCreation(): NodeJS.Timeout {
+    return setInterval(() => {
+      createUpcomingIndices(this.#client, this.#config.indexPrefix).catch((error: Error) =>
+        this.#log.warn({ err: error.message }, 'could not create the upcoming daily indices; trying again within the hour'),
+      );
+    }, UPCOMING_INDICES_INTERVAL_MS).unref();
   }
 
   #startRetention(): NodeJS.Timeout | undefined {

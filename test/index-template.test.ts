@@ -7,6 +7,7 @@ import {
   dayOfDailyIndex,
   indexTemplate,
 } from '../common/proxy-event-document.ts';
+import { createUpcomingIndices, installIndexTemplate } from '../common/index-lifecycle.ts';
 import { testElasticsearch, type TestElasticsearch } from './helpers/elasticsearch.ts';
 
 describe('daily index names', () => {
@@ -50,5 +51,26 @@ describe('index template on a real node', () => {
     await es.client.index({ index, document: { surprise: { deep: 'value' } }, refresh: true });
     const mapping = await es.client.indices.getMapping({ index });
     assert.equal(JSON.stringify(mapping[index]!.mappings).includes('surprise'), false);
+  });
+});
+
+describe('upcoming daily indices', () => {
+  let es: TestElasticsearch;
+  before(() => {
+    es = testElasticsearch('upcoming');
+  });
+  after(async () => es.cleanup());
+
+  it('creates today and tomorrow ahead of their first event, and again changes nothing', async () => {
+    await installIndexTemplate(es.client, es.prefix);
+    const now = new Date('2026-12-31T23:30:00Z');
+    const created = await createUpcomingIndices(es.client, es.prefix, now);
+    assert.deepEqual(created, [`${es.prefix}-2026.12.31`, `${es.prefix}-2027.01.01`]);
+    await es.client.index({ index: created[0]!, document: { '@timestamp': now.toISOString() }, refresh: true });
+    await createUpcomingIndices(es.client, es.prefix, now);
+    const health = await es.client.cluster.health({ index: created.join(','), wait_for_status: 'yellow', timeout: '5s' });
+    assert.equal(health.active_primary_shards, 2, 'both shards started');
+    const count = await es.client.count({ index: created[0]! });
+    assert.equal(count.count, 1, 'an existing index is left as it is');
   });
 });
