@@ -136,7 +136,7 @@ try {
     results.machine.elasticsearch = `${Object.values(info.nodes)[0]?.version} (minimal distribution from Maven Central, single node, 1 GiB heap, unpinned)`;
     if (parts.includes('shipper')) {
       say(`shipper: this shipper vs rsyslog vs raw _bulk, ${options.lines} lines`);
-      results.versions.rsyslog = firstLine('rsyslogd -v');
+      results.versions.rsyslog = firstLine('rsyslogd -v').replace(/\s+compiled with:$/, '');
       results.shipper = await runShipperSuite({ dir: join(dir, 'shipper'), client, esUrl: node.url, esPid: node.pid, lines: options.lines, rounds: options.rounds, log: say });
       save();
     }

@@ -30,11 +30,13 @@ const FONT = 'DejaVu Sans, Liberation Sans, sans-serif';
 
 const escapeXml = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
-function niceMax(value: number): number {
-  if (!(value > 0)) return 1;
+/** A round axis maximum above `value` and how many ticks divide it into round steps. */
+function niceAxis(value: number): { max: number; ticks: number } {
+  if (!(value > 0)) return { max: 1, ticks: 4 };
   const magnitude = 10 ** Math.floor(Math.log10(value));
-  for (const step of [1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10]) if (step * magnitude >= value) return step * magnitude;
-  return 10 * magnitude;
+  const steps: [number, number][] = [[1, 4], [1.2, 4], [1.5, 3], [2, 4], [2.5, 5], [3, 3], [4, 4], [5, 5], [6, 3], [8, 4], [10, 5]];
+  for (const [step, ticks] of steps) if (step * magnitude >= value) return { max: step * magnitude, ticks };
+  return { max: 10 * magnitude, ticks: 5 };
 }
 
 function format(value: number): string {
@@ -50,7 +52,7 @@ function panelHeight(panel: Panel): number {
 
 function drawPanel(panel: Panel, x: number, y: number): string {
   const plotW = PANEL_W - LABEL_W - 70;
-  const max = niceMax(Math.max(...panel.series.flatMap((series) => series.values.map((value) => value?.max ?? value?.median ?? 0))));
+  const { max, ticks } = niceAxis(Math.max(...panel.series.flatMap((series) => series.values.map((value) => value?.max ?? value?.median ?? 0))));
   const scale = (value: number) => (value / max) * plotW;
   const top = y + 50;
   const parts: string[] = [
@@ -63,10 +65,10 @@ function drawPanel(panel: Panel, x: number, y: number): string {
     parts.push(`<text x="${lx + 16}" y="${y + 17}" font-size="12">${escapeXml(series.name)}</text>`);
   });
   const plotBottom = top + panel.categories.length * (panel.series.length * BAR_H + GAP);
-  for (let tick = 0; tick <= 4; tick++) {
-    const tx = x + LABEL_W + (plotW * tick) / 4;
+  for (let tick = 0; tick <= ticks; tick++) {
+    const tx = x + LABEL_W + (plotW * tick) / ticks;
     parts.push(`<line x1="${tx}" y1="${top - 4}" x2="${tx}" y2="${plotBottom}" stroke="#ddd"/>`);
-    parts.push(`<text x="${tx}" y="${plotBottom + 16}" font-size="11" text-anchor="middle" fill="#555">${format((max * tick) / 4)}</text>`);
+    parts.push(`<text x="${tx}" y="${plotBottom + 16}" font-size="11" text-anchor="middle" fill="#555">${format((max * tick) / ticks)}</text>`);
   }
   panel.categories.forEach((category, c) => {
     const groupY = top + c * (panel.series.length * BAR_H + GAP);

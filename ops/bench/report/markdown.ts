@@ -78,7 +78,7 @@ function proxySection(results: BenchResults): string {
   const parts = [
     '## Proxy',
     '',
-    `wrk ${results.versions.wrk ?? ''}: 1 thread, ${proxy.connections} keep-alive connections, ${proxy.seconds} s per run, ${proxy.rounds} runs per proxy and body size ` +
+    `Load: wrk (${(results.versions.wrk ?? '').replace(/^wrk /, '').replace(/ Copyright.*$/, '')}), 1 thread, ${proxy.connections} keep-alive connections, ${proxy.seconds} s per run, ${proxy.rounds} runs per proxy and body size ` +
       '(rounds alternate the order), after a 2 s warm-up each. The proxy under test runs on CPU 0 (`taskset -c 0`); wrk and the upstream ' +
       '(`ops/bench/proxy/upstream.ts`, node:http) share CPU 1. Every proxy writes one JSON line per request to a file. ' +
       '"spread" is half the range of the runs around the median; "CPU s / 10k req" is the utime + stime of the proxy\'s process tree ' +
@@ -203,7 +203,8 @@ export function renderMarkdown(results: BenchResults, chartPath: string): string
     results.command,
     '```',
     '',
-    'Options: `--seconds` per proxy run, `--rounds` runs per measurement, `--connections`, `--lines` shipper backlog (1,000,000 for the issue\'s figure), ' +
+    `Figures above: shipper backlog N = ${results.shipper ? n0(results.shipper.lines) : '–'} lines, API at ${results.api ? n0(results.api.docs) : '–'} documents. ` +
+      'Options: `--seconds` per proxy run, `--rounds` runs per measurement, `--connections`, `--lines` shipper backlog (default 200,000 to keep the run near 20 minutes here; `--lines 1000000` for the issue\'s figure), ' +
       '`--api-docs`, `--scale-seconds`, `--parts proxy,shipper,api,scale`, `--quick` (short runs to check the setup). `npm run bench:proxy`, `bench:shipper` and ' +
       '`bench:api` are each part against its own ceiling.',
     '',
