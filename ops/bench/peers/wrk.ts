@@ -2,7 +2,7 @@
 // and what it printed: requests/s, p50/p99 latency from --latency, errors.
 
 import { spawn } from 'node:child_process';
-import { CPU_OTHERS } from './processes.ts';
+import { CPU_OTHERS, track } from './processes.ts';
 
 export interface WrkOptions {
   url: string;
@@ -53,6 +53,7 @@ export async function runWrk(options: WrkOptions): Promise<WrkResult> {
   for (const [name, value] of Object.entries(options.headers)) args.push('-H', `${name}: ${value}`);
   args.push(options.url);
   const child = spawn('taskset', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  track(child);
   let output = '';
   child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
