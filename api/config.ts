@@ -28,14 +28,14 @@ export const apiConfigSchema = z
       .default({ host: '127.0.0.1', port: 8082 }),
     /** Where to read events; ELASTICSEARCH_URL and friends when absent. */
     elasticsearch: elasticsearchConnectionSchema.optional(),
-    /** Daily indices `<indexPrefix>-YYYY.MM.DD`, as the shipper writes them. */
-    indexPrefix: z.string().regex(/^[a-z0-9][a-z0-9_.-]*$/, 'must be a lower-case index name prefix').default(DEFAULT_INDEX_PREFIX),
+    /** Daily indices `<index_prefix>-YYYY.MM.DD`, as the shipper writes them. */
+    index_prefix: z.string().regex(/^[a-z0-9][a-z0-9_.-]*$/, 'must be a lower-case index name prefix').default(DEFAULT_INDEX_PREFIX),
     /** API tokens by name, each stored as the SHA-256 hex digest `node api/hash-token.ts` prints. */
     tokens: z
       .array(z.object({ name: z.string().min(1), sha256: z.string().regex(/^[0-9a-f]{64}$/, 'must be a 64-digit lower-case hex SHA-256 digest') }).strict())
       .min(1, 'must list at least one token'),
     cors: z.object({ origins: z.array(originSchema).default([]) }).strict().default({ origins: [] }),
-    logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    log_level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })
   .strict();
 

@@ -34,9 +34,9 @@ export class EventStore {
   readonly index: string;
   readonly timeoutMs: number;
 
-  constructor(client: Client, indexPrefix: string, timeoutMs: number) {
+  constructor(client: Client, index_prefix: string, timeoutMs: number) {
     this.client = client;
-    this.index = indexPattern(indexPrefix);
+    this.index = indexPattern(index_prefix);
     this.timeoutMs = timeoutMs;
   }
 

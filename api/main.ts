@@ -32,9 +32,9 @@ try {
   throw error;
 }
 
-const logger = pino({ name: 'api', level: config.logLevel }, pino.destination(2));
+const logger = pino({ name: 'api', level: config.log_level }, pino.destination(2));
 const client = createElasticsearchClient(config.elasticsearch);
-const store = new EventStore(client, config.indexPrefix, config.elasticsearch.requestTimeoutMs);
+const store = new EventStore(client, config.index_prefix, config.elasticsearch.request_timeout_ms);
 const app = createApp({ store, tokens: config.tokens, logger, corsOrigins: config.cors.origins });
 
 const server: Server = app.listen(config.listen.port, config.listen.host);
@@ -45,7 +45,7 @@ server.once('error', (error) => {
 server.once('listening', () => {
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.listen.port;
-  logger.info({ url: `http://${config.listen.host}:${port}`, indexPrefix: config.indexPrefix }, 'listening');
+  logger.info({ url: `http://${config.listen.host}:${port}`, index_prefix: config.index_prefix }, 'listening');
 });
 
 let stopping = false;

@@ -8,11 +8,11 @@ import { z } from 'zod';
 export const elasticsearchConnectionSchema = z
   .object({
     url: z.url({ protocol: /^https?$/ }),
-    apiKey: z.string().min(1).optional(),
+    api_key: z.string().min(1).optional(),
     username: z.string().min(1).optional(),
     password: z.string().min(1).optional(),
-    caFile: z.string().min(1).optional(),
-    requestTimeoutMs: z.number().int().positive().default(10_000),
+    ca_file: z.string().min(1).optional(),
+    request_timeout_ms: z.number().int().positive().default(10_000),
   })
   .strict()
   .refine((c) => (c.username === undefined) === (c.password === undefined), {
@@ -27,10 +27,10 @@ export function connectionFromEnv(env: NodeJS.ProcessEnv = process.env): Elastic
   if (!env.ELASTICSEARCH_URL) return undefined;
   return elasticsearchConnectionSchema.parse({
     url: env.ELASTICSEARCH_URL,
-    apiKey: env.ELASTICSEARCH_API_KEY || undefined,
+    api_key: env.ELASTICSEARCH_API_KEY || undefined,
     username: env.ELASTICSEARCH_USERNAME || undefined,
     password: env.ELASTICSEARCH_PASSWORD || undefined,
-    caFile: env.ELASTICSEARCH_CA_FILE || undefined,
+    ca_file: env.ELASTICSEARCH_CA_FILE || undefined,
   });
 }
 
@@ -40,14 +40,14 @@ export function createElasticsearchClient(
 ): Client {
   const options: ClientOptions = {
     node: connection.url,
-    requestTimeout: connection.requestTimeoutMs,
+    requestTimeout: connection.request_timeout_ms,
     maxRetries: 0,
     ...overrides,
   };
-  if (connection.apiKey) options.auth = { apiKey: connection.apiKey };
+  if (connection.api_key) options.auth = { apiKey: connection.api_key };
   else if (connection.username && connection.password) {
     options.auth = { username: connection.username, password: connection.password };
   }
-  if (connection.caFile) options.tls = { ca: readFileSync(connection.caFile) };
+  if (connection.ca_file) options.tls = { ca: readFileSync(connection.ca_file) };
   return new Client(options);
 }

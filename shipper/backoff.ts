@@ -3,8 +3,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 
 export interface RetryPolicy {
-  initialDelayMs: number;
-  maxDelayMs: number;
+  initial_delay_ms: number;
+  max_delay_ms: number;
 }
 
 /**
@@ -12,7 +12,7 @@ export interface RetryPolicy {
  * then a random point in its upper half, so many shippers retrying together spread out.
  */
 export function backoffDelay(policy: RetryPolicy, attempt: number): number {
-  const ceiling = Math.min(policy.maxDelayMs, policy.initialDelayMs * 2 ** Math.min(attempt, 30));
+  const ceiling = Math.min(policy.max_delay_ms, policy.initial_delay_ms * 2 ** Math.min(attempt, 30));
   return ceiling / 2 + Math.random() * (ceiling / 2);
 }
 

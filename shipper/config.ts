@@ -26,26 +26,26 @@ export const shipperConfigSchema = z
     /** Where the checkpoint and the dead-letter file live. */
     state: z.string().min(1),
     elasticsearch: elasticsearchConnectionSchema,
-    indexPrefix: z.string().regex(/^[a-z0-9][a-z0-9_.-]*$/, 'lower-case letters, digits, _ . - (an index name prefix)').default(DEFAULT_INDEX_PREFIX),
+    index_prefix: z.string().regex(/^[a-z0-9][a-z0-9_.-]*$/, 'lower-case letters, digits, _ . - (an index name prefix)').default(DEFAULT_INDEX_PREFIX),
     batch: z
       .object({
-        maxLines: positiveInt.default(5_000),
-        maxBytes: positiveInt.default(5 * 1024 * 1024),
+        max_lines: positiveInt.default(5_000),
+        max_bytes: positiveInt.default(5 * 1024 * 1024),
         /** Longest a line waits for its batch to fill, counted from the batch's first line. */
-        flushIntervalMs: positiveInt.default(1_000),
+        flush_interval_ms: positiveInt.default(1_000),
       })
       .strict()
       .prefault({}),
     /** fs.watch misses events on some file systems (NFS, some containers): look anyway this often. */
-    pollIntervalMs: positiveInt.default(1_000),
+    poll_interval_ms: positiveInt.default(1_000),
     retry: z
-      .object({ initialDelayMs: positiveInt.default(200), maxDelayMs: positiveInt.default(30_000) })
+      .object({ initial_delay_ms: positiveInt.default(200), max_delay_ms: positiveInt.default(30_000) })
       .strict()
       .prefault({}),
     metrics: z
       .object({
         /** Metrics line on stderr this often. */
-        intervalMs: positiveInt.default(60_000),
+        interval_ms: positiveInt.default(60_000),
         /** Serve Prometheus metrics at http://host:port/metrics when set. */
         port: z.number().int().min(0).max(65_535).optional(),
         host: z.string().min(1).default('127.0.0.1'),
@@ -53,7 +53,7 @@ export const shipperConfigSchema = z
       .strict()
       .prefault({}),
     /** When set, daily indices older than this many days are deleted at start and then daily. */
-    retentionDays: positiveInt.optional(),
+    retention_days: positiveInt.optional(),
   })
   .strict();
 
@@ -135,18 +135,18 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env)
   const raw: Raw = values.config ? readConfigFile(values.config) : {};
   if (values.logs) raw.logs = values.logs;
   if (values.state) raw.state = values.state;
-  if (values['index-prefix']) raw.indexPrefix = values['index-prefix'];
+  if (values['index-prefix']) raw.index_prefix = values['index-prefix'];
   if (values.elasticsearch !== undefined || raw.elasticsearch === undefined) {
     const connection = elasticsearchFromFlagOrEnv(values.elasticsearch, env);
     if (connection) raw.elasticsearch = connection;
   }
-  if (values['batch-lines']) section(raw, 'batch').maxLines = numeric(values['batch-lines']);
-  if (values['batch-bytes']) section(raw, 'batch').maxBytes = numeric(values['batch-bytes']);
-  if (values['flush-interval-ms']) section(raw, 'batch').flushIntervalMs = numeric(values['flush-interval-ms']);
-  if (values['poll-interval-ms']) raw.pollIntervalMs = numeric(values['poll-interval-ms']);
-  if (values['metrics-interval-ms']) section(raw, 'metrics').intervalMs = numeric(values['metrics-interval-ms']);
+  if (values['batch-lines']) section(raw, 'batch').max_lines = numeric(values['batch-lines']);
+  if (values['batch-bytes']) section(raw, 'batch').max_bytes = numeric(values['batch-bytes']);
+  if (values['flush-interval-ms']) section(raw, 'batch').flush_interval_ms = numeric(values['flush-interval-ms']);
+  if (values['poll-interval-ms']) raw.poll_interval_ms = numeric(values['poll-interval-ms']);
+  if (values['metrics-interval-ms']) section(raw, 'metrics').interval_ms = numeric(values['metrics-interval-ms']);
   if (values['metrics-port']) section(raw, 'metrics').port = numeric(values['metrics-port']);
-  if (values['retention-days']) raw.retentionDays = numeric(values['retention-days']);
+  if (values['retention-days']) raw.retention_days = numeric(values['retention-days']);
 
   const result = shipperConfigSchema.safeParse(raw);
   if (!result.success) throw new ConfigError(`invalid shipper configuration: ${describeIssues(result.error.issues)}`);

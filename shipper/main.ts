@@ -22,7 +22,7 @@ try {
 const client = createElasticsearchClient(config.elasticsearch);
 const shipper = new Shipper(config, client, log);
 const reportMetrics = () => log.info({ metrics: shipper.metrics.snapshot() }, 'metrics');
-const metricsTimer = setInterval(reportMetrics, config.metrics.intervalMs).unref();
+const metricsTimer = setInterval(reportMetrics, config.metrics.interval_ms).unref();
 const prometheus = config.metrics.port === undefined ? undefined : await servePrometheus(shipper.metrics, config.metrics.host, config.metrics.port);
 if (prometheus) {
   const address = prometheus.address();
@@ -36,7 +36,7 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
   });
 }
 
-log.info({ logs: config.logs, state: config.state, elasticsearch: config.elasticsearch.url, index_prefix: config.indexPrefix }, 'shipper started');
+log.info({ logs: config.logs, state: config.state, elasticsearch: config.elasticsearch.url, index_prefix: config.index_prefix }, 'shipper started');
 let exitCode = 0;
 try {
   await shipper.run();

@@ -94,7 +94,7 @@ export class Shipper {
     const retention = this.#startRetention();
     let upcoming: NodeJS.Timeout | undefined;
     try {
-      const prefix = this.#config.indexPrefix;
+      const prefix = this.#config.index_prefix;
       const ready = async () => {
         await installIndexTemplate(this.#client, prefix);
         await createUpcomingIndices(this.#client, prefix);
@@ -123,24 +123,24 @@ export class Shipper {
   }
 
   async #readLoop(tailer: Tailer): Promise<void> {
-    const { maxLines, maxBytes, flushIntervalMs } = this.#config.batch;
+    const { max_lines, max_bytes, flush_interval_ms } = this.#config.batch;
     while (!this.#stopping) {
       const line = tailer.takeLine();
       if (line) {
         this.#add(line);
         const batch = this.#batch;
-        if (batch.items.length >= maxLines || batch.bytes >= maxBytes || Date.now() - batch.startedAt >= flushIntervalMs) await this.#dispatch();
+        if (batch.items.length >= max_lines || batch.bytes >= max_bytes || Date.now() - batch.startedAt >= flush_interval_ms) await this.#dispatch();
         continue;
       }
       const batch = this.#batch;
-      if (batch.items.length > 0 && Date.now() - batch.startedAt >= flushIntervalMs) {
+      if (batch.items.length > 0 && Date.now() - batch.startedAt >= flush_interval_ms) {
         await this.#dispatch();
         continue;
       }
       if (await tailer.refill()) continue;
       if (tailer.checkpointDirty && this.#unsettled.length === 0) await this.#saveCheckpoint();
-      const untilFlush = batch.items.length > 0 ? batch.startedAt + flushIntervalMs - Date.now() : Infinity;
-      await this.#wakeup.wait(Math.max(1, Math.min(untilFlush, this.#config.pollIntervalMs)));
+      const untilFlush = batch.items.length > 0 ? batch.startedAt + flush_interval_ms - Date.now() : Infinity;
+      await this.#wakeup.wait(Math.max(1, Math.min(untilFlush, this.#config.poll_interval_ms)));
     }
   }
 
@@ -170,7 +170,7 @@ export class Shipper {
     const day = time.slice(0, 10);
     let index = this.#indexByDay.get(day);
     if (index === undefined) {
-      index = dailyIndexName(this.#config.indexPrefix, new Date(time));
+      index = dailyIndexName(this.#config.index_prefix, new Date(time));
       this.#indexByDay.set(day, index);
     }
     return index;
@@ -290,17 +290,17 @@ export class Shipper {
   /** Tomorrow's index exists well before midnight UTC, whenever the shipper was started. */
   #startIndexCreation(): NodeJS.Timeout {
     return setInterval(() => {
-      createUpcomingIndices(this.#client, this.#config.indexPrefix).catch((error: Error) =>
+      createUpcomingIndices(this.#client, this.#config.index_prefix).catch((error: Error) =>
         this.#log.warn({ err: error.message }, 'could not create the upcoming daily indices; trying again within the hour'),
       );
     }, UPCOMING_INDICES_INTERVAL_MS).unref();
   }
 
   #startRetention(): NodeJS.Timeout | undefined {
-    const days = this.#config.retentionDays;
+    const days = this.#config.retention_days;
     if (days === undefined) return undefined;
     const run = () =>
-      applyRetention(this.#client, { prefix: this.#config.indexPrefix, days }).then(
+      applyRetention(this.#client, { prefix: this.#config.index_prefix, days }).then(
         (result) => this.#log.info({ deleted: result.expired, cutoff: result.cutoff.toISOString() }, 'retention applied'),
         (error: Error) => this.#log.warn({ err: error.message }, 'retention failed; trying again at the next run'),
       );

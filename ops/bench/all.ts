@@ -130,7 +130,7 @@ try {
   if (parts.some((part) => part !== 'proxy')) {
     const node = await startLocalNode({ log: say });
     atExit(() => node.stop());
-    const client = createElasticsearchClient({ url: node.url, requestTimeoutMs: 120_000 }, { requestTimeout: 120_000 });
+    const client = createElasticsearchClient({ url: node.url, request_timeout_ms: 120_000 }, { requestTimeout: 120_000 });
     atExit(() => client.close());
     const info = await client.nodes.info({ filter_path: 'nodes.*.version' });
     results.machine.elasticsearch = `${Object.values(info.nodes)[0]?.version} (minimal distribution from Maven Central, single node, 1 GiB heap, unpinned)`;

@@ -30,10 +30,10 @@ const LOADING_SETTINGS = { refresh_interval: '-1', 'translog.durability': 'async
 const log = (line: string) => process.stderr.write(`${line}\n`);
 
 const node = connectionFromEnv() ? undefined : await startLocalNode({ log });
-const connection = connectionFromEnv() ?? { url: node!.url, requestTimeoutMs: 30_000 };
+const connection = connectionFromEnv() ?? { url: node!.url, request_timeout_ms: 30_000 };
 const prefix = `bench-api-${randomBytes(3).toString('hex')}`;
 const loader = loadingClient(connection);
-const client = createElasticsearchClient({ ...connection, requestTimeoutMs: 30_000 });
+const client = createElasticsearchClient({ ...connection, request_timeout_ms: 30_000 });
 const now = Date.now();
 
 try {

@@ -59,7 +59,7 @@ let node: LocalNode | undefined;
 let connection = connectionFromEnv();
 if (!connection) {
   node = await startLocalNode({ log: say });
-  connection = { url: node.url, requestTimeoutMs: 60_000 };
+  connection = { url: node.url, request_timeout_ms: 60_000 };
 }
 const client = createElasticsearchClient(connection, { requestTimeout: 120_000 });
 const work = await mkdtemp(join(tmpdir(), 'bench-shipper-'));

@@ -82,14 +82,14 @@ export async function writeStackFiles(elasticsearch: ElasticsearchConnection): P
     logs: logsDir,
     state: join(STACK_DIR, 'shipper-state'),
     elasticsearch,
-    indexPrefix: DEFAULT_INDEX_PREFIX,
-    metrics: { intervalMs: 60_000, port: PORTS.shipperMetrics },
-    retentionDays: 30,
+    index_prefix: DEFAULT_INDEX_PREFIX,
+    metrics: { interval_ms: 60_000, port: PORTS.shipperMetrics },
+    retention_days: 30,
   });
   const apiConfig = await writeJson(join(STACK_DIR, 'api.config.json'), {
     listen: { host: '127.0.0.1', port: PORTS.api },
     elasticsearch,
-    indexPrefix: DEFAULT_INDEX_PREFIX,
+    index_prefix: DEFAULT_INDEX_PREFIX,
     tokens: [{ name: 'demo', sha256: hashToken(apiToken) }],
   });
   return { proxyConfig, shipperConfig, apiConfig, logsDir, apiToken };

@@ -39,7 +39,7 @@ try {
       dataDir: join(STACK_DIR, 'elasticsearch-data'),
       log: (line) => console.log(`${label} ${line}`),
     });
-    elasticsearch = { url: localNode.url, requestTimeoutMs: 10_000 };
+    elasticsearch = { url: localNode.url, request_timeout_ms: 10_000 };
   }
   const files = await writeStackFiles(elasticsearch);
 

@@ -197,7 +197,7 @@ describe('Elasticsearch unavailable', () => {
   ] as const) {
     it(`answers 503 within the timeout when Elasticsearch is ${name}`, async () => {
       const backend = await target();
-      const down = await startApi({ connection: { url: backend.url, requestTimeoutMs: TIMEOUT_MS }, prefix: 'nothing', timeoutMs: TIMEOUT_MS });
+      const down = await startApi({ connection: { url: backend.url, request_timeout_ms: TIMEOUT_MS }, prefix: 'nothing', timeoutMs: TIMEOUT_MS });
       try {
         for (const path of [LIST, `${STATS}?interval=1h`, `${EXPORT}?format=csv`, '/healthz']) {
           const started = performance.now();

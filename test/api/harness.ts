@@ -26,7 +26,7 @@ export async function startApi(options: {
   corsOrigins?: string[];
 }): Promise<ApiHarness> {
   const timeoutMs = options.timeoutMs ?? 30_000;
-  const client = createElasticsearchClient({ ...options.connection, requestTimeoutMs: timeoutMs });
+  const client = createElasticsearchClient({ ...options.connection, request_timeout_ms: timeoutMs });
   const app = createApp({
     store: new EventStore(client, options.prefix, timeoutMs),
     tokens: [{ name: 'test', sha256: hashToken(TOKEN) }],

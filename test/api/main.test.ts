@@ -14,7 +14,7 @@ import { testConnection } from '../helpers/elasticsearch.ts';
 import { TOKEN } from './harness.ts';
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
-const VALID = { indexPrefix: 'api-main-test', tokens: [{ name: 'ops', sha256: sha256(TOKEN) }] };
+const VALID = { index_prefix: 'api-main-test', tokens: [{ name: 'ops', sha256: sha256(TOKEN) }] };
 
 let dir: string;
 before(async () => {
@@ -49,7 +49,7 @@ describe('configuration', () => {
   it('takes Elasticsearch from the environment when the file has none, with defaults for the rest', () => {
     const config = parseConfig({ tokens: VALID.tokens }, { ELASTICSEARCH_URL: 'http://127.0.0.1:9200' });
     assert.equal(config.elasticsearch.url, 'http://127.0.0.1:9200');
-    assert.equal(config.indexPrefix, 'proxy-events');
+    assert.equal(config.index_prefix, 'proxy-events');
     assert.deepEqual(config.listen, { host: '127.0.0.1', port: 8082 });
     assert.deepEqual(config.cors.origins, []);
   });

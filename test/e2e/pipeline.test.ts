@@ -80,17 +80,17 @@ describe('proxy → shipper → Elasticsearch → API', () => {
       logs: join(dir, 'logs'),
       state: join(dir, 'state'),
       elasticsearch: es.connection,
-      indexPrefix: es.prefix,
-      batch: { flushIntervalMs: 200 },
-      pollIntervalMs: 200,
+      index_prefix: es.prefix,
+      batch: { flush_interval_ms: 200 },
+      poll_interval_ms: 200,
       metrics: { port: metricsPort },
     });
     const apiConfig = await config('api', {
       listen: { host: '127.0.0.1', port: apiPort },
       elasticsearch: es.connection,
-      indexPrefix: es.prefix,
+      index_prefix: es.prefix,
       tokens: [{ name: 'e2e', sha256: hashToken(token) }],
-      logLevel: 'warn',
+      log_level: 'warn',
     });
     supervisor = new Supervisor(['upstream', 'api', 'shipper', 'proxy']);
     await supervisor.start('upstream', join(REPO, 'ops/stack/demo-upstream.ts'), ['--port', String(upstreamPort)], `${upstream}/`);

@@ -34,7 +34,7 @@ describe('secured node, stopped and restarted mid-stream', () => {
   });
 
   it('indexes through basic auth and loses nothing while the node is down', async () => {
-    const connection: ElasticsearchConnection = { url: node!.url, ...superuser, requestTimeoutMs: 5_000 };
+    const connection: ElasticsearchConnection = { url: node!.url, ...superuser, request_timeout_ms: 5_000 };
     const anonymous = await fetch(`${node!.url}/_cluster/health`);
     assert.equal(anonymous.status, 401, 'security is on');
 
@@ -47,9 +47,9 @@ describe('secured node, stopped and restarted mid-stream', () => {
       JSON.stringify({
         logs,
         state,
-        indexPrefix: PREFIX,
+        index_prefix: PREFIX,
         elasticsearch: connection,
-        retry: { initialDelayMs: 100, maxDelayMs: 1_000 },
+        retry: { initial_delay_ms: 100, max_delay_ms: 1_000 },
       }),
     );
     let next = 0;

@@ -164,7 +164,7 @@ const LOAD_TIMEOUT_MS = 600_000;
 
 /** A client for loading data: the client's own timeout caps every request it makes. */
 export function loadingClient(connection: ElasticsearchConnection): Client {
-  return createElasticsearchClient({ ...connection, requestTimeoutMs: LOAD_TIMEOUT_MS });
+  return createElasticsearchClient({ ...connection, request_timeout_ms: LOAD_TIMEOUT_MS });
 }
 
 /** Generates a data set, indexes it in one bulk request, and returns it for independent checks. */

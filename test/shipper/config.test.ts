@@ -24,11 +24,11 @@ describe('shipper configuration', () => {
 
   it('takes a config file, with flags overriding it', async () => {
     const file = join(dir, 'ok.json');
-    await writeFile(file, JSON.stringify({ logs: '/var/log/proxy', state: 'state', elasticsearch: { url: 'http://127.0.0.1:9200' }, batch: { maxLines: 100 } }));
+    await writeFile(file, JSON.stringify({ logs: '/var/log/proxy', state: 'state', elasticsearch: { url: 'http://127.0.0.1:9200' }, batch: { max_lines: 100 } }));
     const config = loadConfig(['--config', file, '--index-prefix', 'edge', '--batch-bytes', '1000'], NO_ES);
     assert.equal(config.logs, '/var/log/proxy');
-    assert.equal(config.indexPrefix, 'edge');
-    assert.deepEqual(config.batch, { maxLines: 100, maxBytes: 1000, flushIntervalMs: 1000 });
+    assert.equal(config.index_prefix, 'edge');
+    assert.deepEqual(config.batch, { max_lines: 100, max_bytes: 1000, flush_interval_ms: 1000 });
     assert.equal(config.elasticsearch.url, 'http://127.0.0.1:9200');
   });
 
@@ -40,11 +40,11 @@ describe('shipper configuration', () => {
 
   it('names the bad key', async () => {
     const file = join(dir, 'bad.json');
-    await writeFile(file, JSON.stringify({ logs: 'l', state: 's', elasticsearch: { url: 'http://h:9200' }, batch: { maxLines: -5 } }));
-    assert.throws(() => loadConfig(['--config', file], NO_ES), /batch\.maxLines/);
+    await writeFile(file, JSON.stringify({ logs: 'l', state: 's', elasticsearch: { url: 'http://h:9200' }, batch: { max_lines: -5 } }));
+    assert.throws(() => loadConfig(['--config', file], NO_ES), /batch\.max_lines/);
     assert.throws(() => loadConfig(['--logs', 'l', '--state', 's'], NO_ES), /elasticsearch/);
     assert.throws(() => loadConfig(['--logs', 'l', '--state', 's', '--elasticsearch', 'http://h', '--metrics-port', 'abc'], NO_ES), /metrics\.port/);
-    assert.throws(() => loadConfig(['--logs', 'l', '--state', 's', '--elasticsearch', 'http://h', '--index-prefix', 'Bad*'], NO_ES), /indexPrefix/);
+    assert.throws(() => loadConfig(['--logs', 'l', '--state', 's', '--elasticsearch', 'http://h', '--index-prefix', 'Bad*'], NO_ES), /index_prefix/);
     await writeFile(file, JSON.stringify({ logs: 'l', state: 's', elasticsearch: { url: 'http://h:9200' }, batchSize: 3 }));
     assert.throws(() => loadConfig(['--config', file], NO_ES), /batchSize/);
   });

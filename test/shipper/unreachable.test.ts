@@ -30,7 +30,7 @@ describe('shipper without a reachable cluster', () => {
     const state = join(dir, 'state');
     await mkdir(logs);
     appendRecords(logs, 1, 0, 100);
-    const connection = { url: `http://127.0.0.1:${await closedPort()}`, requestTimeoutMs: 1_000 };
+    const connection = { url: `http://127.0.0.1:${await closedPort()}`, request_timeout_ms: 1_000 };
     const shipper = startShipper({ logs, state, connection, prefix: 'unreachable' });
     const deadline = Date.now() + 20_000;
     while (!/retrying/.test(shipper.stderr()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));

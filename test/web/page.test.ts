@@ -347,7 +347,7 @@ describe('Proxy Events page in Chromium', () => {
 
   it('says so when Elasticsearch is unreachable (503)', async () => {
     // An API whose Elasticsearch is a closed port: the page signs in, then shows the 503.
-    const unreachable = createElasticsearchClient({ url: 'http://127.0.0.1:9', requestTimeoutMs: 1_000 });
+    const unreachable = createElasticsearchClient({ url: 'http://127.0.0.1:9', request_timeout_ms: 1_000 });
     const { url, server } = await startApi(new EventStore(unreachable, 'nowhere', 1_000), stack.token);
     try {
       const other = await stack.newPage();

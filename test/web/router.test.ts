@@ -11,7 +11,7 @@ import { startApi } from './harness.ts';
 describe('web page routes', () => {
   let url: string;
   let server: Server;
-  const client = createElasticsearchClient({ url: 'http://127.0.0.1:9', requestTimeoutMs: 500 });
+  const client = createElasticsearchClient({ url: 'http://127.0.0.1:9', request_timeout_ms: 500 });
 
   before(async () => {
     ({ url, server } = await startApi(new EventStore(client, 'unused', 500), 'a-token-that-is-long-enough-0001'));

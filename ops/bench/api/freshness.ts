@@ -76,13 +76,13 @@ try {
     access_log: { dir: join(dir, 'logs') },
     services: [{ id: 'open', hosts: [HOST], upstream: `http://127.0.0.1:${upstreamPort}`, auth: { method: 'none' } }],
   });
-  await start('shipper', 'shipper/main.ts', { logs: join(dir, 'logs'), state: join(dir, 'state'), indexPrefix: prefix, elasticsearch: { url: esUrl } });
+  await start('shipper', 'shipper/main.ts', { logs: join(dir, 'logs'), state: join(dir, 'state'), index_prefix: prefix, elasticsearch: { url: esUrl } });
   await start('api', 'api/main.ts', {
     listen: { host: '127.0.0.1', port: apiPort },
     elasticsearch: { url: esUrl },
-    indexPrefix: prefix,
+    index_prefix: prefix,
     tokens: [{ name: 'bench', sha256: hashToken(token) }],
-    logLevel: 'warn',
+    log_level: 'warn',
   });
   await until('proxy', async () => (await request(`http://127.0.0.1:${proxyPort}/`, { headers: { host: HOST } })).body.dump().then(() => true));
   await until('api', async () => (await request(`${api}/healthz`)).statusCode === 200);
@@ -120,7 +120,7 @@ try {
   for (const child of children) child.kill('SIGTERM');
   await Promise.all(children.map((child) => new Promise((r) => (child.exitCode !== null ? r(null) : child.once('exit', r)))));
   upstream.close();
-  const client = createElasticsearchClient({ url: esUrl, requestTimeoutMs: 60_000 });
+  const client = createElasticsearchClient({ url: esUrl, request_timeout_ms: 60_000 });
   await client.indices.delete({ index: indexPattern(prefix), ignore_unavailable: true, allow_no_indices: true }).catch(() => undefined);
   await client.indices.deleteIndexTemplate({ name: indexTemplateName(prefix) }, { ignore: [404] }).catch(() => undefined);
   await client.close();
