@@ -6,6 +6,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { connectionFromEnv, type ElasticsearchConnection } from '../../common/elasticsearch-connection.ts';
 import { REPO_ROOT } from '../elasticsearch/distribution.ts';
+import { portInUse } from '../free-port.ts';
 import { startLocalNode, type LocalNode } from '../elasticsearch/local-node.ts';
 import { writeStackFiles } from './configs.ts';
 import { CALLBACK_PATH } from '../../proxy/auth/endpoints.ts';
@@ -32,6 +33,9 @@ process.on('SIGINT', () => void stop(0));
 process.on('SIGTERM', () => void stop(0));
 
 try {
+  for (const [name, port] of Object.entries(PORTS)) {
+    if (await portInUse(port)) throw new Error(`port ${port} (${name}) is already in use on 127.0.0.1: is another \`npm start\` running?`);
+  }
   let elasticsearch: ElasticsearchConnection | undefined = connectionFromEnv();
   if (!elasticsearch) {
     const label = supervisor.label('elasticsearch');

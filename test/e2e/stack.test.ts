@@ -6,24 +6,16 @@ import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { indexPattern, DEFAULT_INDEX_PREFIX } from '../../common/proxy-event-document.ts';
+import { portInUse } from '../../ops/free-port.ts';
 import { PORTS } from '../../ops/stack/demo.ts';
 import { testConnection } from '../helpers/elasticsearch.ts';
 import { createElasticsearchClient } from '../../common/elasticsearch-connection.ts';
 
 const REPO = join(import.meta.dirname, '..', '..');
-
-async function inUse(port: number): Promise<boolean> {
-  return await new Promise((resolve) => {
-    const socket = connect(port, '127.0.0.1');
-    socket.once('connect', () => (socket.destroy(), resolve(true)));
-    socket.once('error', () => resolve(false));
-  });
-}
 
 function collect(child: ChildProcess): { text: () => string } {
   let output = '';
@@ -40,7 +32,7 @@ describe('npm start and demo:traffic', () => {
 
   before(async () => {
     for (const [name, port] of Object.entries(PORTS)) {
-      assert.equal(await inUse(port), false, `port ${port} (${name}) is free: stop a running \`npm start\` before this suite`);
+      assert.equal(await portInUse(port), false, `port ${port} (${name}) is free: stop a running \`npm start\` before this suite`);
     }
     stackDir = await mkdtemp(join(tmpdir(), 'proxy-access-log-stack-'));
     stack = spawn(process.execPath, [join(REPO, 'ops/stack/main.ts')], { env: env(), stdio: ['ignore', 'pipe', 'pipe'] });
@@ -113,10 +105,18 @@ describe('npm start and demo:traffic', () => {
     assert.ok(stats.top_countries.length >= 5, 'visitors from many countries');
   });
 
+  it('refuses a second start while one runs, saying why', async () => {
+    const second = spawn(process.execPath, [join(REPO, 'ops/stack/main.ts')], { env: env(), stdio: ['ignore', 'pipe', 'pipe'] });
+    const secondOutput = collect(second);
+    const [code] = await once(second, 'exit');
+    assert.equal(code, 1);
+    assert.match(secondOutput.text(), /port \d+ \(\w+\) is already in use on 127\.0\.0\.1: is another `npm start` running\?/);
+  });
+
   it('stops cleanly on Ctrl-C', async () => {
     stack.kill('SIGINT');
     const [code] = await Promise.race([once(stack, 'exit'), new Promise<[string]>((r) => setTimeout(() => r(['timeout']), 60_000))]);
     assert.equal(code, 0, output.text().slice(-3000));
-    for (const port of Object.values(PORTS)) assert.equal(await inUse(port), false, `port ${port} released`);
+    for (const port of Object.values(PORTS)) assert.equal(await portInUse(port), false, `port ${port} released`);
   });
 });
