@@ -1,5 +1,5 @@
-// The access-log writer: pino serialises each record as one JSON line, pino-roll (a SonicBoom
-// stream, in this thread: no worker hop on the hot path) appends it to `<dir>/access.<N>.log` and
+// The access-log writer: each record is one JSON line that pino-roll (pino's rotating SonicBoom
+// stream, in this thread: no worker hop on the hot path) appends to `<dir>/access.<N>.log` and
 // rotates by size and by time, deleting the oldest files beyond `keep`. Lines are never split:
 // SonicBoom writes whole buffered lines and pino-roll only switches files between writes.
 // Lines are gathered into synchronous writes of BATCH_BYTES, flushed at least every
@@ -8,7 +8,6 @@
 
 import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import pino from 'pino';
 import pinoRoll from 'pino-roll';
 import { ACCESS_LOG_BASENAME, ACCESS_LOG_EXTENSION, ACCESS_LOG_FILE_PATTERN, type AccessRecord } from '../common/access-record.ts';
 import type { ProxyConfig } from './config.ts';
@@ -26,6 +25,7 @@ export interface AccessLog {
 }
 
 interface RollStream extends NodeJS.EventEmitter {
+  write(line: string): boolean;
   end(): void;
   destroyed: boolean;
 }
@@ -58,15 +58,11 @@ export async function openAccessLog(settings: ProxyConfig['access_log'], proxyId
     sync: true,
   })) as unknown as RollStream;
   stream.on('error', onError);
-  // pino always opens a line with the level formatter's output, so that slot carries the constant
-  // `proxy` field instead of a level, which the record has no use for.
-  const opening = { proxy: proxyId };
-  const logger = pino(
-    { base: null, timestamp: false, formatters: { level: () => opening } },
-    stream as unknown as pino.DestinationStream,
-  );
+  // The record has a fixed shape, so JSON.stringify writes it directly: pino's generic serialiser
+  // (asJson) cost about 8 µs a line here, four times as much, on every request.
+  const opening = `{"proxy":${JSON.stringify(proxyId)},`;
   return {
-    write: (record) => logger.info(record),
+    write: (record) => stream.write(`${opening}${JSON.stringify(record).slice(1)}\n`),
     close: () =>
       new Promise<void>((resolve) => {
         if (stream.destroyed) return resolve();
