@@ -4,7 +4,6 @@
 // (default 100, ten a second) with unique paths, polls the API every 50 ms and reports p50/p95/max.
 // Target: p95 ≤ 2 s.
 
-import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:http';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -16,6 +15,7 @@ import { indexPattern, indexTemplateName } from '../../../common/proxy-event-doc
 import { generateToken, hashToken } from '../../../api/tokens.ts';
 import { startLocalNode } from '../../elasticsearch/local-node.ts';
 import { freePort } from '../../free-port.ts';
+import { Supervisor } from '../../stack/supervisor.ts';
 import { percentile } from './queries.ts';
 
 const { values } = parseArgs({ options: { requests: { type: 'string', default: '100' } } });
@@ -33,19 +33,17 @@ const dir = await mkdtemp(join(tmpdir(), 'freshness-'));
 const prefix = `bench-fresh-${Date.now().toString(36)}`;
 const [proxyPort, apiPort] = [await freePort(), await freePort()];
 const token = generateToken();
-const children: ChildProcess[] = [];
 const upstream = createServer((_req, res) => res.end('ok'));
 await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
 const upstreamPort = (upstream.address() as { port: number }).port;
 
-async function start(name: string, script: string, config: object): Promise<void> {
+const supervisor = new Supervisor(['api', 'shipper', 'proxy']);
+
+/** Starts a part from a config file like an operator would; waits for `readyUrl` when given. */
+async function start(name: string, script: string, config: object, readyUrl?: string): Promise<void> {
   const file = join(dir, `${name}.json`);
   await writeFile(file, JSON.stringify(config));
-  const child = spawn(process.execPath, [script, '--config', file], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ELASTICSEARCH_URL: esUrl } });
-  child.stderr!.on('data', (chunk: Buffer) => {
-    if (/"level":(50|60)/.test(chunk.toString())) log(`${name}: ${chunk.toString().trim()}`);
-  });
-  children.push(child);
+  await supervisor.start(name, script, ['--config', file], readyUrl);
 }
 
 async function until(what: string, check: () => Promise<boolean>): Promise<void> {
@@ -70,22 +68,20 @@ function send(path: string) {
 }
 
 try {
-  await start('proxy', 'proxy/main.ts', {
-    proxy_id: 'fresh-proxy',
-    listen: { host: '127.0.0.1', port: proxyPort },
-    access_log: { dir: join(dir, 'logs') },
-    services: [{ id: 'open', hosts: [HOST], upstream: `http://127.0.0.1:${upstreamPort}`, auth: { method: 'none' } }],
-  });
-  await start('shipper', 'shipper/main.ts', { logs: join(dir, 'logs'), state: join(dir, 'state'), index_prefix: prefix, elasticsearch: { url: esUrl } });
   await start('api', 'api/main.ts', {
     listen: { host: '127.0.0.1', port: apiPort },
     elasticsearch: { url: esUrl },
     index_prefix: prefix,
     tokens: [{ name: 'bench', sha256: hashToken(token) }],
     log_level: 'warn',
-  });
-  await until('proxy', async () => (await request(`http://127.0.0.1:${proxyPort}/`, { headers: { host: HOST } })).body.dump().then(() => true));
-  await until('api', async () => (await request(`${api}/healthz`)).statusCode === 200);
+  }, `${api}/healthz`);
+  await start('shipper', 'shipper/main.ts', { logs: join(dir, 'logs'), state: join(dir, 'state'), index_prefix: prefix, elasticsearch: { url: esUrl } });
+  await start('proxy', 'proxy/main.ts', {
+    proxy_id: 'fresh-proxy',
+    listen: { host: '127.0.0.1', port: proxyPort },
+    access_log: { dir: join(dir, 'logs') },
+    services: [{ id: 'open', hosts: [HOST], upstream: `http://127.0.0.1:${upstreamPort}`, auth: { method: 'none' } }],
+  }, `http://127.0.0.1:${proxyPort}/`);
   // The first line creates today's index; measure the steady state after it.
   await send('/fresh/warm-up');
   await until('first event', async () => (await found('/fresh/warm-up')).length > 0);
@@ -117,8 +113,7 @@ try {
   console.log(`\nFreshness: ${REQUESTS} requests through the proxy (${1000 / SPACING_MS}/s), API polled every ${POLL_MS} ms; shipper and Elasticsearch at their defaults (1 s batch flush, 1 s refresh)`);
   console.log(`found ${latencies.size} of ${REQUESTS}; p50 ${percentile(sorted, 50)} ms, p95 ${p95} ms, max ${sorted.at(-1)} ms — target p95 ≤ 2000 ms: ${p95 <= 2000 && latencies.size === REQUESTS ? 'met' : 'MISSED'}`);
 } finally {
-  for (const child of children) child.kill('SIGTERM');
-  await Promise.all(children.map((child) => new Promise((r) => (child.exitCode !== null ? r(null) : child.once('exit', r)))));
+  await supervisor.stopAll();
   upstream.close();
   const client = createElasticsearchClient({ url: esUrl, request_timeout_ms: 60_000 });
   await client.indices.delete({ index: indexPattern(prefix), ignore_unavailable: true, allow_no_indices: true }).catch(() => undefined);
