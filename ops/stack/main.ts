@@ -23,16 +23,20 @@ const say = (line: string) => console.log(`${supervisor.label('stack')} ${line}`
 
 let localNode: LocalNode | undefined;
 let elasticsearchDataDir: string | undefined;
-let stopping = false;
+let stopping: Promise<void> | undefined;
+/**
+ * Stops the stack once, however many signals arrive: Ctrl-C in a terminal reaches this process
+ * both directly and through npm, which passes it on.
+ */
 async function stop(code: number): Promise<never> {
-  if (!stopping) {
-    stopping = true;
+  stopping ??= (async () => {
     say('stopping…');
     await supervisor.stopAll();
     await localNode?.stop();
     const kept = elasticsearchDataDir ? `${STACK_DIR} (Elasticsearch's in ${elasticsearchDataDir})` : STACK_DIR;
     say(`stopped. The data stays in ${kept} for the next start.`);
-  }
+  })();
+  await stopping;
   process.exit(code);
 }
 process.on('SIGINT', () => void stop(0));
