@@ -27,6 +27,8 @@ export interface LocalNodeOptions {
   httpPort?: number;
   heap?: string;
   readyTimeoutMs?: number;
+  /** Aborting it while the node starts kills the node and rejects (a stop requested during start). */
+  signal?: AbortSignal;
   log?: (line: string) => void;
 }
 
@@ -56,11 +58,12 @@ async function makeRunDir(runAs: RunAs | undefined): Promise<string> {
   return mkdtemp(join(parent, 'node-'));
 }
 
-async function waitUntilReady(url: string, auth: string | undefined, child: ChildProcess, timeoutMs: number): Promise<void> {
+async function waitUntilReady(url: string, auth: string | undefined, child: ChildProcess, timeoutMs: number, signal?: AbortSignal): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   const headers: Record<string, string> = auth ? { authorization: auth } : {};
   while (Date.now() < deadline) {
     if (child.exitCode !== null || child.signalCode !== null) throw new Error(`exited with ${child.exitCode ?? child.signalCode}`);
+    signal?.throwIfAborted();
     try {
       const response = await fetch(`${url}/_cluster/health?wait_for_status=yellow&timeout=1s`, {
         headers,
@@ -169,7 +172,7 @@ export async function startLocalNode(options: LocalNodeOptions = {}): Promise<Lo
   };
 
   try {
-    await waitUntilReady(url, auth, child, options.readyTimeoutMs ?? DEFAULT_READY_TIMEOUT_MS);
+    await waitUntilReady(url, auth, child, options.readyTimeoutMs ?? DEFAULT_READY_TIMEOUT_MS, options.signal);
   } catch (error) {
     child.kill('SIGKILL');
     await exited;

@@ -23,26 +23,10 @@ const say = (line: string) => console.log(`${supervisor.label('stack')} ${line}`
 
 let localNode: LocalNode | undefined;
 let elasticsearchDataDir: string | undefined;
+const starting = new AbortController();
 let stopping: Promise<void> | undefined;
-/**
- * Stops the stack once, however many signals arrive: Ctrl-C in a terminal reaches this process
- * both directly and through npm, which passes it on.
- */
-async function stop(code: number): Promise<never> {
-  stopping ??= (async () => {
-    say('stopping…');
-    await supervisor.stopAll();
-    await localNode?.stop();
-    const kept = elasticsearchDataDir ? `${STACK_DIR} (Elasticsearch's in ${elasticsearchDataDir})` : STACK_DIR;
-    say(`stopped. The data stays in ${kept} for the next start.`);
-  })();
-  await stopping;
-  process.exit(code);
-}
-process.on('SIGINT', () => void stop(0));
-process.on('SIGTERM', () => void stop(0));
 
-try {
+async function startStack(): Promise<void> {
   for (const [name, port] of Object.entries(PORTS)) {
     if (await portInUse(port)) throw new Error(`port ${port} (${name}) is already in use on 127.0.0.1: is another \`npm start\` running?`);
   }
@@ -52,7 +36,11 @@ try {
     const label = supervisor.label('elasticsearch');
     elasticsearchDataDir = persistentDataDir(join(STACK_DIR, 'elasticsearch-data'), serviceUser());
     console.log(`${label} data in ${elasticsearchDataDir}`);
-    localNode = await startLocalNode({ dataDir: elasticsearchDataDir, log: (line) => console.log(`${label} ${line}`) });
+    localNode = await startLocalNode({
+      dataDir: elasticsearchDataDir,
+      signal: starting.signal,
+      log: (line) => console.log(`${label} ${line}`),
+    });
     elasticsearch = { url: localNode.url, request_timeout_ms: 10_000 };
   }
   const files = await writeStackFiles(elasticsearch);
@@ -74,7 +62,7 @@ try {
     DEMO_SSO_USERS.filter((u) => u.groups?.some((g) => DEMO_SSO_ALLOWED_GROUPS.includes(g)) === (which === 'allowed')).map((u) => u.sub).join(', ');
   const at = (id: keyof typeof SERVICES) => `http://${SERVICES[id].host}:${PORTS.proxy}/`;
   console.log(`
-The stack is up.
+  The stack is up.
 
   Proxy            ${proxyUrl}   (access log in ${files.logsDir})
     ${at('public').padEnd(34)} no auth
@@ -90,14 +78,40 @@ The stack is up.
   Shipper metrics   http://127.0.0.1:${PORTS.shipperMetrics}/metrics
   Diagnostics       ${diagnosticsDir}/<part>.log   (warnings and errors also show here)
 
-Try:
+  Try:
   curl -s ${at('public')}hello
   curl -s -H 'Authorization: Bearer ${files.apiToken}' '${apiUrl}/api/events/proxy?page_size=5'
   npm run demo:traffic      # realistic traffic from many countries, so the page has something to show
 
-Ctrl-C stops everything; the data stays for the next start.
-`);
-} catch (error) {
-  console.error(`${supervisor.label('stack')} failed to start: ${(error as Error).message}`);
-  await stop(1);
+  Ctrl-C stops everything; the data stays for the next start.
+  `);
 }
+
+/**
+ * Stops the stack once, however many signals arrive (Ctrl-C in a terminal reaches this process
+ * both directly and through npm, which passes it on), and whenever they arrive: a start under way
+ * is cut short and wound down before the rest stops, so no child outlives the stack.
+ */
+async function stop(code: number): Promise<never> {
+  stopping ??= (async () => {
+    say('stopping…');
+    starting.abort();
+    await supervisor.stopAll();
+    await startup.catch(() => {});
+    await localNode?.stop();
+    const kept = elasticsearchDataDir ? `${STACK_DIR} (Elasticsearch's in ${elasticsearchDataDir})` : STACK_DIR;
+    say(`stopped. The data stays in ${kept} for the next start.`);
+  })();
+  await stopping;
+  process.exit(code);
+}
+
+const startup = startStack();
+process.on('SIGINT', () => void stop(0));
+process.on('SIGTERM', () => void stop(0));
+startup.catch(async (error: Error) => {
+  // A stop requested while starting makes the start fail on purpose; that stop reports itself.
+  if (stopping) return;
+  console.error(`${supervisor.label('stack')} failed to start: ${error.message}`);
+  await stop(1);
+});

@@ -50,6 +50,7 @@ export class Supervisor {
 
   /** Starts `node <script> <args>` on this Node, and waits until `readyUrl` answers (any status). */
   async start(name: string, script: string, args: string[], readyUrl?: string): Promise<void> {
+    if (this.#stopping) throw new ChildStartError(`${name} not started: stopping`);
     const label = this.label(name);
     const started = Date.now();
     // Own process group: Ctrl-C reaches only the stack, which then stops the children in order.
