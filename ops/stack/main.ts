@@ -64,24 +64,24 @@ async function startStack(): Promise<void> {
   console.log(`
 The stack is up.
 
-Proxy            ${proxyUrl}   (access log in ${files.logsDir})
-  ${at('public').padEnd(34)} no auth
-  ${at('wiki').padEnd(34)} password: ${DEMO_PASSWORD}
-  ${at('door').padEnd(34)} PIN: ${DEMO_PIN}
-  ${at('dashboard').padEnd(34)} SSO: sign in as ${signInAs('allowed')} (${signInAs('refused')} not in ${DEMO_SSO_ALLOWED_GROUPS.join(', ')}: refused)
-  ${at('legacy').padEnd(34)} upstream down: 502
-  ${at('reports').padEnd(34)} slow upstream: /slow?ms=3000 is a 504
-Proxy Events page ${apiUrl}/   API token: ${files.apiToken}
-API               ${apiUrl}/api/events/proxy   (OpenAPI: ${apiUrl}/api/openapi.json)
-OIDC issuer       ${issuerUrl}   (demo: its sign-ins live in memory and end when it stops)
-Elasticsearch     ${elasticsearch.url}
-Shipper metrics   http://127.0.0.1:${PORTS.shipperMetrics}/metrics
-Diagnostics       ${diagnosticsDir}/<part>.log   (warnings and errors also show here)
+  Proxy            ${proxyUrl}   (access log in ${files.logsDir})
+    ${at('public').padEnd(34)} no auth
+    ${at('wiki').padEnd(34)} password: ${DEMO_PASSWORD}
+    ${at('door').padEnd(34)} PIN: ${DEMO_PIN}
+    ${at('dashboard').padEnd(34)} SSO: sign in as ${signInAs('allowed')} (${signInAs('refused')} not in ${DEMO_SSO_ALLOWED_GROUPS.join(', ')}: refused)
+    ${at('legacy').padEnd(34)} upstream down: 502
+    ${at('reports').padEnd(34)} slow upstream: /slow?ms=3000 is a 504
+  Proxy Events page ${apiUrl}/   API token: ${files.apiToken}
+  API               ${apiUrl}/api/events/proxy   (OpenAPI: ${apiUrl}/api/openapi.json)
+  OIDC issuer       ${issuerUrl}   (demo: its sign-ins live in memory and end when it stops)
+  Elasticsearch     ${elasticsearch.url}
+  Shipper metrics   http://127.0.0.1:${PORTS.shipperMetrics}/metrics
+  Diagnostics       ${diagnosticsDir}/<part>.log   (warnings and errors also show here)
 
 Try:
-curl -s ${at('public')}hello
-curl -s -H 'Authorization: Bearer ${files.apiToken}' '${apiUrl}/api/events/proxy?page_size=5'
-npm run demo:traffic      # realistic traffic from many countries, so the page has something to show
+  curl -s ${at('public')}hello
+  curl -s -H 'Authorization: Bearer ${files.apiToken}' '${apiUrl}/api/events/proxy?page_size=5'
+  npm run demo:traffic      # realistic traffic from many countries, so the page has something to show
 
 Ctrl-C stops everything; the data stays for the next start.
 `);
