@@ -6,6 +6,7 @@ export const ERROR_CODES = {
   CONFIG_INVALID: 'a configuration file, flag or ELASTICSEARCH_* variable is unreadable, not JSON, or has a bad value; the message names the key',
   PROXY_SECRET_HASH_INVALID: 'a password or PIN hash is not a scrypt hash the proxy accepts',
   PROXY_BODY_TOO_LARGE: 'a login form body is over the size limit (answered 413)',
+  PROXY_CLIENT_CLOSED: 'the client closed the connection before its request body was read (logged as 499)',
   SHIPPER_CHECKPOINT_INVALID: 'the checkpoint file cannot be read; move it away to start over',
   RETENTION_OPTIONS_INVALID: 'retention was asked to keep less than one whole day',
   API_BAD_PARAMETER: 'a query parameter is unknown, repeated where it may not be, or has a bad value (400)',

@@ -9,3 +9,8 @@ export class SecretHashError extends ProxyAccessLogError {
 export class BodyTooLargeError extends ProxyAccessLogError {
   readonly code = 'PROXY_BODY_TOO_LARGE';
 }
+
+/** The client went away before its request body was read; the access log records it as 499. */
+export class ClientClosedError extends ProxyAccessLogError {
+  readonly code = 'PROXY_CLIENT_CLOSED';
+}
