@@ -6,11 +6,10 @@
 import assert from 'node:assert/strict';
 import { connect } from 'node:net';
 import { after, before, describe, test } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { request } from 'undici';
 import { LOGIN_PATH } from '../../proxy/auth/endpoints.ts';
 import { hashSecret } from '../../proxy/secret-hash.ts';
-import { readRecords, removeDir, serviceConfig, startUpstream, tempDir, type Upstream } from './helpers.ts';
+import { removeDir, serviceConfig, startUpstream, tempDir, waitForRecordWithId, type Upstream } from './helpers.ts';
 import { spawnProxy, type ProxyProcess } from './process.ts';
 
 // Well-formed, and within the ranges the configuration accepts, but scrypt needs N < 2^(16 r):
@@ -50,15 +49,7 @@ describe('login failures', () => {
       body,
     });
 
-  async function recordOf(id: string) {
-    const deadline = Date.now() + 5_000;
-    for (;;) {
-      const found = (await readRecords(`${dir}/logs`)).find((record) => record.id === id);
-      if (found) return found;
-      assert.ok(Date.now() < deadline, `no access-log line for ${id}`);
-      await sleep(20);
-    }
-  }
+  const recordOf = (id: string) => waitForRecordWithId(`${dir}/logs`, id);
 
   test('a form over the limit is 413', async () => {
     const response = await post('wiki.test', 'too-large-1', `password=${'x'.repeat(9_000)}`);
