@@ -32,7 +32,7 @@ export async function startProxy(config: ProxyConfig, diagnostics: Logger): Prom
     ? await openAccessLog(config.access_log, config.proxy_id, (error) => diagnostics.error({ err: error }, 'access log write failed'))
     : undefined;
   const recorder = new Recorder(log);
-  const { router, services } = buildServices(config);
+  const { router, services } = buildServices(config, diagnostics);
   const context: ProxyContext = { router, recorder, clientIps: new ClientIpResolver(config.trusted_proxies), tls: config.tls !== undefined, shuttingDown: false, cutting: false };
   const limits = config.limits;
   const options: ServerOptions = {

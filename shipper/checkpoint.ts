@@ -6,9 +6,10 @@
 import { mkdir, open, readFile, rename } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { z } from 'zod';
+import { ProxyAccessLogError } from '../common/errors.ts';
 
-export class CheckpointError extends Error {
-  readonly code = 'SHIPPER_BAD_CHECKPOINT';
+export class CheckpointError extends ProxyAccessLogError {
+  readonly code = 'SHIPPER_CHECKPOINT_INVALID';
 }
 
 const entrySchema = z.object({

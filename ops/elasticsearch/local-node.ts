@@ -9,12 +9,13 @@ import { join } from 'node:path';
 import { freePort } from '../free-port.ts';
 import { ensureDistribution } from './distribution.ts';
 import { findJavaHome } from './java.ts';
+import { ProxyAccessLogError } from '../../common/errors.ts';
 import { canAccess, chownTree, rootStateDir, serviceUser, type RunAs } from './run-as.ts';
 import { explainStartFailure, logTail } from './start-failure.ts';
 
 const DEFAULT_READY_TIMEOUT_MS = 180_000;
 
-export class ElasticsearchStartError extends Error {
+export class ElasticsearchStartError extends ProxyAccessLogError {
   readonly code = 'ES_START_FAILED';
 }
 

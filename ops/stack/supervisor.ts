@@ -7,13 +7,14 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { ProxyAccessLogError } from '../../common/errors.ts';
 import { logTail } from '../elasticsearch/start-failure.ts';
 import { terminalLine } from './terminal-line.ts';
 
 const COLOURS = [36, 33, 35, 32, 34, 31];
 const STOP_GRACE_MS = 20_000;
 
-export class ChildStartError extends Error {
+export class ChildStartError extends ProxyAccessLogError {
   readonly code = 'STACK_CHILD_START_FAILED';
 }
 

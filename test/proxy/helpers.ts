@@ -105,6 +105,17 @@ export async function waitForRecords(dir: string, count: number, timeoutMs = 5_0
   }
 }
 
+/** Waits for the record with this request id; fails the test when it is not written within `timeoutMs`. */
+export async function waitForRecordWithId(dir: string, id: string, timeoutMs = 5_000): Promise<AccessRecord> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const found = (await readRecords(dir)).find((record) => record.id === id);
+    if (found) return found;
+    if (Date.now() > deadline) throw new Error(`no access-log line with id ${id} within ${timeoutMs} ms`);
+    await sleep(20);
+  }
+}
+
 export async function removeDir(dir: string): Promise<void> {
   await rm(dir, { recursive: true, force: true });
 }

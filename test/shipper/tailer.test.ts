@@ -145,6 +145,6 @@ describe('tailer', () => {
     await saveCheckpoint(file, checkpoint);
     assert.deepEqual(await loadCheckpoint(file), checkpoint);
     await writeFile(file, '{"version":1,"files":{"x":{"offset":-1}}}');
-    await assert.rejects(loadCheckpoint(file), { code: 'SHIPPER_BAD_CHECKPOINT' });
+    await assert.rejects(loadCheckpoint(file), { code: 'SHIPPER_CHECKPOINT_INVALID' });
   });
 });
