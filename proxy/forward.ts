@@ -28,6 +28,11 @@ export interface UpstreamFailure {
   reason: string;
 }
 
+/** The body of the proxy's own answer to an upstream failure. */
+export function upstreamFailureText(failure: UpstreamFailure): string {
+  return failure.status === 504 ? 'upstream timed out' : 'upstream unavailable';
+}
+
 export function upstreamFailure(error: unknown): UpstreamFailure {
   const code = (error as { code?: unknown }).code;
   switch (code) {
@@ -124,7 +129,7 @@ class ForwardHandler implements Dispatcher.DispatchHandler {
     exchange.fail(failure.status, failure.reason);
     // A body cut short is logged as the upstream failure it is, although the client saw the status line.
     if (this.#res.headersSent) this.#res.destroy();
-    else sendText(this.#res, exchange, failure.status, failure.status === 504 ? 'upstream timed out' : 'upstream unavailable');
+    else sendText(this.#res, exchange, failure.status, upstreamFailureText(failure));
   }
 }
 
