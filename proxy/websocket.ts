@@ -160,11 +160,11 @@ class UpgradeHandler implements Dispatcher.DispatchHandler {
   }
 }
 
-export function createUpgradeHandler(context: ProxyContext, tunnels: Set<Duplex>): (req: IncomingMessage, socket: Duplex, head: Buffer) => void {
+export function createUpgradeHandler(context: ProxyContext, upgrades: Set<Duplex>): (req: IncomingMessage, socket: Duplex, head: Buffer) => void {
   return (req, socket, clientHead) => {
     const { exchange, peer, peerTrusted } = arrive(context, req, true);
-    tunnels.add(socket);
-    socket.once('close', () => tunnels.delete(socket));
+    upgrades.add(socket);
+    socket.once('close', () => upgrades.delete(socket));
     socket.on('error', () => socket.destroy());
     const refuse = (status: number, reason: string) => {
       exchange.reason = reason;
