@@ -3,7 +3,7 @@
 // (refused, reset, DNS) or 504 (timeouts) with the reason on the exchange.
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Readable } from 'node:stream';
+import type { Readable, Writable } from 'node:stream';
 import { Pool, type Dispatcher } from 'undici';
 import type { ServiceConfig } from './config.ts';
 import type { Exchange } from './exchange.ts';
@@ -61,6 +61,15 @@ export function upstreamFailure(error: unknown): UpstreamFailure {
   }
 }
 
+/** Passes an upstream chunk on to the client, counted; undici pauses until the client drains. */
+export function relayChunk(controller: Dispatcher.DispatchController, exchange: Exchange, client: Writable, chunk: Buffer, resume: () => void): void {
+  exchange.bytesOut += chunk.length;
+  if (!client.write(chunk)) {
+    controller.pause();
+    client.once('drain', resume);
+  }
+}
+
 async function* countedBody(req: IncomingMessage, exchange: Exchange): AsyncGenerator<Buffer> {
   for await (const chunk of req) {
     exchange.bytesIn += (chunk as Buffer).length;
@@ -103,11 +112,7 @@ class ForwardHandler implements Dispatcher.DispatchHandler {
   }
 
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
-    this.#exchange.bytesOut += chunk.length;
-    if (!this.#res.write(chunk)) {
-      controller.pause();
-      this.#res.once('drain', this.#resume);
-    }
+    relayChunk(controller, this.#exchange, this.#res, chunk, this.#resume);
   }
 
   onResponseEnd(): void {

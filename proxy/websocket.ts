@@ -13,7 +13,7 @@ import type { Duplex } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import { RESERVED_PREFIX } from './auth/endpoints.ts';
 import { CLIENT_CLOSED_REASON, SHUTTING_DOWN_REASON, SHUTTING_DOWN_STATUS, type Exchange } from './exchange.ts';
-import { upstreamFailure, upstreamFailureText } from './forward.ts';
+import { relayChunk, upstreamFailure, upstreamFailureText } from './forward.ts';
 import { arrive, unansweredStatus, type ProxyContext } from './handler.ts';
 import { clientResponseHeaders, upstreamRequestHeaders } from './headers.ts';
 import { upstreamTarget } from './routing.ts';
@@ -135,11 +135,7 @@ class UpgradeHandler implements Dispatcher.DispatchHandler {
   }
 
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
-    this.#exchange.bytesOut += chunk.length;
-    if (!this.#socket.write(chunk)) {
-      controller.pause();
-      this.#socket.once('drain', this.#resume);
-    }
+    relayChunk(controller, this.#exchange, this.#socket, chunk, this.#resume);
   }
 
   onResponseEnd(): void {
