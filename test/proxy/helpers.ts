@@ -105,14 +105,23 @@ export async function waitForRecords(dir: string, count: number, timeoutMs = 5_0
   }
 }
 
-/** Waits for the record with this request id; fails the test when it is not written within `timeoutMs`. */
-export async function waitForRecordWithId(dir: string, id: string, timeoutMs = 5_000): Promise<AccessRecord> {
+/** Waits for the line with this request id; fails naming the id when it does not come. */
+export async function waitForRecord(dir: string, id: string, timeoutMs = 5_000): Promise<AccessRecord> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const found = (await readRecords(dir)).find((record) => record.id === id);
-    if (found) return found;
-    if (Date.now() > deadline) throw new Error(`no access-log line with id ${id} within ${timeoutMs} ms`);
+    if (found !== undefined) return found;
+    if (Date.now() > deadline) throw new Error(`no log line with id ${id} within ${timeoutMs} ms`);
     await sleep(20);
+  }
+}
+
+/** Waits until `condition` holds; fails naming `what` at the deadline. */
+export async function until(condition: () => boolean, what: string, timeoutMs = 5_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(10);
   }
 }
 

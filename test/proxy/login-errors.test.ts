@@ -9,7 +9,7 @@ import { after, before, describe, test } from 'node:test';
 import { request } from 'undici';
 import { LOGIN_PATH } from '../../proxy/auth/endpoints.ts';
 import { hashSecret } from '../../proxy/secret-hash.ts';
-import { removeDir, serviceConfig, startUpstream, tempDir, waitForRecordWithId, type Upstream } from './helpers.ts';
+import { removeDir, serviceConfig, startUpstream, tempDir, waitForRecord, type Upstream } from './helpers.ts';
 import { spawnProxy, type ProxyProcess } from './process.ts';
 
 // Well-formed, and within the ranges the configuration accepts, but scrypt needs N < 2^(16 r):
@@ -49,7 +49,7 @@ describe('login failures', () => {
       body,
     });
 
-  const recordOf = (id: string) => waitForRecordWithId(`${dir}/logs`, id);
+  const recordOf = (id: string) => waitForRecord(`${dir}/logs`, id);
 
   test('a form over the limit is 413', async () => {
     const response = await post('wiki.test', 'too-large-1', `password=${'x'.repeat(9_000)}`);
