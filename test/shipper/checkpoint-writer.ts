@@ -5,8 +5,8 @@
 
 import { saveCheckpoint, type Checkpoint } from '../../shipper/checkpoint.ts';
 
-/** About 2 MB of JSON. */
-export const ENTRIES = 20_000;
+/** About 500 KB of JSON. */
+export const ENTRIES = 5_000;
 
 export function checkpointNumbered(sequence: number): Checkpoint {
   const files: Checkpoint['files'] = {};

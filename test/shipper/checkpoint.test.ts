@@ -10,7 +10,7 @@ import { after, before, describe, it } from 'node:test';
 import { CHECKPOINT_FILE, loadCheckpoint, saveCheckpoint, type StoredCheckpoint } from '../../shipper/checkpoint.ts';
 import { checkpointNumbered, ENTRIES } from './checkpoint-writer.ts';
 
-const KILLS = 5;
+const KILLS = 3;
 const ROUND_DEADLINE_MS = 20_000;
 
 /** The one sequence number all entries of a checkpoint hold; fails on a mixed or short one. */
