@@ -225,7 +225,7 @@ export class Tailer {
     const hinted = this.#byHint.get(entry.hint);
     const sameName = hinted?.name === entry.name;
     if (hinted && sameName && entry.size >= hinted.size) return { file: hinted, hint: entry.hint };
-    const found = await identifyFile(entry.path, entry.number < this.#newestNumber);
+    const found = entry.size === 0 ? undefined : await identifyFile(entry.path, entry.number < this.#newestNumber);
     // Under another name, other content is a new file reusing the inode: the old one was deleted.
     if (hinted && sameName && hinted.identity !== found?.identity) replaced.add(hinted);
     if (!found) return undefined;

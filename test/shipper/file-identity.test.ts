@@ -39,21 +39,26 @@ function mountTmpfs(path: string): string | undefined {
   }
 }
 
-describe('shipper on a copy of its logs and state on another file system', () => {
-  let es: TestElasticsearch;
+describe('shipper file identity', () => {
+  /** One index prefix per test, so each counts only its own documents. */
+  let moved: TestElasticsearch;
+  let migrated: TestElasticsearch;
   let dir: string;
   let mounted: string | undefined;
   before(async () => {
-    es = testElasticsearch('moved');
-    dir = await mkdtemp(join(tmpdir(), 'shipper-moved-'));
+    moved = testElasticsearch('moved');
+    migrated = testElasticsearch('migrate');
+    dir = await mkdtemp(join(tmpdir(), 'shipper-identity-'));
   });
   after(async () => {
-    if (mounted) execFileSync('umount', [mounted]);
-    await es.cleanup();
+    if (mounted) execFileSync('umount', ['--lazy', mounted]); // lazy: a failed run may have left a file open there
+    await moved.cleanup();
+    await migrated.cleanup();
     await rm(dir, { recursive: true, force: true });
   });
 
-  it('indexes nothing twice and loses nothing', async (t) => {
+  it('indexes nothing twice and loses nothing when logs and state are copied to another file system mid-stream', async (t) => {
+    const es = moved;
     const other = join(dir, 'other-fs');
     await mkdir(other);
     const refused = mountTmpfs(other);
@@ -107,24 +112,12 @@ describe('shipper on a copy of its logs and state on another file system', () =>
     assert.deepEqual(await duplicatedEventIds(es.client, es.prefix), []);
     assert.equal(last.bytes_lost, 0);
   });
-});
 
-describe('shipper started on a checkpoint keyed by device and inode', () => {
-  let es: TestElasticsearch;
-  let dir: string;
-  before(async () => {
-    es = testElasticsearch('migrate');
-    dir = await mkdtemp(join(tmpdir(), 'shipper-migrate-'));
-  });
-  after(async () => {
-    await es.cleanup();
-    await rm(dir, { recursive: true, force: true });
-  });
-
-  it('carries the offsets over and sends none of the lines indexed before', async () => {
-    const logs = join(dir, 'logs');
-    const state = join(dir, 'state');
-    await mkdir(logs);
+  it('migrates a checkpoint keyed by device and inode: offsets carried over, none of the lines indexed before sent again', async () => {
+    const es = migrated;
+    const logs = join(dir, 'migrate', 'logs');
+    const state = join(dir, 'migrate', 'state');
+    await mkdir(logs, { recursive: true });
     await mkdir(state);
     appendRecords(logs, 1, 0, 300);
     appendRecords(logs, 2, 300, 500);
@@ -159,9 +152,9 @@ describe('shipper started on a checkpoint keyed by device and inode', () => {
     assert.equal(last.lines_read, 380, 'file 1 from its checkpoint, file 2 whole');
     assert.equal(await countDocuments(es.client, es.prefix), 500);
     assert.deepEqual(await indexedRequestIds(es.client, es.prefix), requestIds(500));
-    const migrated = JSON.parse(await readFile(join(state, CHECKPOINT_FILE), 'utf8')) as { version: number; files: Record<string, { offset: number }> };
-    assert.equal(migrated.version, 2);
-    assert.ok(!(hint in migrated.files), 'keyed by fingerprint now');
-    assert.deepEqual(Object.values(migrated.files).map((entry) => entry.offset).sort((a, b) => a - b), [size, (await stat(join(logs, accessLogName(2)))).size].sort((a, b) => a - b));
+    const written = JSON.parse(await readFile(join(state, CHECKPOINT_FILE), 'utf8')) as { version: number; files: Record<string, { offset: number }> };
+    assert.equal(written.version, 2);
+    assert.ok(!(hint in written.files), 'keyed by fingerprint now');
+    assert.deepEqual(Object.values(written.files).map((entry) => entry.offset).sort((a, b) => a - b), [size, (await stat(join(logs, accessLogName(2)))).size].sort((a, b) => a - b));
   });
 });

@@ -33,6 +33,15 @@ describe('tailer', () => {
   const path = (n: number) => join(dir, accessLogName(n));
   const tailer = (checkpoint: StoredCheckpoint = emptyCheckpoint(), partialGraceMs = 50) =>
     new Tailer(dir, checkpoint, { partialGraceMs, onLoss: (loss) => losses.push(loss) });
+  /** File n holds `aaa` and `bbb`; a first run read both and acknowledged `aaa`. */
+  const firstLineAcknowledged = async (n: number) => {
+    await writeFile(path(n), 'aaa\nbbb\n');
+    const first = tailer();
+    const lines = await drain(first);
+    ackAll(first, lines.slice(0, 1));
+    await first.close();
+    return { lines, checkpoint: first.checkpoint() };
+  };
   beforeEach(async () => {
     dir = await mkdtemp(join(tmpdir(), 'tailer-'));
     losses = [];
@@ -74,12 +83,7 @@ describe('tailer', () => {
   });
 
   it('resumes from the checkpoint; a truncation keeping the first line is a new generation, one that does not is a new file', async () => {
-    await writeFile(path(1), 'aaa\nbbb\n');
-    const first = tailer();
-    const lines = await drain(first);
-    ackAll(first, lines.slice(0, 1));
-    const checkpoint = first.checkpoint();
-    await first.close();
+    const { lines, checkpoint } = await firstLineAcknowledged(1);
     const second = tailer(checkpoint);
     const rest = await drain(second);
     assert.deepEqual(text(rest), ['bbb'], 'only what was not acknowledged');
@@ -120,12 +124,7 @@ describe('tailer', () => {
   });
 
   it('knows a file by its content: renamed or copied to another directory, it resumes at its offset', async () => {
-    await writeFile(path(3), 'aaa\nbbb\n');
-    const first = tailer();
-    const lines = await drain(first);
-    ackAll(first, lines.slice(0, 1));
-    const checkpoint = first.checkpoint();
-    await first.close();
+    const { lines, checkpoint } = await firstLineAcknowledged(3);
     await rename(path(3), path(4));
     const renamed = tailer(checkpoint);
     const [bbb] = await drain(renamed);
