@@ -35,7 +35,7 @@ function mountTmpfs(path: string): string | undefined {
     execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64m', 'tmpfs', path], { stdio: 'pipe' });
     return undefined;
   } catch (error) {
-    return ((error as { stderr?: Buffer }).stderr?.toString().trim() || (error as Error).message);
+    return (error as { stderr?: Buffer }).stderr?.toString().split('\n')[0] || (error as Error).message;
   }
 }
 
