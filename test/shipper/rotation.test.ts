@@ -17,7 +17,7 @@ describe('shipper across rotations', () => {
   before(async () => (workspace = await shipperWorkspace('rotation')));
   after(() => workspace.remove());
 
-  it('indexes every line exactly once, through rotations while running and while stopped', async () => {
+  it('indexes every line exactly once, through rotations while running and while stopped', async (t) => {
     const { es, logs } = workspace;
     const options = workspace.shipper(['--batch-lines', '300', '--metrics-port', '0']);
     let next = 0;
@@ -28,6 +28,8 @@ describe('shipper across rotations', () => {
     write(1, 500); // a backlog before the first start
 
     let shipper = startShipper(options);
+    // A failed assertion must not leave a shipper running (the suite would wait for it).
+    t.after(() => shipper.kill());
     for (let file = 2; file <= 6; file++) {
       write(file - 1, 50); // late lines in the file being rotated away
       for (let part = 0; part < 3; part++) {

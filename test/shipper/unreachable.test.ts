@@ -39,6 +39,7 @@ describe('shipper without a reachable cluster', () => {
     appendRecords(workspace.logs, 1, 0, 100);
     const connection = { url: `http://127.0.0.1:${await closedPort()}`, request_timeout_ms: 1_000 };
     const shipper = startShipper({ ...workspace.shipper(), connection });
+    t.after(() => shipper.kill());
     const attempts = () => shipper.stderr().match(/could not install the index template/g)?.length ?? 0;
     await waitFor('a second attempt at the template', () => attempts() >= 2);
     // Nothing is in flight: the stop does not wait for a batch.
@@ -63,6 +64,8 @@ describe('shipper without a reachable cluster', () => {
     appendRecords(logs, 1, 0, 50);
     const firstHalf = (await stat(logFile)).size;
     let shipper = startShipper(options);
+    // A failed assertion must not leave a shipper running (the suite would wait for it).
+    t.after(() => shipper.kill());
     await waitForCount(es.client, es.prefix, 50);
     await waitFor('the checkpoint past the first 50 lines', async () => (await acknowledged()) === firstHalf);
 
