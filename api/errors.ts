@@ -1,15 +1,17 @@
-// The API's own errors: each has a stable `code` and knows its HTTP status and JSON body, so the
-// error middleware never guesses what to tell a client.
+// The API's own errors: each has a stable `code` (listed in common/errors.ts, and sent as the body's
+// `error`) and knows its HTTP status and JSON body, so the error middleware never guesses what to
+// tell a client.
 
-export abstract class ApiError extends Error {
-  abstract readonly code: string;
+import { ProxyAccessLogError } from '../common/errors.ts';
+
+export abstract class ApiError extends ProxyAccessLogError {
   abstract readonly status: number;
   abstract body(): Record<string, unknown>;
 }
 
 /** A query parameter that is unknown, repeated where it may not be, or has a bad value. */
 export class BadParameterError extends ApiError {
-  readonly code = 'bad_parameter';
+  readonly code = 'API_BAD_PARAMETER';
   readonly status = 400;
   readonly parameter: string;
   /** What was wrong, in words, without the parameter's name. */
@@ -25,7 +27,7 @@ export class BadParameterError extends ApiError {
 }
 
 export class UnauthorizedError extends ApiError {
-  readonly code = 'unauthorized';
+  readonly code = 'API_UNAUTHORIZED';
   readonly status = 401;
   constructor() {
     super('missing or invalid bearer token');
@@ -37,7 +39,7 @@ export class UnauthorizedError extends ApiError {
 
 /** Elasticsearch is unreachable, timed out, or refused the request for lack of capacity. */
 export class ElasticsearchUnavailableError extends ApiError {
-  readonly code = 'elasticsearch_unavailable';
+  readonly code = 'API_ELASTICSEARCH_UNAVAILABLE';
   readonly status = 503;
   constructor(cause: unknown) {
     super('Elasticsearch is unavailable or did not answer in time', { cause });

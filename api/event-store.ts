@@ -29,6 +29,12 @@ async function guarded<T>(call: () => Promise<T>): Promise<T> {
 
 export type EventSearchResponse = estypes.SearchResponse<ProxyEventDocument>;
 
+/** How many documents matched: Elasticsearch reports a number or `{value, relation}`. */
+export function totalHits(response: EventSearchResponse): number {
+  const total = response.hits.total;
+  return typeof total === 'number' ? total : (total?.value ?? 0);
+}
+
 export class EventStore {
   readonly client: Client;
   readonly index: string;

@@ -4,9 +4,10 @@
 import type { Server } from 'node:http';
 import { parseArgs } from 'node:util';
 import pino from 'pino';
+import { loadOrExit } from '../common/config.ts';
 import { createElasticsearchClient } from '../common/elasticsearch-connection.ts';
 import { createApp } from './app.ts';
-import { ConfigError, loadConfig } from './config.ts';
+import { loadConfig } from './config.ts';
 import { EventStore } from './event-store.ts';
 
 const SHUTDOWN_GRACE_MS = 10_000;
@@ -24,13 +25,7 @@ try {
 }
 if (!configFile) fail('usage: node api/main.ts --config <file>');
 
-let config;
-try {
-  config = loadConfig(configFile);
-} catch (error) {
-  if (error instanceof ConfigError) fail(error.message);
-  throw error;
-}
+const config = loadOrExit('api', () => loadConfig(configFile));
 
 const logger = pino({ name: 'api', level: config.log_level }, pino.destination(2));
 const client = createElasticsearchClient(config.elasticsearch);

@@ -4,6 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { Client, type ClientOptions } from '@elastic/elasticsearch';
 import { z } from 'zod';
+import { validateConfig } from './config.ts';
 
 export const elasticsearchConnectionSchema = z
   .object({
@@ -22,16 +23,20 @@ export const elasticsearchConnectionSchema = z
 
 export type ElasticsearchConnection = z.infer<typeof elasticsearchConnectionSchema>;
 
-/** The connection described by ELASTICSEARCH_URL and friends, or undefined when no URL is set. */
-export function connectionFromEnv(env: NodeJS.ProcessEnv = process.env): ElasticsearchConnection | undefined {
+/**
+ * The connection described by ELASTICSEARCH_URL and friends, or undefined when no URL is set; a bad
+ * value is a ConfigError naming its `elasticsearch.*` key and `source`.
+ */
+export function connectionFromEnv(env: NodeJS.ProcessEnv = process.env, source = 'ELASTICSEARCH_* environment'): ElasticsearchConnection | undefined {
   if (!env.ELASTICSEARCH_URL) return undefined;
-  return elasticsearchConnectionSchema.parse({
+  const raw = {
     url: env.ELASTICSEARCH_URL,
     api_key: env.ELASTICSEARCH_API_KEY || undefined,
     username: env.ELASTICSEARCH_USERNAME || undefined,
     password: env.ELASTICSEARCH_PASSWORD || undefined,
     ca_file: env.ELASTICSEARCH_CA_FILE || undefined,
-  });
+  };
+  return validateConfig(elasticsearchConnectionSchema, raw, source, ['elasticsearch']);
 }
 
 export function createElasticsearchClient(

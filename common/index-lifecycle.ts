@@ -4,6 +4,7 @@
 
 import type { Client } from '@elastic/elasticsearch';
 import { dailyIndexName, dayOfDailyIndex, indexPattern, indexTemplate } from './proxy-event-document.ts';
+import { ProxyAccessLogError } from './errors.ts';
 
 const DAY_MS = 86_400_000;
 /** Index names per delete request, so the URL stays short. */
@@ -50,8 +51,8 @@ export interface RetentionResult {
   dryRun: boolean;
 }
 
-export class RetentionOptionsError extends Error {
-  readonly code = 'RETENTION_BAD_OPTIONS';
+export class RetentionOptionsError extends ProxyAccessLogError {
+  readonly code = 'RETENTION_OPTIONS_INVALID';
 }
 
 /** The first UTC day still kept when `days` whole days before today are kept. */

@@ -135,6 +135,9 @@ function mappingProperties(): Record<string, MappingProperty> {
   return root;
 }
 
+/** `event.duration` is in nanoseconds (ECS); the access-log record and the API speak milliseconds. */
+export const NANOSECONDS_PER_MILLISECOND = 1_000_000;
+
 /** The index prefix every part uses unless configured otherwise. */
 export const DEFAULT_INDEX_PREFIX = 'proxy-events';
 

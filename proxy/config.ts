@@ -1,11 +1,11 @@
 // The proxy's configuration: one JSON file, validated with zod at start. Every problem is reported
 // with its key path (e.g. `services[1].auth.hash`), and the process refuses to start.
 
-import { readFileSync } from 'node:fs';
-import { isIP } from 'node:net';
 import { resolve } from 'node:path';
 import { z } from 'zod';
-import { ConfigError } from './errors.ts';
+import { listenHostSchema, portSchema, readConfigFile, validateConfig } from '../common/config.ts';
+import { isAddressOrCidr } from '../common/ip-address.ts';
+import { SecretHashError } from './errors.ts';
 import { parseSecretHash, type SecretHash } from './secret-hash.ts';
 
 const SERVICE_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/;
@@ -16,19 +16,13 @@ const secretHash = z.string().transform((text, ctx): SecretHash => {
   try {
     return parseSecretHash(text);
   } catch (error) {
-    ctx.addIssue({ code: 'custom', message: (error as Error).message });
+    if (!(error instanceof SecretHashError)) throw error;
+    ctx.addIssue({ code: 'custom', message: error.message });
     return z.NEVER;
   }
 });
 
-const cidr = z.string().refine((text) => {
-  const [address, bits, extra] = text.split('/');
-  const family = isIP(address ?? '');
-  if (family === 0 || extra !== undefined) return false;
-  if (bits === undefined) return true;
-  const prefix = Number(bits);
-  return /^\d{1,3}$/.test(bits) && prefix <= (family === 4 ? 32 : 128);
-}, 'not an IP address or CIDR block (e.g. 10.0.0.0/8, fd00::/8, 127.0.0.1)');
+const cidr = z.string().refine(isAddressOrCidr, 'not an IP address or CIDR block (e.g. 10.0.0.0/8, fd00::/8, 127.0.0.1)');
 
 const httpUrl = z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' });
 
@@ -82,8 +76,8 @@ const configSchema = z
     /** Written into every record as `proxy`. */
     proxy_id: z.string().regex(SERVICE_ID, 'letters, digits, _ . - (up to 63)'),
     listen: z.strictObject({
-      host: z.string().refine((host) => isIP(host) !== 0, 'must be an IP address').default('127.0.0.1'),
-      port: z.number().int().min(0).max(65_535),
+      host: listenHostSchema.default('127.0.0.1'),
+      port: portSchema,
     }),
     /** Optional TLS: PEM files; without it the proxy speaks plain HTTP (e.g. behind a TLS terminator). */
     tls: z.strictObject({ cert_file: z.string().min(1), key_file: z.string().min(1) }).optional(),
@@ -154,20 +148,9 @@ export type ProxyConfig = z.infer<typeof configSchema>;
 export type ServiceConfig = ProxyConfig['services'][number];
 export type AuthConfig = ServiceConfig['auth'];
 
-function keyPath(path: readonly PropertyKey[]): string {
-  let text = '';
-  for (const key of path) text += typeof key === 'number' ? `[${key}]` : text === '' ? String(key) : `.${String(key)}`;
-  return text === '' ? '(top level)' : text;
-}
-
-/** Validates parsed JSON; relative paths in it are resolved against `baseDir` (the working directory for files). */
-export function parseConfig(json: unknown, baseDir: string): ProxyConfig {
-  const result = configSchema.safeParse(json);
-  if (!result.success) {
-    const lines = result.error.issues.map((issue) => `  ${keyPath(issue.path)}: ${issue.message}`);
-    throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
-  }
-  const config = result.data;
+/** Validates parsed JSON from `source`; relative paths in it are resolved against `baseDir`. */
+export function parseConfig(json: unknown, baseDir: string, source = 'proxy'): ProxyConfig {
+  const config = validateConfig(configSchema, json, source);
   config.access_log.dir = resolve(baseDir, config.access_log.dir);
   if (config.sessions.secret_file) config.sessions.secret_file = resolve(baseDir, config.sessions.secret_file);
   if (config.tls) config.tls = { cert_file: resolve(baseDir, config.tls.cert_file), key_file: resolve(baseDir, config.tls.key_file) };
@@ -175,17 +158,6 @@ export function parseConfig(json: unknown, baseDir: string): ProxyConfig {
 }
 
 export function loadConfig(file: string): ProxyConfig {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (error) {
-    throw new ConfigError(`cannot read configuration file ${file}: ${(error as Error).message}`);
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (error) {
-    throw new ConfigError(`configuration file ${file} is not valid JSON: ${(error as Error).message}`);
-  }
-  return parseConfig(json, process.cwd());
+  const { json, dir } = readConfigFile(file);
+  return parseConfig(json, dir, file);
 }

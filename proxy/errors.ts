@@ -1,16 +1,16 @@
-// Named errors with stable codes, so callers and tests match on `code`, never on message text.
+// The proxy's own errors; their codes are listed in common/errors.ts.
 
-export class ConfigError extends Error {
-  readonly code = 'PROXY_CONFIG_INVALID';
-  override name = 'ConfigError';
-}
+import { ProxyAccessLogError } from '../common/errors.ts';
 
-export class SecretHashError extends Error {
+export class SecretHashError extends ProxyAccessLogError {
   readonly code = 'PROXY_SECRET_HASH_INVALID';
-  override name = 'SecretHashError';
 }
 
-export class BodyTooLargeError extends Error {
+export class BodyTooLargeError extends ProxyAccessLogError {
   readonly code = 'PROXY_BODY_TOO_LARGE';
-  override name = 'BodyTooLargeError';
+}
+
+/** The client went away before its request body was read; the access log records it as 499. */
+export class ClientClosedError extends ProxyAccessLogError {
+  readonly code = 'PROXY_CLIENT_CLOSED';
 }

@@ -7,6 +7,8 @@ import type { AccessLog } from './access-log.ts';
 
 export const CLIENT_CLOSED_STATUS = 499;
 export const CLIENT_CLOSED_REASON = 'client closed request';
+export const SHUTTING_DOWN_STATUS = 503;
+export const SHUTTING_DOWN_REASON = 'proxy shutting down';
 
 export class Exchange {
   readonly startMs = Date.now();

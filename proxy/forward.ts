@@ -3,7 +3,7 @@
 // (refused, reset, DNS) or 504 (timeouts) with the reason on the exchange.
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Readable } from 'node:stream';
+import type { Readable, Writable } from 'node:stream';
 import { Pool, type Dispatcher } from 'undici';
 import type { ServiceConfig } from './config.ts';
 import type { Exchange } from './exchange.ts';
@@ -26,6 +26,11 @@ export function createUpstreamPool(service: ServiceConfig): Pool {
 export interface UpstreamFailure {
   status: 502 | 504;
   reason: string;
+}
+
+/** The body of the proxy's own answer to an upstream failure. */
+export function upstreamFailureText(failure: UpstreamFailure): string {
+  return failure.status === 504 ? 'upstream timed out' : 'upstream unavailable';
 }
 
 export function upstreamFailure(error: unknown): UpstreamFailure {
@@ -53,6 +58,15 @@ export function upstreamFailure(error: unknown): UpstreamFailure {
       return { status: 504, reason: 'upstream body timeout' };
     default:
       return { status: 502, reason: 'upstream error' };
+  }
+}
+
+/** Passes an upstream chunk on to the client, counted; undici pauses until the client drains. */
+export function relayChunk(controller: Dispatcher.DispatchController, exchange: Exchange, client: Writable, chunk: Buffer, resume: () => void): void {
+  exchange.bytesOut += chunk.length;
+  if (!client.write(chunk)) {
+    controller.pause();
+    client.once('drain', resume);
   }
 }
 
@@ -98,11 +112,7 @@ class ForwardHandler implements Dispatcher.DispatchHandler {
   }
 
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
-    this.#exchange.bytesOut += chunk.length;
-    if (!this.#res.write(chunk)) {
-      controller.pause();
-      this.#res.once('drain', this.#resume);
-    }
+    relayChunk(controller, this.#exchange, this.#res, chunk, this.#resume);
   }
 
   onResponseEnd(): void {
@@ -124,7 +134,7 @@ class ForwardHandler implements Dispatcher.DispatchHandler {
     exchange.fail(failure.status, failure.reason);
     // A body cut short is logged as the upstream failure it is, although the client saw the status line.
     if (this.#res.headersSent) this.#res.destroy();
-    else sendText(this.#res, exchange, failure.status, failure.status === 504 ? 'upstream timed out' : 'upstream unavailable');
+    else sendText(this.#res, exchange, failure.status, upstreamFailureText(failure));
   }
 }
 

@@ -7,7 +7,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Protocol } from '../common/access-record.ts';
 import { RESERVED_PREFIX } from './auth/endpoints.ts';
 import { ClientIpResolver, peerAddress } from './client-ip.ts';
-import { CLIENT_CLOSED_REASON, CLIENT_CLOSED_STATUS, Exchange, Recorder } from './exchange.ts';
+import { CLIENT_CLOSED_REASON, CLIENT_CLOSED_STATUS, Exchange, Recorder, SHUTTING_DOWN_REASON, SHUTTING_DOWN_STATUS } from './exchange.ts';
 import { forward } from './forward.ts';
 import { upstreamRequestHeaders } from './headers.ts';
 import { sendText } from './respond.ts';
@@ -59,17 +59,21 @@ export function arrive(context: ProxyContext, req: IncomingMessage, upgrade: boo
   return { exchange, peer, peerTrusted };
 }
 
+/** The status of an exchange whose client connection closed before its answer was complete: cut at shutdown, or the client left. */
+export function unansweredStatus(context: ProxyContext, exchange: Exchange): number {
+  if (context.cutting) {
+    exchange.reason = SHUTTING_DOWN_REASON;
+    return SHUTTING_DOWN_STATUS;
+  }
+  exchange.reason = CLIENT_CLOSED_REASON;
+  return CLIENT_CLOSED_STATUS;
+}
+
 function onClose(context: ProxyContext, res: ServerResponse, exchange: Exchange): void {
   let status: number;
   if (exchange.failStatus !== 0) status = exchange.failStatus;
   else if (res.writableFinished) status = res.statusCode;
-  else if (context.cutting) {
-    status = 503;
-    exchange.reason = 'proxy shutting down';
-  } else {
-    status = CLIENT_CLOSED_STATUS;
-    exchange.reason = CLIENT_CLOSED_REASON;
-  }
+  else status = unansweredStatus(context, exchange);
   context.recorder.finish(exchange, status);
   // After the line is written: the abort reports back through the forward handler, which must
   // then see the exchange as done.
@@ -94,7 +98,7 @@ export function createRequestHandler(context: ProxyContext): (req: IncomingMessa
       return;
     }
     if (!service.auth.admit(req, res, exchange)) return;
-    const headers = upstreamRequestHeaders(req.rawHeaders, req.headers, exchange, peer, peerTrusted, false);
+    const headers = upstreamRequestHeaders(req.rawHeaders, req.headers, exchange, peer, peerTrusted);
     forward(service.pool, req, res, exchange, upstreamTarget(req.url), headers);
   };
 }

@@ -21,9 +21,10 @@ function connectionListed(value: string | string[] | undefined): Set<string> | u
 
 /**
  * Headers for the upstream request, as a flat [name, value, …] list built from the raw headers so
- * repeated headers survive. With `upgrade` (WebSocket) the Connection/Upgrade pair is kept.
+ * repeated headers survive. An upgrade's Connection/Upgrade pair is undici's to write (its
+ * `upgrade` dispatch option), so it is dropped here like any hop-by-hop header.
  */
-export function upstreamRequestHeaders(rawHeaders: string[], headers: IncomingHttpHeaders, exchange: Exchange, peer: string, peerTrusted: boolean, upgrade: boolean): string[] {
+export function upstreamRequestHeaders(rawHeaders: string[], headers: IncomingHttpHeaders, exchange: Exchange, peer: string, peerTrusted: boolean): string[] {
   const listed = connectionListed(headers.connection);
   const out: string[] = [];
   for (let index = 0; index < rawHeaders.length; index += 2) {
@@ -45,7 +46,6 @@ export function upstreamRequestHeaders(rawHeaders: string[], headers: IncomingHt
   const priorHost = peerTrusted ? headers['x-forwarded-host'] : undefined;
   out.push('x-forwarded-host', typeof priorHost === 'string' ? priorHost : (headers.host ?? exchange.host));
   out.push('x-request-id', exchange.id);
-  if (upgrade) out.push('connection', 'upgrade', 'upgrade', String(headers.upgrade ?? 'websocket'));
   return out;
 }
 

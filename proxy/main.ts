@@ -3,8 +3,8 @@
 
 import { parseArgs } from 'node:util';
 import pino from 'pino';
+import { loadOrExit } from '../common/config.ts';
 import { loadConfig } from './config.ts';
-import { ConfigError } from './errors.ts';
 
 const diagnostics = pino({ base: { process: 'proxy' } }, pino.destination({ dest: 2, sync: true }));
 
@@ -21,16 +21,7 @@ try {
 }
 if (configFile === undefined) usage('missing --config');
 
-let config;
-try {
-  config = loadConfig(configFile);
-} catch (error) {
-  if (error instanceof ConfigError) {
-    process.stderr.write(`${configFile}: ${error.message}\n`);
-    process.exit(1);
-  }
-  throw error;
-}
+const config = loadOrExit('proxy', () => loadConfig(configFile));
 
 // Loaded after the configuration is known to be good, so a bad file fails fast.
 const { startProxy } = await import('./server.ts');

@@ -1,7 +1,10 @@
 // Responses the proxy writes itself (errors, login pages, redirects), counted into the exchange.
 
 import type { ServerResponse } from 'node:http';
+import type { Logger } from 'pino';
 import type { Exchange } from './exchange.ts';
+
+export const UNEXPECTED_ERROR_REASON = 'unexpected error';
 
 export function sendLocal(
   res: ServerResponse,
@@ -29,6 +32,18 @@ export function sendLocal(
 
 export function sendText(res: ServerResponse, exchange: Exchange, status: number, text: string, extraHeaders?: Record<string, string | string[]>): void {
   sendLocal(res, exchange, status, 'text/plain; charset=utf-8', `${text}\n`, extraHeaders);
+}
+
+/**
+ * An error no handler expected (a bug, a failing library): 500 naming the request id, and the error
+ * on the diagnostics log under that id. Never a 4xx, which would blame the client.
+ */
+export function sendUnexpected(res: ServerResponse, exchange: Exchange, diagnostics: Logger, error: unknown): void {
+  const err = error instanceof Error ? { name: error.name, code: (error as { code?: unknown }).code, message: error.message, stack: error.stack } : { message: String(error) };
+  diagnostics.error({ request_id: exchange.id, service: exchange.service, path: exchange.path, err }, UNEXPECTED_ERROR_REASON);
+  if (exchange.done) return;
+  exchange.reason = UNEXPECTED_ERROR_REASON;
+  sendText(res, exchange, 500, `unexpected error; request id ${exchange.id} (in the proxy's log)`, { 'x-request-id': exchange.id });
 }
 
 export function redirect(res: ServerResponse, exchange: Exchange, status: 302 | 303, location: string, setCookies: string[] = []): void {

@@ -21,11 +21,8 @@ export function pathOf(url: string | undefined): string {
   if (url === undefined || url.length === 0) return '/';
   let path = url;
   if (url.charCodeAt(0) !== 47 /* / */ && url !== '*') {
-    try {
-      path = new URL(url).pathname;
-    } catch {
-      return '/';
-    }
+    if (!URL.canParse(url)) return '/';
+    path = new URL(url).pathname;
   }
   const query = path.indexOf('?');
   if (query !== -1) path = path.slice(0, query);
@@ -37,12 +34,9 @@ export function pathOf(url: string | undefined): string {
 export function upstreamTarget(url: string | undefined): string {
   if (url === undefined || url.length === 0) return '/';
   if (url.charCodeAt(0) === 47) return url;
-  try {
-    const parsed = new URL(url);
-    return parsed.pathname + parsed.search;
-  } catch {
-    return '/';
-  }
+  if (!URL.canParse(url)) return '/';
+  const parsed = new URL(url);
+  return parsed.pathname + parsed.search;
 }
 
 export class Router<T> {

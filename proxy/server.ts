@@ -32,7 +32,7 @@ export async function startProxy(config: ProxyConfig, diagnostics: Logger): Prom
     ? await openAccessLog(config.access_log, config.proxy_id, (error) => diagnostics.error({ err: error }, 'access log write failed'))
     : undefined;
   const recorder = new Recorder(log);
-  const { router, services } = buildServices(config);
+  const { router, services } = buildServices(config, diagnostics);
   const context: ProxyContext = { router, recorder, clientIps: new ClientIpResolver(config.trusted_proxies), tls: config.tls !== undefined, shuttingDown: false, cutting: false };
   const limits = config.limits;
   const options: ServerOptions = {
@@ -47,9 +47,11 @@ export async function startProxy(config: ProxyConfig, diagnostics: Logger): Prom
     : createHttpServer(options);
   // A connection silent for this long (slow or stalled client) is closed.
   server.setTimeout(limits.idle_timeout_ms);
-  const tunnels = new Set<Duplex>();
+  // Upgraded sockets leave node:http's connection tracking (closeAllConnections does not reach
+  // them): every upgrade's socket, from arrival to close, is held here for the stop to cut.
+  const upgrades = new Set<Duplex>();
   server.on('request', createRequestHandler(context));
-  server.on('upgrade', createUpgradeHandler(context, tunnels));
+  server.on('upgrade', createUpgradeHandler(context, upgrades));
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -71,7 +73,7 @@ export async function startProxy(config: ProxyConfig, diagnostics: Logger): Prom
     if (recorder.active > 0) diagnostics.warn({ in_flight: recorder.active }, 'shutdown timeout: closing remaining connections');
     context.cutting = true;
     server.closeAllConnections();
-    for (const socket of tunnels) socket.destroy();
+    for (const socket of upgrades) socket.destroy();
     while (recorder.active > 0) await sleep(5);
     await Promise.all(services.map((service) => service.pool.destroy()));
     await log?.close();

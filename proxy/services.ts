@@ -1,5 +1,6 @@
 // The running form of each configured service: its upstream pool and its auth method.
 
+import type { Logger } from 'pino';
 import type { Pool } from 'undici';
 import type { AuthMethod } from '../common/access-record.ts';
 import { FailedAttemptLimiter } from './auth/rate-limit.ts';
@@ -19,7 +20,7 @@ export interface Service {
   config: ServiceConfig;
 }
 
-export function buildServices(config: ProxyConfig): { router: Router<Service>; services: Service[] } {
+export function buildServices(config: ProxyConfig, diagnostics: Logger): { router: Router<Service>; services: Service[] } {
   const sessions = new Sessions(new CookieSigner(loadSigningKey(config.sessions.secret_file)), config.sessions.ttl_seconds);
   const limiter = new FailedAttemptLimiter(config.login_rate_limit.max_failed_attempts, config.login_rate_limit.window_seconds);
   const router = new Router<Service>();
@@ -27,8 +28,8 @@ export function buildServices(config: ProxyConfig): { router: Router<Service>; s
     const auth = service.auth;
     let handler: ServiceAuth;
     if (auth.method === 'none') handler = new NoAuth();
-    else if (auth.method === 'sso') handler = new SsoLogin(service.id, auth, sessions, limiter);
-    else handler = new SecretLogin(service.id, auth.method, auth.hash, auth.user_id, sessions, limiter);
+    else if (auth.method === 'sso') handler = new SsoLogin(service.id, auth, sessions, limiter, diagnostics);
+    else handler = new SecretLogin(service.id, auth.method, auth.hash, auth.user_id, sessions, limiter, diagnostics);
     const running: Service = { id: service.id, authMethod: auth.method, auth: handler, pool: createUpstreamPool(service), config: service };
     router.add(service.hosts, running);
     return running;

@@ -1,14 +1,16 @@
-// The checkpoint: for each log file still on disk, the offset just past the last line that
-// Elasticsearch acknowledged (or that went to the dead-letter file). Replaced atomically: written
+// The checkpoint: for each log file still on disk, by content fingerprint (file-identity.ts), the
+// offset just past the last line that Elasticsearch acknowledged (or that went to the dead-letter
+// file). Replaced atomically: written
 // to a temporary file, fsynced, renamed over the old one, and the directory fsynced, so a crash
 // leaves either the old or the new checkpoint, never a torn one.
 
 import { mkdir, open, readFile, rename } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { z } from 'zod';
+import { ProxyAccessLogError } from '../common/errors.ts';
 
-export class CheckpointError extends Error {
-  readonly code = 'SHIPPER_BAD_CHECKPOINT';
+export class CheckpointError extends ProxyAccessLogError {
+  readonly code = 'SHIPPER_CHECKPOINT_INVALID';
 }
 
 const entrySchema = z.object({
@@ -20,18 +22,26 @@ const entrySchema = z.object({
   size: z.number().int().nonnegative(),
 });
 
-const checkpointSchema = z.object({ version: z.literal(1), files: z.record(z.string(), entrySchema) });
+const checkpointSchema = z.object({ version: z.literal(2), files: z.record(z.string(), entrySchema) });
+/**
+ * Version 1 keyed the same entries by device:inode. It is read once and migrated by the tailer's
+ * first scan, which finds each entry's file by device, inode and name and carries its offset over
+ * to the file's fingerprint; the next save writes version 2.
+ */
+const legacyCheckpointSchema = z.object({ version: z.literal(1), files: z.record(z.string(), entrySchema) });
+const storedCheckpointSchema = z.discriminatedUnion('version', [checkpointSchema, legacyCheckpointSchema]);
 
 export type CheckpointEntry = z.infer<typeof entrySchema>;
 export type Checkpoint = z.infer<typeof checkpointSchema>;
+export type StoredCheckpoint = z.infer<typeof storedCheckpointSchema>;
 
 export const CHECKPOINT_FILE = 'checkpoint.json';
 
 export function emptyCheckpoint(): Checkpoint {
-  return { version: 1, files: {} };
+  return { version: 2, files: {} };
 }
 
-export async function loadCheckpoint(path: string): Promise<Checkpoint> {
+export async function loadCheckpoint(path: string): Promise<StoredCheckpoint> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');
@@ -40,7 +50,7 @@ export async function loadCheckpoint(path: string): Promise<Checkpoint> {
     throw error;
   }
   try {
-    return checkpointSchema.parse(JSON.parse(text));
+    return storedCheckpointSchema.parse(JSON.parse(text));
   } catch (error) {
     throw new CheckpointError(`checkpoint ${path} is unreadable (${(error as Error).message}); move it away to start over`);
   }

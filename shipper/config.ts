@@ -2,20 +2,12 @@
 // ELASTICSEARCH_* environment for the cluster when neither names one. Validated with zod; a bad
 // value is reported by its key.
 
-import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
-import {
-  connectionFromEnv,
-  elasticsearchConnectionSchema,
-  type ElasticsearchConnection,
-} from '../common/elasticsearch-connection.ts';
-import { DEFAULT_INDEX_PREFIX } from '../common/proxy-event-document.ts';
-
-export class ConfigError extends Error {
-  readonly code = 'SHIPPER_BAD_CONFIG';
-}
+import { indexPrefixSchema, listenHostSchema, portSchema, readConfigFile, validateConfig, type ConfigObject } from '../common/config.ts';
+import { connectionFromEnv, elasticsearchConnectionSchema } from '../common/elasticsearch-connection.ts';
+import { ConfigError } from '../common/errors.ts';
 
 const positiveInt = z.number().int().positive();
 
@@ -26,7 +18,7 @@ export const shipperConfigSchema = z
     /** Where the checkpoint and the dead-letter file live. */
     state: z.string().min(1),
     elasticsearch: elasticsearchConnectionSchema,
-    index_prefix: z.string().regex(/^[a-z0-9][a-z0-9_.-]*$/, 'lower-case letters, digits, _ . - (an index name prefix)').default(DEFAULT_INDEX_PREFIX),
+    index_prefix: indexPrefixSchema,
     batch: z
       .object({
         max_lines: positiveInt.default(5_000),
@@ -47,8 +39,8 @@ export const shipperConfigSchema = z
         /** Metrics line on stderr this often. */
         interval_ms: positiveInt.default(60_000),
         /** Serve Prometheus metrics at http://host:port/metrics when set. */
-        port: z.number().int().min(0).max(65_535).optional(),
-        host: z.string().min(1).default('127.0.0.1'),
+        port: portSchema.optional(),
+        host: listenHostSchema.default('127.0.0.1'),
       })
       .strict()
       .prefault({}),
@@ -74,13 +66,11 @@ const FLAGS = {
   'retention-days': { type: 'string' },
 } as const;
 
-type Raw = Record<string, unknown>;
-
-function section(raw: Raw, key: string): Raw {
+function section(raw: ConfigObject, key: string): ConfigObject {
   const value = raw[key];
   if (value === undefined) return (raw[key] = {});
   if (typeof value !== 'object' || value === null) return {};
-  return value as Raw;
+  return value as ConfigObject;
 }
 
 /** A numeric flag: kept as its text when it is not a number, so the schema names the bad key. */
@@ -88,40 +78,11 @@ function numeric(text: string): number | string {
   return /^\d+$/.test(text) ? Number(text) : text;
 }
 
-function readConfigFile(path: string): Raw {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (error) {
-    throw new ConfigError(`cannot read config file ${path}: ${(error as Error).message}`);
-  }
-  try {
-    const parsed: unknown = JSON.parse(text);
-    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error('not a JSON object');
-    return parsed as Raw;
-  } catch (error) {
-    throw new ConfigError(`config file ${path} is not valid JSON: ${(error as Error).message}`);
-  }
-}
-
-function describeIssues(issues: z.core.$ZodIssue[], under = ''): string {
-  return issues
-    .map((issue) => {
-      const key = [under, ...issue.path.map(String)].filter(Boolean).join('.') || '(top level)';
-      return `${key}: ${issue.message}`;
-    })
-    .join('; ');
-}
-
-/** The cluster from --elasticsearch URL (credentials from the environment) or from ELASTICSEARCH_*. */
-function elasticsearchFromFlagOrEnv(url: string | undefined, env: NodeJS.ProcessEnv): ElasticsearchConnection | undefined {
-  try {
-    return connectionFromEnv(url === undefined ? env : { ...env, ELASTICSEARCH_URL: url });
-  } catch (error) {
-    if (!(error instanceof z.ZodError)) throw error;
-    const source = url === undefined ? ' (from ELASTICSEARCH_* environment)' : '';
-    throw new ConfigError(`invalid shipper configuration${source}: ${describeIssues(error.issues, 'elasticsearch')}`);
-  }
+/** Relative paths from the file are taken from its folder, those from flags from the working directory. */
+function resolvePaths(raw: ConfigObject, dir: string): void {
+  for (const key of ['logs', 'state'] as const) if (typeof raw[key] === 'string') raw[key] = resolve(dir, raw[key]);
+  const elasticsearch = raw.elasticsearch as ConfigObject | undefined;
+  if (typeof elasticsearch?.ca_file === 'string') elasticsearch.ca_file = resolve(dir, elasticsearch.ca_file);
 }
 
 /** The configuration from argv (without node and script) and the environment. */
@@ -130,14 +91,21 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env)
   try {
     ({ values } = parseArgs({ args: argv, options: FLAGS, strict: true, allowPositionals: false }));
   } catch (error) {
-    throw new ConfigError((error as Error).message);
+    throw new ConfigError((error as Error).message, { cause: error });
   }
-  const raw: Raw = values.config ? readConfigFile(values.config) : {};
+  const raw: ConfigObject = {};
+  if (values.config) {
+    const file = readConfigFile(values.config);
+    Object.assign(raw, file.json);
+    resolvePaths(raw, file.dir);
+  }
   if (values.logs) raw.logs = values.logs;
   if (values.state) raw.state = values.state;
   if (values['index-prefix']) raw.index_prefix = values['index-prefix'];
-  if (values.elasticsearch !== undefined || raw.elasticsearch === undefined) {
-    const connection = elasticsearchFromFlagOrEnv(values.elasticsearch, env);
+  if (values.elasticsearch !== undefined) {
+    raw.elasticsearch = connectionFromEnv({ ...env, ELASTICSEARCH_URL: values.elasticsearch }, '--elasticsearch and ELASTICSEARCH_* environment');
+  } else if (raw.elasticsearch === undefined) {
+    const connection = connectionFromEnv(env);
     if (connection) raw.elasticsearch = connection;
   }
   if (values['batch-lines']) section(raw, 'batch').max_lines = numeric(values['batch-lines']);
@@ -148,9 +116,7 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env)
   if (values['metrics-port']) section(raw, 'metrics').port = numeric(values['metrics-port']);
   if (values['retention-days']) raw.retention_days = numeric(values['retention-days']);
 
-  const result = shipperConfigSchema.safeParse(raw);
-  if (!result.success) throw new ConfigError(`invalid shipper configuration: ${describeIssues(result.error.issues)}`);
-  const config = result.data;
+  const config = validateConfig(shipperConfigSchema, raw, values.config ?? 'command line');
   config.logs = resolve(config.logs);
   config.state = resolve(config.state);
   return config;

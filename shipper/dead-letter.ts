@@ -10,7 +10,7 @@ export interface DeadLetter {
   /** When the shipper gave up on the line. */
   time: string;
   file: string;
-  /** Identity of the file (device:inode:birth time) and generation, as in the document id. */
+  /** The file's origin as in the document id: its content fingerprint and generation. */
   file_identity: string;
   offset: number;
   error: string;

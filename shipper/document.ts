@@ -1,10 +1,8 @@
 // The access-log record → Elasticsearch document mapping (ECS), with geo and category enrichment.
 
 import { categoryOf, type AccessRecord } from '../common/access-record.ts';
-import type { ProxyEventDocument } from '../common/proxy-event-document.ts';
+import { NANOSECONDS_PER_MILLISECOND, type ProxyEventDocument } from '../common/proxy-event-document.ts';
 import { geoOf } from './geo.ts';
-
-const NANOSECONDS_PER_MILLISECOND = 1_000_000;
 
 export function toDocument(record: AccessRecord): ProxyEventDocument {
   const document: ProxyEventDocument = {

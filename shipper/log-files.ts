@@ -1,26 +1,21 @@
 // The proxy's log files as they are on disk right now: every access.<N>.log in the directory, in
-// the order pino-roll wrote them (increasing N), each with its identity (device and inode).
+// the order pino-roll wrote them (increasing N), each with its device and inode: a hint to a file
+// already known, not its identity (file-identity.ts).
 
 import type { BigIntStats } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ACCESS_LOG_FILE_PATTERN } from '../common/access-record.ts';
+import { deviceInodeOf } from './file-identity.ts';
 
 export interface LogFile {
-  /**
-   * Device and inode. Not birth time: where statx is unavailable libuv reports ctime as birth time,
-   * which changes on every append. An inode reused by a later file is caught by its different name.
-   */
-  identity: string;
+  /** Device and inode now. */
+  hint: string;
   name: string;
   /** The N of access.<N>.log: the order the files were written in. */
   number: number;
   path: string;
   size: number;
-}
-
-export function identityOf(stats: BigIntStats): string {
-  return `${stats.dev}:${stats.ino}`;
 }
 
 export async function listLogFiles(directory: string): Promise<LogFile[]> {
@@ -45,7 +40,7 @@ export async function listLogFiles(directory: string): Promise<LogFile[]> {
       throw error;
     }
     if (!stats.isFile()) continue;
-    files.push({ identity: identityOf(stats), name, number: Number(match[1]), path, size: Number(stats.size) });
+    files.push({ hint: deviceInodeOf(stats), name, number: Number(match[1]), path, size: Number(stats.size) });
   }
   return files.sort((a, b) => a.number - b.number);
 }

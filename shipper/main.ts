@@ -4,20 +4,14 @@
 
 import pino from 'pino';
 import { createElasticsearchClient } from '../common/elasticsearch-connection.ts';
-import { ConfigError, loadConfig, type ShipperConfig } from './config.ts';
+import { loadOrExit } from '../common/config.ts';
+import { loadConfig } from './config.ts';
 import { servePrometheus } from './metrics.ts';
 import { Shipper } from './shipper.ts';
 
 const log = pino({ base: { name: 'shipper' } }, pino.destination({ fd: 2, sync: true }));
 
-let config: ShipperConfig;
-try {
-  config = loadConfig(process.argv.slice(2));
-} catch (error) {
-  if (!(error instanceof ConfigError)) throw error;
-  process.stderr.write(`shipper: ${error.message}\n`);
-  process.exit(1);
-}
+const config = loadOrExit('shipper', () => loadConfig(process.argv.slice(2)));
 
 const client = createElasticsearchClient(config.elasticsearch);
 const shipper = new Shipper(config, client, log);

@@ -14,7 +14,7 @@ import { sendBulk, type BulkOutcome } from './bulk.ts';
 import { CHECKPOINT_FILE, ensureStateDirectory, loadCheckpoint, saveCheckpoint } from './checkpoint.ts';
 import type { ShipperConfig } from './config.ts';
 import { DEAD_LETTER_FILE, DeadLetterFile, type DeadLetter } from './dead-letter.ts';
-import { documentId } from './document-id.ts';
+import { documentId, fileOrigin } from './document-id.ts';
 import { toDocument } from './document.ts';
 import { ShipperMetrics } from './metrics.ts';
 import { parseLine } from './parse-line.ts';
@@ -83,7 +83,9 @@ export class Shipper {
   /** Runs until `stop()`: then flushes what it has read, checkpoints and returns. */
   async run(): Promise<void> {
     await ensureStateDirectory(this.#config.state);
-    const tailer = new Tailer(this.#config.logs, await loadCheckpoint(this.#checkpointPath), {
+    const checkpoint = await loadCheckpoint(this.#checkpointPath);
+    if (checkpoint.version === 1) this.#log.info({ files: Object.keys(checkpoint.files).length }, 'checkpoint keyed by device and inode: carrying its offsets over to content fingerprints');
+    const tailer = new Tailer(this.#config.logs, checkpoint, {
       onLoss: (loss) => {
         this.metrics.counts.bytes_lost += loss.bytes;
         this.#log.warn({ file: loss.name, file_identity: loss.identity, bytes_lost: loss.bytes, cause: loss.cause }, 'log file bytes lost before they were read');
@@ -159,7 +161,7 @@ export class Shipper {
       return;
     }
     const { record } = parsed;
-    const id = documentId(record.proxy, `${line.file.identity}/${line.generation}`, line.offset);
+    const id = documentId(record.proxy, fileOrigin(line.file.identity, line.generation), line.offset);
     item.operation = `{"create":{"_index":"${this.#indexFor(record.time)}","_id":"${id}"}}\n${JSON.stringify(toDocument(record))}`;
     item.recordTime = record.time;
     batch.bytes += item.operation.length;
@@ -235,7 +237,7 @@ export class Shipper {
       dead.push({
         time: now,
         file: item.file.name,
-        file_identity: `${item.file.identity}/${item.generation}`,
+        file_identity: fileOrigin(item.file.identity, item.generation),
         offset: item.offset,
         error,
         line: item.text ?? '',

@@ -1,14 +1,18 @@
-// Follows every access.<N>.log of a directory, oldest first, by file identity and byte offset:
-// complete lines only (a partial last line waits for its newline), files that appear or rotate at
-// any time, truncation (a new generation of the file, read from 0) and deletion (a file still open
-// is read to its end; bytes of a file deleted before it was read are reported as lost).
+// Follows every access.<N>.log of a directory, oldest first, by file identity (a fingerprint of
+// its first line: file-identity.ts) and byte offset: complete lines only (a partial last line
+// waits for its newline), files that appear or rotate at any time, truncation (a file shorter than
+// what was read is a new generation of it, read from 0; one whose first line changed is a new
+// file) and deletion (a file still open is read to its end; bytes of a file deleted before it was
+// read are reported as lost). Device and inode only spare re-reading the start of a file already
+// identified.
 // Offsets advance in two steps: `read` when a line is handed out, `acked` when the caller
 // acknowledges it; the checkpoint holds `acked`.
 
 import type { FileHandle } from 'node:fs/promises';
 import { open } from 'node:fs/promises';
-import type { Checkpoint, CheckpointEntry } from './checkpoint.ts';
-import { identityOf, listLogFiles } from './log-files.ts';
+import type { Checkpoint, CheckpointEntry, StoredCheckpoint } from './checkpoint.ts';
+import { deviceInodeOf, identifyFile } from './file-identity.ts';
+import { listLogFiles, type LogFile } from './log-files.ts';
 
 /** Read size, and so the longest line accepted (one byte is its newline). */
 export const CHUNK_BYTES = 1024 * 1024;
@@ -19,11 +23,14 @@ const MAX_OPEN_FILES = 64;
 const NEWLINE = 0x0a;
 
 export interface TailedFile {
+  /** The content fingerprint. */
   identity: string;
+  /** Device and inode when last identified. */
+  hint: string;
   name: string;
   number: number;
   path: string;
-  /** Bumped each time the file is found shorter than what was read: its offsets start over. */
+  /** Bumped each time the file is found shorter than what was read, its first line unchanged: its offsets start over. */
   generation: number;
   acked: number;
   read: number;
@@ -75,8 +82,13 @@ export class Tailer {
   readonly #directory: string;
   readonly #options: TailerOptions;
   readonly #files = new Map<string, TailedFile>();
+  /** The same files by device and inode. */
+  readonly #byHint = new Map<string, TailedFile>();
   #ordered: TailedFile[] = [];
+  /** Entries of the checkpoint the tailer started from, until the first scan has matched them to files. */
   #saved: Map<string, CheckpointEntry> | undefined;
+  /** The same, from a checkpoint keyed by device:inode (version 1), for the migration. */
+  #legacy: Map<string, CheckpointEntry> | undefined;
   #chunk: Chunk | undefined;
   #pending: Line[] = [];
   #newestNumber = -1;
@@ -85,10 +97,15 @@ export class Tailer {
   /** A truncation changed a generation: the checkpoint should be written even without new acks. */
   checkpointDirty = false;
 
-  constructor(directory: string, checkpoint: Checkpoint, options: TailerOptions) {
+  constructor(directory: string, checkpoint: StoredCheckpoint, options: TailerOptions) {
     this.#directory = directory;
     this.#options = options;
-    this.#saved = new Map(Object.entries(checkpoint.files));
+    const saved = new Map(Object.entries(checkpoint.files));
+    if (checkpoint.version === 2) this.#saved = saved;
+    else {
+      this.#legacy = saved;
+      this.checkpointDirty = true; // written as version 2 even before any new line
+    }
   }
 
   /**
@@ -137,7 +154,7 @@ export class Tailer {
     for (const file of this.#files.values()) {
       files[file.identity] = { name: file.name, generation: file.generation, offset: file.acked, size: file.size };
     }
-    return { version: 1, files };
+    return { version: 2, files };
   }
 
   /** Bytes on disk not yet acknowledged. */
@@ -153,35 +170,40 @@ export class Tailer {
 
   async #scan(): Promise<void> {
     const listed = await listLogFiles(this.#directory);
-    const present = new Set<string>();
+    this.#newestNumber = listed.length > 0 ? listed.at(-1)!.number : -1;
+    const present = new Set<TailedFile>();
+    /** Known files whose bytes were replaced under the same name and inode (truncated below their first line). */
+    const replaced = new Set<TailedFile>();
     for (const entry of listed) {
-      present.add(entry.identity);
-      let file = this.#files.get(entry.identity);
-      if (!file) {
-        const saved = this.#saved?.get(entry.identity);
-        const offset = saved?.offset ?? 0;
-        file = { ...entry, name: saved?.name ?? entry.name, generation: saved?.generation ?? 0, acked: offset, read: offset, size: saved?.size ?? entry.size, deleted: false };
-        this.#files.set(entry.identity, file);
+      const match = await this.#match(entry, replaced);
+      if (!match || present.has(match.file)) continue; // no identity yet, or a second copy of a file already listed
+      const { file, hint } = match;
+      present.add(file);
+      if (file.hint !== hint || this.#byHint.get(hint) !== file) {
+        if (this.#byHint.get(file.hint) === file) this.#byHint.delete(file.hint);
+        file.hint = hint;
+        this.#byHint.set(hint, file);
       }
-      // pino-roll never renames: the same inode under another name is a new file reusing it.
-      if (file.name !== entry.name) this.#startOver(file, entry.size, 'deleted');
       file.name = entry.name;
       file.number = entry.number;
       file.path = entry.path;
-      if (entry.size < file.read) this.#startOver(file, entry.size, 'truncated');
+      file.deleted = false;
+      if (entry.size < file.read) this.#startOver(file, entry.size);
       file.size = entry.size;
     }
-    if (this.#saved) {
-      // Files of the last run that are gone: deleted (by pino-roll's retention) while we were stopped.
-      for (const [identity, saved] of this.#saved) {
-        if (present.has(identity)) continue;
-        if (saved.size > saved.offset) this.#options.onLoss({ name: saved.name, identity, bytes: saved.size - saved.offset, cause: 'deleted' });
-        this.checkpointDirty = true;
-      }
-      this.#saved = undefined;
-    }
+    this.#reportUnmatched();
     for (const file of this.#files.values()) {
-      if (present.has(file.identity) || file.deleted) continue;
+      if (present.has(file)) continue;
+      if (replaced.has(file)) {
+        // Its bytes are gone from under its handle too: what was not read is lost.
+        await this.#release(file);
+        if (file.size > file.read) this.#options.onLoss({ name: file.name, identity: file.identity, bytes: file.size - file.read, cause: 'truncated' });
+        this.#options.onTruncated?.(file);
+        this.#forget(file);
+        this.checkpointDirty = true;
+        continue;
+      }
+      if (file.deleted) continue;
       file.deleted = true;
       if (!file.handle) {
         // Never opened (or closed at its end): what was not read is gone with it.
@@ -191,8 +213,67 @@ export class Tailer {
       }
     }
     this.#ordered = [...this.#files.values()].sort((a, b) => a.number - b.number);
-    this.#newestNumber = listed.length > 0 ? listed.at(-1)!.number : -1;
     await this.#openAhead();
+  }
+
+  /**
+   * The known file a listed one is, or a new one, with its device and inode; undefined while it has
+   * no identity. Device and inode answer for a file already identified under the same name that has
+   * not shrunk; anything else is fingerprinted.
+   */
+  async #match(entry: LogFile, replaced: Set<TailedFile>): Promise<{ file: TailedFile; hint: string } | undefined> {
+    const hinted = this.#byHint.get(entry.hint);
+    const sameName = hinted?.name === entry.name;
+    if (hinted && sameName && entry.size >= hinted.size) return { file: hinted, hint: entry.hint };
+    const found = entry.size === 0 ? undefined : await identifyFile(entry.path, entry.number < this.#newestNumber);
+    // Under another name, other content is a new file reusing the inode: the old one was deleted.
+    if (hinted && sameName && hinted.identity !== found?.identity) replaced.add(hinted);
+    if (!found) return undefined;
+    const known = this.#files.get(found.identity);
+    if (known) return { file: known, hint: found.hint };
+    const saved = this.#takeSaved(found.identity, entry.name, found.hint);
+    const offset = saved?.offset ?? 0;
+    const file: TailedFile = {
+      identity: found.identity,
+      hint: found.hint,
+      name: saved?.name ?? entry.name,
+      number: entry.number,
+      path: entry.path,
+      generation: saved?.generation ?? 0,
+      acked: offset,
+      read: offset,
+      size: saved?.size ?? found.size,
+      deleted: false,
+    };
+    this.#files.set(file.identity, file);
+    return { file, hint: found.hint };
+  }
+
+  /** The checkpoint entry of a file seen for the first time since the start, if it has one. */
+  #takeSaved(identity: string, name: string, hint: string): CheckpointEntry | undefined {
+    const saved = this.#saved?.get(identity);
+    if (saved) {
+      this.#saved!.delete(identity);
+      return saved;
+    }
+    // Version 1 knew files by device and inode; an inode under another name was a new file reusing it.
+    const legacy = this.#legacy?.get(hint);
+    if (legacy?.name !== name) return undefined;
+    this.#legacy!.delete(hint);
+    return legacy;
+  }
+
+  /** Files of the last run that the first scan did not find: deleted (by pino-roll's retention) while we were stopped. */
+  #reportUnmatched(): void {
+    for (const saved of [this.#saved, this.#legacy]) {
+      if (!saved) continue;
+      for (const [identity, entry] of saved) {
+        if (entry.size > entry.offset) this.#options.onLoss({ name: entry.name, identity, bytes: entry.size - entry.offset, cause: 'deleted' });
+        this.checkpointDirty = true;
+      }
+    }
+    this.#saved = undefined;
+    this.#legacy = undefined;
   }
 
   async #openAhead(): Promise<void> {
@@ -212,7 +293,7 @@ export class Tailer {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
       throw error;
     }
-    if (identityOf(await handle.stat({ bigint: true })) !== file.identity) {
+    if (deviceInodeOf(await handle.stat({ bigint: true })) !== file.hint) {
       await handle.close(); // the name now belongs to another file; the next scan sorts it out
       return false;
     }
@@ -227,14 +308,15 @@ export class Tailer {
   }
 
   #forget(file: TailedFile): void {
-    this.#files.delete(file.identity);
+    if (this.#files.get(file.identity) === file) this.#files.delete(file.identity);
+    if (this.#byHint.get(file.hint) === file) this.#byHint.delete(file.hint);
     this.#ordered = this.#ordered.filter((other) => other !== file);
   }
 
-  /** The file's bytes were replaced (truncated, or its inode reused): read it anew as a new generation. */
-  #startOver(file: TailedFile, size: number, cause: LossReport['cause']): void {
+  /** The file was truncated and written again from its same first line: read it anew as a new generation. */
+  #startOver(file: TailedFile, size: number): void {
     const unread = file.size - file.read;
-    if (unread > 0) this.#options.onLoss({ name: file.name, identity: file.identity, bytes: unread, cause });
+    if (unread > 0) this.#options.onLoss({ name: file.name, identity: file.identity, bytes: unread, cause: 'truncated' });
     file.generation++;
     file.read = 0;
     file.acked = 0;
@@ -242,7 +324,7 @@ export class Tailer {
     file.partial = undefined;
     file.skipping = undefined;
     this.checkpointDirty = true;
-    if (cause === 'truncated') this.#options.onTruncated?.(file);
+    this.#options.onTruncated?.(file);
   }
 
   /** Whether the proxy may still append to this file: it is the newest one and still there. */

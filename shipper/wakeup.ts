@@ -3,6 +3,8 @@
 
 import { watch, type FSWatcher } from 'node:fs';
 
+const UNWATCHABLE = new Set(['ENOENT', 'ENOSPC', 'EMFILE']);
+
 export class Wakeup {
   readonly #directory: string;
   #watcher: FSWatcher | undefined;
@@ -49,8 +51,9 @@ export class Wakeup {
         this.#watcher?.close();
         this.#watcher = undefined; // the poll carries on; watching is tried again on the next wait
       });
-    } catch {
-      // directory not there yet: polling until it is
+    } catch (error) {
+      // The directory not there yet, or the system out of watches: polling carries on until then.
+      if (!UNWATCHABLE.has((error as NodeJS.ErrnoException).code ?? '')) throw error;
     }
   }
 }

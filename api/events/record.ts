@@ -4,9 +4,7 @@
 
 import { z } from 'zod';
 import { AUTH_METHODS, CATEGORIES, PROTOCOLS, categoryOf } from '../../common/access-record.ts';
-import type { ProxyEventDocument } from '../../common/proxy-event-document.ts';
-
-const NANOSECONDS_PER_MILLISECOND = 1_000_000;
+import { NANOSECONDS_PER_MILLISECOND, type ProxyEventDocument } from '../../common/proxy-event-document.ts';
 
 export const proxyAccessLogSchema = z
   .object({

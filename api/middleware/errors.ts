@@ -5,6 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Context, Next } from 'koa';
 import type { Logger } from 'pino';
+import type { ErrorCode } from '../../common/errors.ts';
 import { ApiError } from '../errors.ts';
 
 export interface RequestState {
@@ -33,7 +34,7 @@ export function errorsAndRequestLog(logger: Logger) {
       await next();
       if (ctx.status === 404 && ctx.body === undefined) {
         ctx.status = 404;
-        ctx.body = { error: 'not_found', message: `no such endpoint: ${ctx.method} ${ctx.path}` };
+        ctx.body = { error: 'API_NOT_FOUND' satisfies ErrorCode, message: `no such endpoint: ${ctx.method} ${ctx.path}` };
       }
     } catch (error) {
       if (error instanceof ApiError) {
@@ -43,7 +44,7 @@ export function errorsAndRequestLog(logger: Logger) {
         if (error.status >= 500) logger.warn({ requestId: state.requestId, err: loggable(error.cause ?? error) }, error.message);
       } else {
         ctx.status = 500;
-        ctx.body = { error: 'internal', message: 'unexpected error; the request id is in the API log', request_id: state.requestId };
+        ctx.body = { error: 'API_INTERNAL' satisfies ErrorCode, message: 'unexpected error; the request id is in the API log', request_id: state.requestId };
         logger.error({ requestId: state.requestId, err: loggable(error) }, 'unexpected error');
       }
     } finally {

@@ -3,10 +3,11 @@
 // value can make the query fail or widen it.
 
 import type { estypes } from '@elastic/elasticsearch';
+import { isAddressOrCidr } from '../../common/ip-address.ts';
 import { FIELD } from '../../common/proxy-event-document.ts';
 import { BadParameterError } from '../errors.ts';
 import type { Filters } from './params.ts';
-import { isAddressOrCidr, toEpochMillis } from './values.ts';
+import { toEpochMillis } from './values.ts';
 
 type Query = estypes.QueryDslQueryContainer;
 

@@ -64,7 +64,8 @@ export function decodeCursor(text: string, sortBy: SortKey, sortOrder: SortOrder
   let decoded: unknown;
   try {
     decoded = JSON.parse(Buffer.from(text, 'base64url').toString('utf8'));
-  } catch {
+  } catch (error) {
+    if (!(error instanceof SyntaxError)) throw error;
     throw bad('is not a cursor returned by this API');
   }
   if (!Array.isArray(decoded) || decoded.length !== 4) throw bad('is not a cursor returned by this API');

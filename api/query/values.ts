@@ -1,8 +1,8 @@
 // Zod schemas for single query-parameter values. Each turns one string into a typed value or
 // fails with a message fit for a 400; z.toJSONSchema renders the same schemas into openapi.json.
 
-import { isIP } from 'node:net';
 import { z } from 'zod';
+import { isAddressOrCidr } from '../../common/ip-address.ts';
 
 /**
  * Longest text value accepted. Case-insensitive and substring matches compile the text into an
@@ -57,18 +57,8 @@ export function toEpochMillis(value: string): number {
 /** An IPv4 or IPv6 address, or a CIDR block of either (a term query on an `ip` field takes both). */
 export const addressOrCidr = z
   .string()
-  .refine((value) => isAddressOrCidr(value), 'must be an IP address or a CIDR block, e.g. 203.0.113.7 or 10.0.0.0/8')
+  .refine(isAddressOrCidr, 'must be an IP address or a CIDR block, e.g. 203.0.113.7 or 10.0.0.0/8')
   .meta({ description: 'IP address or CIDR block', examples: ['203.0.113.7', '10.0.0.0/8', '2001:db8::/32'] });
-
-export function isAddressOrCidr(value: string): boolean {
-  if (value.includes('%')) return false;
-  const slash = value.indexOf('/');
-  if (slash === -1) return isIP(value) !== 0;
-  const family = isIP(value.slice(0, slash));
-  const prefix = value.slice(slash + 1);
-  if (family === 0 || !/^\d{1,3}$/.test(prefix)) return false;
-  return Number(prefix) <= (family === 4 ? 32 : 128);
-}
 
 export const countryCode = z
   .string()

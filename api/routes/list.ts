@@ -3,7 +3,7 @@
 import type { estypes } from '@elastic/elasticsearch';
 import { z } from 'zod';
 import { BadParameterError } from '../errors.ts';
-import type { EventStore } from '../event-store.ts';
+import { totalHits, type EventStore } from '../event-store.ts';
 import { proxyAccessLogSchema, toRecord } from '../events/record.ts';
 import { filterQuery } from '../query/filters.ts';
 import { LIST_PARAMS, type Parsed } from '../query/params.ts';
@@ -63,7 +63,7 @@ export async function listEvents(store: EventStore, params: ListParams, signal?:
   const { request, skipped, pageSize } = planListSearch(params);
   const response = await store.search(request, signal);
   const hits = response.hits.hits;
-  const total = typeof response.hits.total === 'number' ? response.hits.total : (response.hits.total?.value ?? 0);
+  const total = totalHits(response);
   const seen = skipped + hits.length;
   const last = hits.at(-1);
   const more = hits.length === pageSize && seen < total && last?.sort !== undefined;

@@ -2,15 +2,18 @@
 // responses, so the description cannot drift from what the API does.
 
 import { z } from 'zod';
+import { ERROR_CODES, type ErrorCode } from '../../common/errors.ts';
 import { proxyAccessLogSchema } from '../events/record.ts';
 import { EXPORT_PARAMS, LIST_PARAMS, STATS_PARAMS, type ParamSpec } from '../query/params.ts';
 import { listResponseSchema } from './list.ts';
 import { statsResponseSchema } from './stats.ts';
 
+const API_ERROR_CODES = Object.keys(ERROR_CODES).filter((code) => code.startsWith('API_')) as [ErrorCode, ...ErrorCode[]];
+
 export const errorSchema = z
   .object({
-    error: z.string().meta({ description: 'Stable error code: bad_parameter, unauthorized, not_found, elasticsearch_unavailable, internal' }),
-    parameter: z.string().optional().meta({ description: 'The offending query parameter (bad_parameter)' }),
+    error: z.enum(API_ERROR_CODES).meta({ description: 'Stable error code' }),
+    parameter: z.string().optional().meta({ description: 'The offending query parameter (API_BAD_PARAMETER)' }),
     message: z.string(),
     request_id: z.string().optional().meta({ description: 'Quote it when reporting an internal error' }),
   })

@@ -4,9 +4,9 @@ import { errors } from '@elastic/elasticsearch';
 import type { estypes } from '@elastic/elasticsearch';
 import { z } from 'zod';
 import { CATEGORIES, type Category } from '../../common/access-record.ts';
-import { FIELD } from '../../common/proxy-event-document.ts';
+import { FIELD, NANOSECONDS_PER_MILLISECOND } from '../../common/proxy-event-document.ts';
 import { BadParameterError } from '../errors.ts';
-import type { EventStore } from '../event-store.ts';
+import { totalHits, type EventStore } from '../event-store.ts';
 import { filterQuery, timeRange } from '../query/filters.ts';
 import { chooseInterval, intervalMillis } from '../query/interval.ts';
 import type { Parsed, STATS_PARAMS } from '../query/params.ts';
@@ -17,7 +17,6 @@ const TOP = 10;
 /** Candidates each shard (one a day) offers, so the top 10 across days is exact in practice. */
 const SHARD_SIZE = 200;
 const PERCENTS = [50, 90, 95, 99] as const;
-const NANOSECONDS_PER_MILLISECOND = 1_000_000;
 
 const countSchema = <K extends z.ZodType>(key: K) => z.object({ key, count: z.number().int() });
 
@@ -127,7 +126,7 @@ export async function eventStats(store: EventStore, params: StatsParams, signal?
     throw error;
   });
   const aggs = (response.aggregations ?? noAggregations(interval, bounds)) as Record<string, unknown>;
-  const total = typeof response.hits.total === 'number' ? response.hits.total : (response.hits.total?.value ?? 0);
+  const total = totalHits(response);
   const percentiles = (aggs.duration as { values: Record<string, number | null> }).values;
   return {
     total_records: total,

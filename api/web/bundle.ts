@@ -4,6 +4,7 @@
 import { createHash } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
+import { ProxyAccessLogError } from '../../common/errors.ts';
 
 export interface WebAsset {
   /** Content-addressed file name, so browsers may cache it forever. */
@@ -18,11 +19,10 @@ export interface WebBundle {
 }
 
 /** The bundler failed (a syntax error in the page's source): the page cannot be served. */
-export class WebBundleError extends Error {
+export class WebBundleError extends ProxyAccessLogError {
   readonly code = 'WEB_BUNDLE_FAILED';
   constructor(cause: unknown) {
     super(`building the web page failed: ${(cause as Error).message}`, { cause });
-    this.name = 'WebBundleError';
   }
 }
 

@@ -6,6 +6,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, rename, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
+import { ProxyAccessLogError } from '../../common/errors.ts';
 
 const run = promisify(execFile);
 
@@ -19,7 +20,7 @@ const MAVEN_ARTIFACT = `org.elasticsearch.distribution.integ-test-zip:elasticsea
 export const REPO_ROOT = resolve(import.meta.dirname, '..', '..');
 export const CACHE_DIR = process.env.ELASTICSEARCH_CACHE_DIR ?? join(REPO_ROOT, '.cache', 'elasticsearch');
 
-export class DistributionFetchError extends Error {
+export class DistributionFetchError extends ProxyAccessLogError {
   readonly code = 'ES_DISTRIBUTION_FETCH_FAILED';
 }
 

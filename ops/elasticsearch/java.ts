@@ -2,11 +2,12 @@
 
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { ProxyAccessLogError } from '../../common/errors.ts';
 
 const MINIMUM_JAVA_MAJOR = 21;
 const JVM_ROOTS = ['/usr/lib/jvm', '/usr/local/lib/jvm', '/opt/java'];
 
-export class JavaNotFoundError extends Error {
+export class JavaNotFoundError extends ProxyAccessLogError {
   readonly code = 'ES_JAVA_NOT_FOUND';
 }
 

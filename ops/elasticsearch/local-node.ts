@@ -1,19 +1,21 @@
 // Starts a local single-node Elasticsearch from the cached distribution: bound to 127.0.0.1 on
 // free ports, 1 GiB heap, disk thresholds off, run as an unprivileged user (it refuses root).
 
-import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, existsSync, readFileSync } from 'node:fs';
-import { chown, cp, mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '../free-port.ts';
 import { ensureDistribution } from './distribution.ts';
 import { findJavaHome } from './java.ts';
+import { ProxyAccessLogError } from '../../common/errors.ts';
+import { canAccess, chownTree, rootStateDir, serviceUser, type RunAs } from './run-as.ts';
+import { explainStartFailure, logTail } from './start-failure.ts';
 
-const SERVICE_USER = 'elasticsearch';
 const DEFAULT_READY_TIMEOUT_MS = 180_000;
 
-export class ElasticsearchStartError extends Error {
+export class ElasticsearchStartError extends ProxyAccessLogError {
   readonly code = 'ES_START_FAILED';
 }
 
@@ -26,6 +28,8 @@ export interface LocalNodeOptions {
   httpPort?: number;
   heap?: string;
   readyTimeoutMs?: number;
+  /** Aborting it while the node starts kills the node and rejects (a stop requested during start). */
+  signal?: AbortSignal;
   log?: (line: string) => void;
 }
 
@@ -37,50 +41,30 @@ export interface LocalNode {
   stop(): Promise<void>;
 }
 
-interface RunAs {
-  uid: number;
-  gid: number;
-}
-
-/** As root, the unprivileged system user the node runs as, created on first use. */
-function serviceUser(): RunAs | undefined {
-  if (process.getuid?.() !== 0) return undefined;
-  const lookup = () => spawnSync('id', ['-u', SERVICE_USER], { encoding: 'utf8' });
-  if (lookup().status !== 0) {
-    execFileSync('useradd', ['--system', '--no-create-home', '--shell', '/usr/sbin/nologin', SERVICE_USER]);
-  }
-  const uid = Number(lookup().stdout.trim());
-  const gid = Number(execFileSync('id', ['-g', SERVICE_USER], { encoding: 'utf8' }).trim());
-  return { uid, gid };
-}
-
-/** The distribution must be readable by the service user; mirror it to /tmp when its path is not. */
+/** The distribution must be readable by the node's user; as root, mirror it where it is. */
 async function readableHome(home: string, runAs: RunAs | undefined): Promise<string> {
-  if (!runAs) return home;
-  const probe = spawnSync('test', ['-r', join(home, 'lib')], { uid: runAs.uid, gid: runAs.gid });
-  if (probe.status === 0) return home;
-  const mirror = join(tmpdir(), `proxy-access-log-${home.split('/').at(-1)}`);
-  if (!existsSync(join(mirror, 'bin', 'elasticsearch'))) await cp(home, mirror, { recursive: true });
+  if (!runAs || canAccess(join(home, 'lib'), 'r', runAs)) return home;
+  const mirror = join(await rootStateDir(), home.split('/').at(-1)!);
+  if (!existsSync(join(mirror, 'bin', 'elasticsearch'))) {
+    await rm(`${mirror}.partial`, { recursive: true, force: true });
+    await cp(home, `${mirror}.partial`, { recursive: true });
+    await rename(`${mirror}.partial`, mirror);
+  }
   return mirror;
 }
 
-async function chownTree(path: string, runAs: RunAs): Promise<void> {
-  await chown(path, runAs.uid, runAs.gid);
-  for (const entry of await readdir(path, { withFileTypes: true, recursive: true })) {
-    await chown(join(entry.parentPath, entry.name), runAs.uid, runAs.gid);
-  }
+/** Where this run's config, logs and temporary files go: a folder the node's user can reach. */
+async function makeRunDir(runAs: RunAs | undefined): Promise<string> {
+  const parent = runAs ? await rootStateDir('run') : tmpdir();
+  return mkdtemp(join(parent, 'node-'));
 }
 
-function tail(file: string, lines = 40): string {
-  if (!existsSync(file)) return '(no log)';
-  return readFileSync(file, 'utf8').split('\n').slice(-lines).join('\n');
-}
-
-async function waitUntilReady(url: string, auth: string | undefined, child: ChildProcess, timeoutMs: number): Promise<void> {
+async function waitUntilReady(url: string, auth: string | undefined, child: ChildProcess, timeoutMs: number, signal?: AbortSignal): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   const headers: Record<string, string> = auth ? { authorization: auth } : {};
   while (Date.now() < deadline) {
     if (child.exitCode !== null || child.signalCode !== null) throw new Error(`exited with ${child.exitCode ?? child.signalCode}`);
+    signal?.throwIfAborted();
     try {
       const response = await fetch(`${url}/_cluster/health?wait_for_status=yellow&timeout=1s`, {
         headers,
@@ -101,7 +85,7 @@ export async function startLocalNode(options: LocalNodeOptions = {}): Promise<Lo
   const home = await readableHome(await ensureDistribution(log), runAs);
   const javaHome = findJavaHome();
 
-  const runDir = await mkdtemp(join(tmpdir(), 'proxy-access-log-es-'));
+  const runDir = await makeRunDir(runAs);
   const configDir = join(runDir, 'config');
   const dataDir = options.dataDir ?? join(runDir, 'data');
   const logsDir = join(runDir, 'logs');
@@ -143,7 +127,17 @@ export async function startLocalNode(options: LocalNodeOptions = {}): Promise<Lo
     );
   }
   if (runAs) await chownTree(runDir, runAs);
-  if (runAs && options.dataDir) await chownTree(options.dataDir, runAs);
+  if (runAs && options.dataDir) {
+    await chownTree(options.dataDir, runAs);
+    if (!canAccess(options.dataDir, 'w', runAs)) {
+      await rm(runDir, { recursive: true, force: true });
+      throw new ElasticsearchStartError(
+        `Elasticsearch did not start: the node runs as user "${runAs.user}", which cannot reach its data directory ` +
+          `${options.dataDir} (a directory above it is closed to that user). Choose a data directory that user can reach, ` +
+          `or run as a user other than root.`,
+      );
+    }
+  }
 
   const logFile = join(runDir, 'console.log');
   const console = createWriteStream(logFile);
@@ -179,12 +173,17 @@ export async function startLocalNode(options: LocalNodeOptions = {}): Promise<Lo
   };
 
   try {
-    await waitUntilReady(url, auth, child, options.readyTimeoutMs ?? DEFAULT_READY_TIMEOUT_MS);
+    await waitUntilReady(url, auth, child, options.readyTimeoutMs ?? DEFAULT_READY_TIMEOUT_MS, options.signal);
   } catch (error) {
-    const detail = `${(error as Error).message}\n--- console ---\n${tail(logFile)}\n--- node log ---\n${tail(join(logsDir, 'proxy-access-log-local.log'))}`;
     child.kill('SIGKILL');
     await exited;
-    throw new ElasticsearchStartError(`Elasticsearch did not start: ${detail}`);
+    console.end();
+    const nodeLog = join(logsDir, 'proxy-access-log-local.log');
+    const logText = [logFile, nodeLog].filter((file) => existsSync(file)).map((file) => readFileSync(file, 'utf8')).join('\n');
+    const cause = explainStartFailure(logText, (error as Error).message, runAs?.user ?? 'you');
+    const tail = logTail(existsSync(nodeLog) ? nodeLog : logFile);
+    await rm(runDir, { recursive: true, force: true });
+    throw new ElasticsearchStartError(`Elasticsearch did not start: ${cause}\n--- the node's last log lines ---\n${tail}`);
   }
   log(`Elasticsearch ready at ${url}`);
   return { url, pid: child.pid!, logFile, stop };

@@ -7,6 +7,7 @@ import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import Provider, { type KoaContextWithOIDC } from 'oidc-provider';
+import { createMemoryAdapter } from 'oidc-provider/lib/adapters/memory_adapter.js';
 
 export interface IssuerUser {
   sub: string;
@@ -108,6 +109,9 @@ export async function startIssuer(options: IssuerOptions): Promise<RunningIssuer
       id_token_signed_response_alg: 'ES256',
     })),
     jwks: { keys: [signingKey as never] },
+    // Grants and sessions in memory, on purpose: a demo and test issuer keeps nothing across
+    // restarts. Named explicitly because oidc-provider warns about its implicit default.
+    adapter: createMemoryAdapter(),
     cookies: { keys: [randomBytes(32).toString('base64url')] },
     claims: { openid: ['sub'], email: ['email', 'email_verified'], groups: ['groups'] },
     scopes: ['openid', 'email', 'groups'],

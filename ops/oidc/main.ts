@@ -18,7 +18,7 @@ const issuer = await startIssuer({
   users: DEMO_SSO_USERS,
   clients: [{ ...DEMO_SSO_CLIENT, redirect_uris: values['redirect-uri'] }],
 });
-process.stderr.write(`demo OIDC issuer at ${issuer.url} (users: ${DEMO_SSO_USERS.map((user) => user.sub).join(', ')})\n`);
+process.stdout.write(`demo OIDC issuer at ${issuer.url} (users: ${DEMO_SSO_USERS.map((user) => user.sub).join(', ')}; sessions in memory)\n`);
 const stop = () => void issuer.stop().then(() => process.exit(0));
 process.once('SIGTERM', stop);
 process.once('SIGINT', stop);

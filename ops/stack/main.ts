@@ -1,13 +1,15 @@
 // `npm start`: the whole stack on this machine. A local Elasticsearch (or the cluster named by
 // ELASTICSEARCH_URL), a demo upstream, a demo OIDC issuer, then the API, the shipper and the
-// proxy, each a child process whose output is prefixed with its name. Ctrl-C stops them all.
+// proxy, each a child process whose diagnostics go to a file of its own. Ctrl-C, SIGINT or
+// SIGTERM stops them all, last started first.
 
-import { writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { connectionFromEnv, type ElasticsearchConnection } from '../../common/elasticsearch-connection.ts';
 import { REPO_ROOT } from '../elasticsearch/distribution.ts';
 import { portInUse } from '../free-port.ts';
 import { startLocalNode, type LocalNode } from '../elasticsearch/local-node.ts';
+import { persistentDataDir, serviceUser } from '../elasticsearch/run-as.ts';
 import { writeStackFiles } from './configs.ts';
 import { CALLBACK_PATH } from '../../proxy/auth/endpoints.ts';
 import { DEMO_SSO_ALLOWED_GROUPS, DEMO_SSO_USERS } from '../oidc/demo-identities.ts';
@@ -15,32 +17,28 @@ import { DEMO_PASSWORD, DEMO_PIN, PORTS, SERVICES, STACK_DIR, STACK_STATE_FILE, 
 import { Supervisor } from './supervisor.ts';
 
 const script = (path: string) => join(REPO_ROOT, path);
-const supervisor = new Supervisor(['elasticsearch', 'upstream', 'issuer', 'api', 'shipper', 'proxy']);
+const diagnosticsDir = join(STACK_DIR, 'diagnostics');
+const supervisor = new Supervisor(['elasticsearch', 'upstream', 'issuer', 'api', 'shipper', 'proxy'], diagnosticsDir);
 const say = (line: string) => console.log(`${supervisor.label('stack')} ${line}`);
 
 let localNode: LocalNode | undefined;
-let stopping = false;
-async function stop(code: number): Promise<never> {
-  if (!stopping) {
-    stopping = true;
-    say('stopping…');
-    await supervisor.stopAll();
-    await localNode?.stop();
-  }
-  process.exit(code);
-}
-process.on('SIGINT', () => void stop(0));
-process.on('SIGTERM', () => void stop(0));
+let elasticsearchDataDir: string | undefined;
+const starting = new AbortController();
+let stopping: Promise<void> | undefined;
 
-try {
+async function startStack(): Promise<void> {
   for (const [name, port] of Object.entries(PORTS)) {
     if (await portInUse(port)) throw new Error(`port ${port} (${name}) is already in use on 127.0.0.1: is another \`npm start\` running?`);
   }
+  await mkdir(diagnosticsDir, { recursive: true });
   let elasticsearch: ElasticsearchConnection | undefined = connectionFromEnv();
   if (!elasticsearch) {
     const label = supervisor.label('elasticsearch');
+    elasticsearchDataDir = persistentDataDir(join(STACK_DIR, 'elasticsearch-data'), serviceUser());
+    console.log(`${label} data in ${elasticsearchDataDir}`);
     localNode = await startLocalNode({
-      dataDir: join(STACK_DIR, 'elasticsearch-data'),
+      dataDir: elasticsearchDataDir,
+      signal: starting.signal,
       log: (line) => console.log(`${label} ${line}`),
     });
     elasticsearch = { url: localNode.url, request_timeout_ms: 10_000 };
@@ -75,18 +73,45 @@ The stack is up.
     ${at('reports').padEnd(34)} slow upstream: /slow?ms=3000 is a 504
   Proxy Events page ${apiUrl}/   API token: ${files.apiToken}
   API               ${apiUrl}/api/events/proxy   (OpenAPI: ${apiUrl}/api/openapi.json)
-  OIDC issuer       ${issuerUrl}
+  OIDC issuer       ${issuerUrl}   (demo: its sign-ins live in memory and end when it stops)
   Elasticsearch     ${elasticsearch.url}
   Shipper metrics   http://127.0.0.1:${PORTS.shipperMetrics}/metrics
+  Diagnostics       ${diagnosticsDir}/<part>.log   (warnings and errors also show here)
 
 Try:
   curl -s ${at('public')}hello
   curl -s -H 'Authorization: Bearer ${files.apiToken}' '${apiUrl}/api/events/proxy?page_size=5'
   npm run demo:traffic      # realistic traffic from many countries, so the page has something to show
 
-Ctrl-C stops everything.
+Ctrl-C stops everything; the data stays for the next start.
 `);
-} catch (error) {
-  console.error(`${supervisor.label('stack')} failed to start: ${(error as Error).message}`);
-  await stop(1);
 }
+
+/**
+ * Stops the stack once, however many signals arrive (Ctrl-C in a terminal reaches this process
+ * both directly and through npm, which passes it on), and whenever they arrive: a start under way
+ * is cut short and wound down before the rest stops, so no child outlives the stack.
+ */
+async function stop(code: number): Promise<never> {
+  stopping ??= (async () => {
+    say('stopping…');
+    starting.abort();
+    await supervisor.stopAll();
+    await startup.catch(() => {});
+    await localNode?.stop();
+    const kept = elasticsearchDataDir ? `${STACK_DIR} (Elasticsearch's in ${elasticsearchDataDir})` : STACK_DIR;
+    say(`stopped. The data stays in ${kept} for the next start.`);
+  })();
+  await stopping;
+  process.exit(code);
+}
+
+const startup = startStack();
+process.on('SIGINT', () => void stop(0));
+process.on('SIGTERM', () => void stop(0));
+startup.catch(async (error: Error) => {
+  // A stop requested while starting makes the start fail on purpose; that stop reports itself.
+  if (stopping) return;
+  console.error(`${supervisor.label('stack')} failed to start: ${error.message}`);
+  await stop(1);
+});

@@ -2,9 +2,11 @@
 // scrypt hash, failed attempts limited per source IP and service, a signed session on success.
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Logger } from 'pino';
 import { TOO_MANY_ATTEMPTS_STATUS } from '../../common/access-record.ts';
+import { BodyTooLargeError, ClientClosedError } from '../errors.ts';
 import type { Exchange } from '../exchange.ts';
-import { redirect, safeReturnPath, sendLocal, sendText } from '../respond.ts';
+import { redirect, safeReturnPath, sendLocal, sendText, sendUnexpected } from '../respond.ts';
 import { verifySecret, type SecretHash } from '../secret-hash.ts';
 import { LOGIN_PATH } from './endpoints.ts';
 import { readForm } from './form.ts';
@@ -28,14 +30,16 @@ export class SecretLogin implements ServiceAuth {
   readonly #userId: string | undefined;
   readonly #sessions: Sessions;
   readonly #limiter: FailedAttemptLimiter;
+  readonly #diagnostics: Logger;
 
-  constructor(service: string, method: 'password' | 'pin', hash: SecretHash, userId: string | undefined, sessions: Sessions, limiter: FailedAttemptLimiter) {
+  constructor(service: string, method: 'password' | 'pin', hash: SecretHash, userId: string | undefined, sessions: Sessions, limiter: FailedAttemptLimiter, diagnostics: Logger) {
     this.#service = service;
     this.#method = method;
     this.#hash = hash;
     this.#userId = userId;
     this.#sessions = sessions;
     this.#limiter = limiter;
+    this.#diagnostics = diagnostics;
   }
 
   admit(req: IncomingMessage, res: ServerResponse, exchange: Exchange): boolean {
@@ -57,7 +61,10 @@ export class SecretLogin implements ServiceAuth {
       return;
     }
     if (req.method === 'POST') {
-      this.#login(req, res, exchange).catch(() => {
+      this.#login(req, res, exchange).catch((error: unknown) => {
+        // Nobody is left to answer; the response's close records the 499.
+        if (error instanceof ClientClosedError) return;
+        if (!(error instanceof BodyTooLargeError)) return sendUnexpected(res, exchange, this.#diagnostics, error);
         exchange.reason = 'login form too large';
         sendText(res, exchange, 413, 'form too large', { connection: 'close' });
       });

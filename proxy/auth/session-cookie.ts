@@ -74,7 +74,8 @@ export class CookieSigner {
     let value: T;
     try {
       value = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as T;
-    } catch {
+    } catch (error) {
+      if (!(error instanceof SyntaxError)) throw error;
       return { status: 'invalid' };
     }
     if (typeof value?.exp !== 'number') return { status: 'invalid' };

@@ -5,15 +5,16 @@
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import * as oidc from 'openid-client';
+import type { Logger } from 'pino';
 import { TOO_MANY_ATTEMPTS_STATUS } from '../../common/access-record.ts';
 import type { AuthConfig } from '../config.ts';
 import type { Exchange } from '../exchange.ts';
-import { redirect, safeReturnPath, sendText } from '../respond.ts';
+import { redirect, safeReturnPath, sendText, sendUnexpected } from '../respond.ts';
 import { CALLBACK_PATH } from './endpoints.ts';
 import { FailedAttemptLimiter } from './rate-limit.ts';
 import { clearCookieHeader, cookieValue, setCookieHeader, SSO_STATE_COOKIE } from './session-cookie.ts';
 import { admitSession, admitUpgradeSession, commonEndpoint, isSecure, unknownEndpoint, type ServiceAuth, type Sessions } from './service-auth.ts';
-import { ssoFailure } from './sso-errors.ts';
+import { isIssuerFailure, ssoFailure } from './sso-errors.ts';
 
 type SsoConfig = Extract<AuthConfig, { method: 'sso' }>;
 
@@ -39,13 +40,15 @@ export class SsoLogin implements ServiceAuth {
   readonly #config: SsoConfig;
   readonly #sessions: Sessions;
   readonly #limiter: FailedAttemptLimiter;
+  readonly #diagnostics: Logger;
   #discovery: Promise<oidc.Configuration> | undefined;
 
-  constructor(service: string, config: SsoConfig, sessions: Sessions, limiter: FailedAttemptLimiter) {
+  constructor(service: string, config: SsoConfig, sessions: Sessions, limiter: FailedAttemptLimiter, diagnostics: Logger) {
     this.#service = service;
     this.#config = config;
     this.#sessions = sessions;
     this.#limiter = limiter;
+    this.#diagnostics = diagnostics;
   }
 
   /** Discovery is cached once it succeeds; a failure is retried on the next login. */
@@ -64,7 +67,7 @@ export class SsoLogin implements ServiceAuth {
     const status = admitSession(this.#sessions, req, exchange, this.#service, 'sso');
     if (status === 'valid') return true;
     exchange.reason = SESSION_REASONS[status];
-    if (req.method === 'GET' || req.method === 'HEAD') this.#start(req, res, exchange).catch(() => this.#broken(res, exchange, 'SSO login could not start'));
+    if (req.method === 'GET' || req.method === 'HEAD') this.#start(req, res, exchange).catch((error: unknown) => sendUnexpected(res, exchange, this.#diagnostics, error));
     else sendText(res, exchange, 401, 'login required');
     return false;
   }
@@ -74,15 +77,8 @@ export class SsoLogin implements ServiceAuth {
   }
 
   endpoint(req: IncomingMessage, res: ServerResponse, exchange: Exchange, path: string): void {
-    if (path === CALLBACK_PATH) this.#callback(req, res, exchange).catch(() => this.#broken(res, exchange, 'invalid SSO callback'));
+    if (path === CALLBACK_PATH) this.#callback(req, res, exchange).catch((error: unknown) => sendUnexpected(res, exchange, this.#diagnostics, error));
     else if (!commonEndpoint(res, exchange, path)) unknownEndpoint(res, exchange);
-  }
-
-  /** Last resort for anything unexpected in the flow: a clear answer instead of a crashed process. */
-  #broken(res: ServerResponse, exchange: Exchange, reason: string): void {
-    if (exchange.done) return;
-    exchange.reason = reason;
-    sendText(res, exchange, 400, reason);
   }
 
   #redirectUri(req: IncomingMessage, exchange: Exchange): string {
@@ -93,7 +89,8 @@ export class SsoLogin implements ServiceAuth {
     let issuer: oidc.Configuration;
     try {
       issuer = await this.#issuer();
-    } catch {
+    } catch (error) {
+      if (!isIssuerFailure(error)) throw error;
       exchange.reason = 'SSO issuer unreachable';
       sendText(res, exchange, 502, 'the sign-in service is unreachable');
       return;
@@ -149,8 +146,9 @@ export class SsoLogin implements ServiceAuth {
       );
       claims = tokens.claims()!;
     } catch (error) {
-      if (exchange.done) return;
       const failure = ssoFailure(error);
+      if (failure === undefined) throw error;
+      if (exchange.done) return;
       return deny(failure.status, failure.reason);
     }
     if (exchange.done) return;

@@ -81,7 +81,7 @@ describe('bad parameters', () => {
       const { status, body } = await api.json(`${path}${query(params)}`);
       const label = `${path} ${JSON.stringify(params).slice(0, 120)}`;
       assert.equal(status, 400, label);
-      assert.equal(body.error, 'bad_parameter', label);
+      assert.equal(body.error, 'API_BAD_PARAMETER', label);
       assert.equal(body.parameter, parameter, label);
       assert.equal(typeof body.message, 'string', label);
       assert.ok(body.message.length > 5, label);
@@ -103,7 +103,7 @@ describe('authentication', () => {
         const response = await api.get(path, { token: null, headers });
         assert.equal(response.status, 401, `${path} ${JSON.stringify(headers)}`);
         assert.equal(response.headers.get('www-authenticate'), 'Bearer realm="proxy-access-log"');
-        assert.deepEqual(await response.json(), { error: 'unauthorized', message: 'missing or invalid bearer token' });
+        assert.deepEqual(await response.json(), { error: 'API_UNAUTHORIZED', message: 'missing or invalid bearer token' });
       }
     }
   });
@@ -119,7 +119,7 @@ describe('authentication', () => {
     assert.deepEqual(await health.json(), { status: 'ok', elasticsearch: (await es.client.cluster.health()).status });
     const missing = await api.json('/api/nothing-here');
     assert.equal(missing.status, 404);
-    assert.equal(missing.body.error, 'not_found');
+    assert.equal(missing.body.error, 'API_NOT_FOUND');
   });
 });
 
@@ -206,7 +206,7 @@ describe('Elasticsearch unavailable', () => {
           assert.equal(response.status, 503, path);
           const body = await response.json();
           assert.ok(elapsed < TIMEOUT_MS + 1_500, `${path} took ${Math.round(elapsed)} ms`);
-          if (path !== '/healthz') assert.equal(body.error, 'elasticsearch_unavailable');
+          if (path !== '/healthz') assert.equal(body.error, 'API_ELASTICSEARCH_UNAVAILABLE');
         }
       } finally {
         await down.close();
@@ -264,7 +264,7 @@ describe('unexpected errors', () => {
       const response = await api.get(STATS);
       assert.equal(response.status, 500);
       const body = await response.json();
-      assert.equal(body.error, 'internal');
+      assert.equal(body.error, 'API_INTERNAL');
       assert.equal(body.request_id, response.headers.get('x-request-id'));
       assert.doesNotMatch(JSON.stringify(body), /\bat \w|\.ts:\d|Exception/);
     } finally {

@@ -9,7 +9,8 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { ConfigError, parseConfig } from '../../api/config.ts';
+import { parseConfig } from '../../api/config.ts';
+import { ConfigError } from '../../common/errors.ts';
 import { testConnection } from '../helpers/elasticsearch.ts';
 import { TOKEN } from './harness.ts';
 
@@ -29,6 +30,7 @@ function configError(raw: unknown, env: NodeJS.ProcessEnv = {}): string {
     parseConfig(raw, env);
   } catch (error) {
     assert.ok(error instanceof ConfigError);
+    assert.equal(error.code, 'CONFIG_INVALID');
     return error.message;
   }
   assert.fail('configuration was accepted');
@@ -38,12 +40,14 @@ describe('configuration', () => {
   it('names the offending key', () => {
     const es = { url: 'http://127.0.0.1:9200' };
     assert.match(configError({ ...VALID, tokens: [], elasticsearch: es }), /tokens: must list at least one token/);
-    assert.match(configError({ ...VALID, tokens: [{ name: 'x', sha256: 'abc' }], elasticsearch: es }), /tokens\.0\.sha256: /);
+    assert.match(configError({ ...VALID, tokens: [{ name: 'x', sha256: 'abc' }], elasticsearch: es }), /tokens\[0\]\.sha256: /);
     assert.match(configError({ ...VALID, listen: { hots: 'x' }, elasticsearch: es }), /listen\.hots: unknown key/);
     assert.match(configError({ ...VALID, listen: { port: 70000 }, elasticsearch: es }), /listen\.port: /);
+    assert.match(configError({ ...VALID, listen: { host: 'localhost' }, elasticsearch: es }), /listen\.host: must be an IP address/);
     assert.match(configError({ ...VALID, elasticsearch: { url: 'ftp://x' } }), /elasticsearch\.url: /);
-    assert.match(configError({ ...VALID, cors: { origins: ['https://x.example/path'] }, elasticsearch: es }), /cors\.origins\.0: must be an origin/);
+    assert.match(configError({ ...VALID, cors: { origins: ['https://x.example/path'] }, elasticsearch: es }), /cors\.origins\[0\]: must be an origin/);
     assert.match(configError(VALID), /elasticsearch: required \(or set ELASTICSEARCH_URL\)/);
+    assert.match(configError(VALID, { ELASTICSEARCH_URL: 'ftp://x' }), /ELASTICSEARCH_\* environment\):\n {2}elasticsearch\.url: /);
   });
 
   it('takes Elasticsearch from the environment when the file has none, with defaults for the rest', () => {
@@ -62,16 +66,22 @@ function run(args: string[]) {
 describe('node api/main.ts', () => {
   it('exits 1 naming the key of a bad configuration, or without --config', async () => {
     const file = join(dir, 'bad.json');
-    await writeFile(file, JSON.stringify({ ...VALID, elasticsearch: { url: 'http://127.0.0.1:9200' }, tokens: [{ name: 'x', sha256: 'nope' }] }));
+    await writeFile(file, JSON.stringify({ ...VALID, elasticsearch: { url: 'http://127.0.0.1:9200' }, tokens: [{ name: 'x', sha256: 'nope' }], listen: { host: 'example.com' } }));
     const bad = run(['api/main.ts', '--config', file]);
     assert.equal(bad.status, 1);
-    assert.match(bad.stderr, /tokens\.0\.sha256/);
+    assert.ok(bad.stderr.startsWith(`api: invalid configuration (${file}):\n`), bad.stderr);
+    assert.match(bad.stderr, /^ {2}tokens\[0\]\.sha256: must be a 64-digit/m);
+    assert.match(bad.stderr, /^ {2}listen\.host: must be an IP address$/m);
     const missing = run(['api/main.ts']);
     assert.equal(missing.status, 1);
     assert.match(missing.stderr, /usage: node api\/main.ts --config <file>/);
     const unreadable = run(['api/main.ts', '--config', join(dir, 'absent.json')]);
     assert.equal(unreadable.status, 1);
-    assert.match(unreadable.stderr, /cannot read configuration/);
+    assert.match(unreadable.stderr, /cannot read configuration file .*absent\.json/);
+    await writeFile(file, '{ "tokens": ');
+    const broken = run(['api/main.ts', '--config', file]);
+    assert.equal(broken.status, 1);
+    assert.match(broken.stderr, /configuration file .*bad\.json is not valid JSON/);
   });
 
   it('serves, keeps tokens and query strings out of its log, and exits 0 on SIGTERM', async () => {

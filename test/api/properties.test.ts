@@ -93,7 +93,7 @@ async function check(path: string, entries: [string, string][]) {
   assert.ok([200, 400].includes(response.status), `${response.status} for ${path}?${search}: ${text.slice(0, 300)}`);
   if (response.status === 400) {
     const body = JSON.parse(text);
-    assert.equal(body.error, 'bad_parameter');
+    assert.equal(body.error, 'API_BAD_PARAMETER');
     assert.equal(typeof body.parameter, 'string');
   }
   return { status: response.status, text };

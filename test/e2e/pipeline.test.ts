@@ -92,7 +92,7 @@ describe('proxy → shipper → Elasticsearch → API', () => {
       tokens: [{ name: 'e2e', sha256: hashToken(token) }],
       log_level: 'warn',
     });
-    supervisor = new Supervisor(['upstream', 'api', 'shipper', 'proxy']);
+    supervisor = new Supervisor(['upstream', 'api', 'shipper', 'proxy'], dir);
     await supervisor.start('upstream', join(REPO, 'ops/stack/demo-upstream.ts'), ['--port', String(upstreamPort)], `${upstream}/`);
     await supervisor.start('api', join(REPO, 'api/main.ts'), ['--config', apiConfig], `${apiUrl}/healthz`);
     await supervisor.start('shipper', join(REPO, 'shipper/main.ts'), ['--config', shipperConfig], `http://127.0.0.1:${metricsPort}/metrics`);

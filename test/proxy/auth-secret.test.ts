@@ -1,5 +1,5 @@
 // Password and PIN services: the login page, wrong and right secrets, the session cookie (kept
-// from the upstream), the failed-attempt limit, logout, an oversized form, an expired session; each
+// from the upstream), the failed-attempt limit, logout, an expired session; each
 // outcome checked in the log line of its own request.
 
 import assert from 'node:assert/strict';
@@ -165,15 +165,6 @@ describe('password and PIN services', () => {
     const line = await record('open-redirect');
     assert.equal(line.status, 303);
     assert.equal(line.user_id, 'wiki-team');
-  });
-
-  test('an oversized login form is refused with 413', async () => {
-    const response = await send('wiki.test', '/.proxy/login', '198.51.100.7', { form: { password: PASSWORD, padding: 'x'.repeat(20_000) }, id: 'oversized-form' });
-    assert.equal(response.statusCode, 413);
-    await response.body.text();
-    const line = await record('oversized-form');
-    assert.equal(line.status, 413);
-    assert.equal(line.user_id, undefined);
   });
 });
 

@@ -1,15 +1,12 @@
 // Forwarding through the proxy to real upstreams: headers, bodies, redirects, failures (404, 502,
-// 504, 499), client IPs behind trusted and untrusted proxies, and WebSocket tunnels; each checked
-// in the access-log line read back from disk.
+// 504, 499), client IPs behind trusted and untrusted proxies; each checked in the access-log line
+// read back from disk. WebSocket upgrades have their own suite (websocket.test.ts).
 
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
 import { request as httpRequest } from 'node:http';
 import { connect } from 'node:net';
 import { after, before, describe, test } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { Agent, request } from 'undici';
-import { hashSecret } from '../../proxy/secret-hash.ts';
 import { within } from '../helpers/wait.ts';
 import { removeDir, serviceConfig, startTestProxy, startUpstream, waitForRecord, waitForRecords, type TestProxy, type Upstream } from './helpers.ts';
 
@@ -37,12 +34,6 @@ describe('forwarding', () => {
         res.end(JSON.stringify({ url: seen.url, headers: seen.headers, bodyLength: seen.body.length }));
       }
     });
-    upstream.server.on('upgrade', (req, socket) => {
-      const accept = createHash('sha1').update(`${req.headers['sec-websocket-key']}258EAFA5-E914-47DA-95CA-C5AB0DC85B11`).digest('base64');
-      socket.write(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\n\r\n`);
-      socket.on('data', (chunk: Buffer) => socket.write(chunk));
-      socket.on('end', () => socket.end());
-    });
     hold = await startUpstream((seen, res) => {
       if (seen.url === '/partial') {
         res.writeHead(200, { 'content-length': '1000' });
@@ -58,7 +49,6 @@ describe('forwarding', () => {
         serviceConfig('slow', hold.url, { method: 'none' }, { upstream_timeouts: { connect_ms: 1000, headers_ms: 300, body_ms: 300 } }),
         serviceConfig('reset', reset.url),
         serviceConfig('refused', 'http://127.0.0.1:1'),
-        serviceConfig('locked', upstream.url, { method: 'password', hash: await hashSecret('not-used-here') }),
       ],
     });
   });
@@ -240,45 +230,6 @@ describe('forwarding', () => {
     const v6 = await get('app.test', '/v6', { 'x-forwarded-for': '[2001:DB8:0:0::1]:4711', 'x-request-id': 'v6-1' });
     await v6.body.text();
     assert.equal((await recordFor('v6-1')).source_ip, '2001:db8::1');
-  });
-
-  test('WebSocket upgrade is tunnelled and logged once when closed, with status 101 and its duration', async () => {
-    const port = Number(new URL(proxy.url).port);
-    const socket = connect(port, '127.0.0.1');
-    socket.write('GET /socket?ticket=abc HTTP/1.1\r\nHost: app.test\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nX-Request-Id: ws-1\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n');
-    let received = '';
-    socket.on('data', (chunk: Buffer) => (received += chunk.toString('latin1')));
-    while (!received.includes('\r\n\r\n')) await sleep(10);
-    assert.match(received, /^HTTP\/1\.1 101/);
-    received = '';
-    socket.write('hello through the tunnel');
-    while (received.length < 'hello through the tunnel'.length) await sleep(10);
-    assert.equal(received, 'hello through the tunnel');
-    await sleep(150);
-    socket.end();
-    const record = await recordFor('ws-1');
-    assert.equal(record.status, 101);
-    assert.equal(record.protocol, 'ws');
-    assert.equal(record.path, '/socket');
-    assert.ok(record.duration_ms >= 150, `duration ${record.duration_ms}`);
-    assert.equal(record.bytes_in, 'hello through the tunnel'.length);
-    const lines = (await waitForRecords(proxy.logDir, 1)).filter((line) => line.id === 'ws-1');
-    assert.equal(lines.length, 1);
-  });
-
-  test('WebSocket upgrade to a login-protected service without a session: 401, logged', async () => {
-    const port = Number(new URL(proxy.url).port);
-    const socket = connect(port, '127.0.0.1');
-    socket.write('GET /socket HTTP/1.1\r\nHost: locked.test\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nX-Request-Id: ws-denied\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n');
-    let received = '';
-    socket.on('data', (chunk: Buffer) => (received += chunk.toString('latin1')));
-    await new Promise<void>((resolve) => socket.once('close', () => resolve()));
-    assert.match(received, /^HTTP\/1\.1 401/);
-    const record = await recordFor('ws-denied');
-    assert.equal(record.status, 401);
-    assert.equal(record.protocol, 'ws');
-    assert.equal(record.auth_method, 'password');
-    assert.equal(record.reason, 'missing session');
   });
 });
 

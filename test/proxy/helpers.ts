@@ -108,6 +108,11 @@ export async function waitForRecord(dir: string, id: string, timeoutMs = 5_000):
   return await waitFor(`the access-log line of request ${id}`, async () => (await readRecords(dir)).find((record) => record.id === id), { timeoutMs });
 }
 
+/** Waits until `condition` holds; fails naming `what` at the deadline. */
+export async function until(condition: () => boolean, what: string, timeoutMs = 5_000): Promise<void> {
+  await waitFor(what, condition, { timeoutMs, intervalMs: 10 });
+}
+
 export async function removeDir(dir: string): Promise<void> {
   await rm(dir, { recursive: true, force: true });
 }

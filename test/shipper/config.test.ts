@@ -38,21 +38,39 @@ describe('shipper configuration', () => {
     assert.equal(config.elasticsearch.username, 'shipper');
   });
 
-  it('names the bad key', async () => {
-    const file = join(dir, 'bad.json');
-    await writeFile(file, JSON.stringify({ logs: 'l', state: 's', elasticsearch: { url: 'http://h:9200' }, batch: { max_lines: -5 } }));
-    assert.throws(() => loadConfig(['--config', file], NO_ES), /batch\.max_lines/);
-    assert.throws(() => loadConfig(['--logs', 'l', '--state', 's'], NO_ES), /elasticsearch/);
-    assert.throws(() => loadConfig(['--logs', 'l', '--state', 's', '--elasticsearch', 'http://h', '--metrics-port', 'abc'], NO_ES), /metrics\.port/);
-    assert.throws(() => loadConfig(['--logs', 'l', '--state', 's', '--elasticsearch', 'http://h', '--index-prefix', 'Bad*'], NO_ES), /index_prefix/);
-    await writeFile(file, JSON.stringify({ logs: 'l', state: 's', elasticsearch: { url: 'http://h:9200' }, batchSize: 3 }));
-    assert.throws(() => loadConfig(['--config', file], NO_ES), /batchSize/);
+  it('takes relative paths in the file from its folder, and those of flags from the working directory', async () => {
+    const file = join(dir, 'relative.json');
+    await writeFile(file, JSON.stringify({ logs: 'logs', state: '../state', elasticsearch: { url: 'http://127.0.0.1:9200', ca_file: 'ca.pem' } }));
+    const config = loadConfig(['--config', file], NO_ES);
+    assert.equal(config.logs, join(dir, 'logs'));
+    assert.equal(config.state, join(dir, '..', 'state'));
+    assert.equal(config.elasticsearch.ca_file, join(dir, 'ca.pem'));
+    assert.equal(loadConfig(['--config', file, '--logs', 'flagged'], NO_ES).logs, join(process.cwd(), 'flagged'));
   });
 
-  it('exits 1 with the message on a bad configuration', async () => {
-    const result = await run(process.execPath, ['shipper/main.ts', '--logs', 'l', '--state', 's', '--elasticsearch', 'ftp://h'], { env: { PATH: process.env.PATH } }).catch((error: { code: number; stderr: string }) => error);
-    assert.equal((result as { code: number }).code, 1);
-    assert.match((result as { stderr: string }).stderr, /elasticsearch\.url/);
+  it('names the bad key, as code CONFIG_INVALID', async () => {
+    const file = join(dir, 'bad.json');
+    await writeFile(file, JSON.stringify({ logs: 'l', state: 's', elasticsearch: { url: 'http://h:9200' }, batch: { max_lines: -5 } }));
+    assert.throws(() => loadConfig(['--config', file], NO_ES), { code: 'CONFIG_INVALID', message: /^ {2}batch\.max_lines: /m });
+    assert.throws(() => loadConfig(['--logs', 'l', '--state', 's'], NO_ES), /^ {2}elasticsearch: /m);
+    assert.throws(() => loadConfig(['--logs', 'l', '--state', 's', '--elasticsearch', 'http://h', '--metrics-port', 'abc'], NO_ES), /^ {2}metrics\.port: /m);
+    assert.throws(() => loadConfig(['--logs', 'l', '--state', 's', '--elasticsearch', 'http://h', '--index-prefix', 'Bad*'], NO_ES), /^ {2}index_prefix: /m);
+    assert.throws(() => loadConfig(['--logs', 'l', '--state', 's'], { ELASTICSEARCH_URL: 'ftp://h' }), /\(ELASTICSEARCH_\* environment\):\n {2}elasticsearch\.url: /);
+    await writeFile(file, JSON.stringify({ logs: 'l', state: 's', elasticsearch: { url: 'http://h:9200' }, batchSize: 3 }));
+    assert.throws(() => loadConfig(['--config', file], NO_ES), /^ {2}batchSize: unknown key$/m);
+    await writeFile(file, '{ "logs": ');
+    assert.throws(() => loadConfig(['--config', file], NO_ES), { code: 'CONFIG_INVALID', message: /bad\.json is not valid JSON/ });
+  });
+
+  it('exits 1 naming the bad key, in a file or a flag', async () => {
+    const file = join(dir, 'bad-process.json');
+    await writeFile(file, JSON.stringify({ logs: 'l', state: 's', elasticsearch: { url: 'http://h:9200' }, metrics: { host: 'localhost' } }));
+    const fromFile = await run(process.execPath, ['shipper/main.ts', '--config', file], { env: { PATH: process.env.PATH } }).catch((error: { code: number; stderr: string }) => error);
+    assert.equal((fromFile as { code: number }).code, 1);
+    assert.equal((fromFile as { stderr: string }).stderr, `shipper: invalid configuration (${file}):\n  metrics.host: must be an IP address\n`);
+    const fromFlag = await run(process.execPath, ['shipper/main.ts', '--logs', 'l', '--state', 's', '--elasticsearch', 'ftp://h'], { env: { PATH: process.env.PATH } }).catch((error: { code: number; stderr: string }) => error);
+    assert.equal((fromFlag as { code: number }).code, 1);
+    assert.match((fromFlag as { stderr: string }).stderr, /^shipper: invalid configuration \(--elasticsearch and ELASTICSEARCH_\* environment\):\n {2}elasticsearch\.url: /);
   });
 });
 

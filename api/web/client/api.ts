@@ -1,5 +1,7 @@
 // The page's only way to the data: the public API, with the signed-in token as a bearer token.
 
+import { ProxyAccessLogError } from '../../../common/errors.ts';
+
 const TOKEN_KEY = 'proxy-events.token';
 
 export function storedToken(): string | undefined {
@@ -15,13 +17,12 @@ export function forgetToken(): void {
 }
 
 /** An API answer other than 2xx, or no answer at all (status 0), with the message to show. */
-export class ApiError extends Error {
-  readonly code = 'API_ERROR';
+export class ApiRequestError extends ProxyAccessLogError {
+  readonly code = 'WEB_API_REQUEST_FAILED';
   readonly status: number;
   readonly parameter: string | undefined;
   constructor(status: number, message: string, parameter?: string) {
     super(message);
-    this.name = 'ApiError';
     this.status = status;
     this.parameter = parameter;
   }
@@ -64,7 +65,7 @@ export interface EventsPage {
 }
 
 /** Reads whatever JSON error body the API sent and turns it into one readable sentence. */
-async function errorOf(response: Response): Promise<ApiError> {
+async function errorOf(response: Response): Promise<ApiRequestError> {
   let body: unknown;
   try {
     body = await response.json();
@@ -77,7 +78,7 @@ async function errorOf(response: Response): Promise<ApiError> {
   const text = [nested.message, b.message, typeof b.error === 'string' ? b.error : undefined].find(
     (m): m is string => typeof m === 'string' && m.length > 0,
   );
-  return new ApiError(response.status, text ?? response.statusText ?? `HTTP ${response.status}`, parameter);
+  return new ApiRequestError(response.status, text ?? response.statusText ?? `HTTP ${response.status}`, parameter);
 }
 
 export async function apiFetch(path: string, params: URLSearchParams, token: string, signal?: AbortSignal): Promise<Response> {
@@ -90,7 +91,7 @@ export async function apiFetch(path: string, params: URLSearchParams, token: str
     });
   } catch (error) {
     if ((error as Error).name === 'AbortError') throw error;
-    throw new ApiError(0, 'The API cannot be reached. Is the API process running?');
+    throw new ApiRequestError(0, 'The API cannot be reached. Is the API process running?');
   }
   if (!response.ok) throw await errorOf(response);
   return response;

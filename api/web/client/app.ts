@@ -2,7 +2,7 @@
 
 import { html } from 'htm/preact';
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
-import { ApiError, apiFetch, apiJson, EVENTS_PATH, EXPORT_PATH, forgetToken, STATS_PATH, storedToken, type EventsPage } from './api.ts';
+import { ApiRequestError, apiFetch, apiJson, EVENTS_PATH, EXPORT_PATH, forgetToken, STATS_PATH, storedToken, type EventsPage } from './api.ts';
 import { TimeChart, TopList } from './charts.ts';
 import { Detail } from './detail.ts';
 import { FilterBar, rangeLabel } from './filter-bar.ts';
@@ -32,7 +32,7 @@ function countryLabel(charts: ChartData, code: string): string {
   return name ? `${code} · ${name}` : code;
 }
 
-function ErrorBanner(props: { error: ApiError; onRetry: () => void; onReset: () => void }) {
+function ErrorBanner(props: { error: ApiRequestError; onRetry: () => void; onReset: () => void }) {
   const e = props.error;
   let title: string;
   let body: string = e.message;
@@ -58,7 +58,7 @@ function Dashboard(props: { token: string; onUnauthorized: () => void; onSignOut
   const [tick, setTick] = useState(0);
   const [list, setList] = useState<EventsPage>();
   const [charts, setCharts] = useState<ChartData>();
-  const [error, setError] = useState<ApiError>();
+  const [error, setError] = useState<ApiRequestError>();
   const [loading, setLoading] = useState(true);
   const [exporting, setExporting] = useState<string>();
   const [fresh, setFresh] = useState<Set<string>>(new Set());
@@ -86,8 +86,8 @@ function Dashboard(props: { token: string; onUnauthorized: () => void; onSignOut
       })
       .catch((e: unknown) => {
         if (abort.signal.aborted) return;
-        if (e instanceof ApiError && e.status === 401) return props.onUnauthorized();
-        setError(e instanceof ApiError ? e : new ApiError(0, String(e)));
+        if (e instanceof ApiRequestError && e.status === 401) return props.onUnauthorized();
+        setError(e instanceof ApiRequestError ? e : new ApiRequestError(0, String(e)));
         setShownQuery(query);
       })
       .finally(() => abort.signal.aborted || setLoading(false));
@@ -123,8 +123,8 @@ function Dashboard(props: { token: string; onUnauthorized: () => void; onSignOut
       link.click();
       setTimeout(() => URL.revokeObjectURL(url), 60_000);
     } catch (e) {
-      if (e instanceof ApiError && e.status === 401) return props.onUnauthorized();
-      setError(e instanceof ApiError ? e : new ApiError(0, String(e)));
+      if (e instanceof ApiRequestError && e.status === 401) return props.onUnauthorized();
+      setError(e instanceof ApiRequestError ? e : new ApiRequestError(0, String(e)));
     } finally {
       setExporting(undefined);
     }

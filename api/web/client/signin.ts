@@ -2,7 +2,7 @@
 
 import { html } from 'htm/preact';
 import { useState } from 'preact/hooks';
-import { ApiError, apiFetch, EVENTS_PATH, storeToken } from './api.ts';
+import { ApiRequestError, apiFetch, EVENTS_PATH, storeToken } from './api.ts';
 
 export function SignIn(props: { message: string | undefined; onSignedIn: (token: string) => void }) {
   const [token, setToken] = useState('');
@@ -19,11 +19,11 @@ export function SignIn(props: { message: string | undefined; onSignedIn: (token:
       await apiFetch(EVENTS_PATH, new URLSearchParams({ page_size: '1' }), value);
     } catch (e) {
       // Only a refused token stops the sign-in; other failures show on the page itself.
-      if (e instanceof ApiError && e.status === 401) {
+      if (e instanceof ApiRequestError && e.status === 401) {
         setBusy(false);
         return setError('The API did not accept this token (401). Check it and try again.');
       }
-      if (e instanceof ApiError && e.status === 0) {
+      if (e instanceof ApiRequestError && e.status === 0) {
         setBusy(false);
         return setError(e.message);
       }

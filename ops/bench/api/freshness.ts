@@ -37,7 +37,7 @@ const upstream = createServer((_req, res) => res.end('ok'));
 await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
 const upstreamPort = (upstream.address() as { port: number }).port;
 
-const supervisor = new Supervisor(['api', 'shipper', 'proxy']);
+const supervisor = new Supervisor(['api', 'shipper', 'proxy'], dir);
 
 /** Starts a part from a config file like an operator would; waits for `readyUrl` when given. */
 async function start(name: string, script: string, config: object, readyUrl?: string): Promise<void> {

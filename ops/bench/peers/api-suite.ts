@@ -4,6 +4,7 @@
 
 import { spawn } from 'node:child_process';
 import { track } from './processes.ts';
+import { ProxyAccessLogError } from '../../../common/errors.ts';
 
 const script = new URL('../api.ts', import.meta.url).pathname;
 const root = new URL('../../../', import.meta.url).pathname;
@@ -15,8 +16,8 @@ export interface ApiResult {
   seconds: number;
 }
 
-export class ApiBenchError extends Error {
-  readonly code = 'API_BENCH_FAILED';
+export class ApiBenchError extends ProxyAccessLogError {
+  readonly code = 'BENCH_API_FAILED';
 }
 
 export async function runApiSuite(options: { esUrl: string; docs: number; runs: number; log: (line: string) => void }): Promise<ApiResult> {

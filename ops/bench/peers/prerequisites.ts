@@ -6,8 +6,9 @@
 
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { ProxyAccessLogError } from '../../../common/errors.ts';
 
-export class PrerequisiteError extends Error {
+export class PrerequisiteError extends ProxyAccessLogError {
   readonly code = 'BENCH_PREREQUISITES_MISSING';
 }
 

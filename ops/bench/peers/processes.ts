@@ -5,9 +5,10 @@
 import { spawn, spawnSync, type ChildProcess, type StdioOptions } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
+import { ProxyAccessLogError } from '../../../common/errors.ts';
 
-export class PeerStartError extends Error {
-  readonly code = 'PEER_START_FAILED';
+export class PeerStartError extends ProxyAccessLogError {
+  readonly code = 'BENCH_PEER_START_FAILED';
 }
 
 /** The CPU the thing under test runs on, and the CPUs of everything else (load, upstream, ES). */

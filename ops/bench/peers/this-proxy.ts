@@ -10,6 +10,7 @@ import { request } from 'undici';
 import { hashSecret } from '../../../proxy/secret-hash.ts';
 import type { ProxyPeer, RunningProxy } from './native-proxies.ts';
 import { CPU_UNDER_TEST, start } from './processes.ts';
+import { ProxyAccessLogError } from '../../../common/errors.ts';
 
 const root = new URL('../../../', import.meta.url).pathname;
 const require = createRequire(import.meta.url);
@@ -22,7 +23,7 @@ export const SECURE_HOST = 'secure.test';
 const PASSWORD = randomBytes(12).toString('base64url');
 let passwordHash: string | undefined;
 
-export class LoginError extends Error {
+export class LoginError extends ProxyAccessLogError {
   readonly code = 'BENCH_LOGIN_FAILED';
 }
 

@@ -3,6 +3,7 @@
 
 import { spawn } from 'node:child_process';
 import { CPU_OTHERS, track } from './processes.ts';
+import { ProxyAccessLogError } from '../../../common/errors.ts';
 
 export interface WrkOptions {
   url: string;
@@ -20,8 +21,8 @@ export interface WrkResult {
   errors: number;
 }
 
-export class WrkError extends Error {
-  readonly code = 'WRK_FAILED';
+export class WrkError extends ProxyAccessLogError {
+  readonly code = 'BENCH_WRK_FAILED';
 }
 
 const UNIT_MS: Record<string, number> = { us: 0.001, ms: 1, s: 1000, m: 60_000 };

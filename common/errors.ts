@@ -1,0 +1,44 @@
+// Every error the project raises on purpose extends ProxyAccessLogError and carries one of the codes
+// below, so callers, tests and users match on `code`, never on message text. The API's error
+// bodies carry the same codes in their `error` field. No Node.js imports: the web page bundles this.
+
+export const ERROR_CODES = {
+  CONFIG_INVALID: 'a configuration file, flag or ELASTICSEARCH_* variable is unreadable, not JSON, or has a bad value; the message names the key',
+  PROXY_SECRET_HASH_INVALID: 'a password or PIN hash is not a scrypt hash the proxy accepts',
+  PROXY_BODY_TOO_LARGE: 'a login form body is over the size limit (answered 413)',
+  PROXY_CLIENT_CLOSED: 'the client closed the connection before its request body was read (logged as 499)',
+  SHIPPER_CHECKPOINT_INVALID: 'the checkpoint file cannot be read; move it away to start over',
+  RETENTION_OPTIONS_INVALID: 'retention was asked to keep less than one whole day',
+  API_BAD_PARAMETER: 'a query parameter is unknown, repeated where it may not be, or has a bad value (400)',
+  API_UNAUTHORIZED: 'the bearer token is missing, malformed or unknown (401)',
+  API_NOT_FOUND: 'no such endpoint (404)',
+  API_ELASTICSEARCH_UNAVAILABLE: 'Elasticsearch is unreachable, timed out or overloaded (503)',
+  API_INTERNAL: 'an unexpected error; the answer names the request id, the API log holds the rest (500)',
+  WEB_BUNDLE_FAILED: 'the web page’s code did not bundle',
+  WEB_API_REQUEST_FAILED: 'the web page got an answer other than 2xx from the API, or none',
+  ES_DISTRIBUTION_FETCH_FAILED: 'the Elasticsearch distribution could not be downloaded or verified',
+  ES_JAVA_NOT_FOUND: 'no Java runtime for the local Elasticsearch node',
+  ES_START_FAILED: 'the local Elasticsearch node did not start',
+  STACK_CHILD_START_FAILED: 'a process of the `npm start` stack did not start',
+  BENCH_PREREQUISITES_MISSING: 'a tool a benchmark needs is not installed',
+  BENCH_PEER_START_FAILED: 'a benchmarked process did not start',
+  BENCH_LOGIN_FAILED: 'the benchmark could not log in through the proxy',
+  BENCH_WRK_FAILED: 'the wrk load generator failed',
+  BENCH_API_FAILED: 'the API benchmark failed',
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+export abstract class ProxyAccessLogError extends Error {
+  abstract readonly code: ErrorCode;
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/** A configuration that cannot be used; main modules print its message and exit 1. */
+export class ConfigError extends ProxyAccessLogError {
+  readonly code = 'CONFIG_INVALID';
+}
+

@@ -1,0 +1,43 @@
+// The proxy's configuration file as loaded by the common loader: relative paths from the file's
+// folder, problems as CONFIG_INVALID naming each key in the `services[1].auth.hash` style.
+
+import assert from 'node:assert/strict';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { loadConfig } from '../../proxy/config.ts';
+import { removeDir, tempDir } from './helpers.ts';
+
+const minimal = {
+  proxy_id: 'config-test',
+  listen: { port: 0 },
+  access_log: { dir: 'logs' },
+  services: [{ id: 'app', hosts: ['app.test'], upstream: 'http://127.0.0.1:1', auth: { method: 'none' } }],
+};
+
+test('relative paths are taken from the configuration file’s folder', async () => {
+  const dir = await tempDir('config-paths');
+  const file = join(dir, 'proxy.json');
+  await writeFile(file, JSON.stringify({ ...minimal, sessions: { secret_file: '../session.key' }, tls: { cert_file: 'tls/cert.pem', key_file: '/etc/key.pem' } }));
+  const config = loadConfig(file);
+  assert.equal(config.access_log.dir, join(dir, 'logs'));
+  assert.equal(config.sessions.secret_file, join(dir, '..', 'session.key'));
+  assert.deepEqual(config.tls, { cert_file: join(dir, 'tls', 'cert.pem'), key_file: '/etc/key.pem' });
+  await removeDir(dir);
+});
+
+test('a bad value is CONFIG_INVALID naming its key; an IPv6 zone is no trusted proxy', async () => {
+  const dir = await tempDir('config-bad');
+  const file = join(dir, 'proxy.json');
+  await writeFile(file, JSON.stringify({ ...minimal, trusted_proxies: ['10.0.0.0/8', 'fe80::1%eth0'], services: [minimal.services[0], { ...minimal.services[0], id: 'pw', hosts: ['pw.test'], auth: { method: 'password', hash: 'x' } }] }));
+  assert.throws(() => loadConfig(file), (error: Error & { code?: string }) => {
+    assert.equal(error.code, 'CONFIG_INVALID');
+    assert.equal(error.message.split('\n')[0], `invalid configuration (${file}):`);
+    assert.match(error.message, /^ {2}trusted_proxies\[1\]: not an IP address or CIDR/m);
+    assert.match(error.message, /^ {2}services\[1\]\.auth\.hash: not a scrypt hash/m);
+    assert.doesNotMatch(error.message, /trusted_proxies\[0\]/);
+    return true;
+  });
+  assert.throws(() => loadConfig(join(dir, 'absent.json')), { code: 'CONFIG_INVALID', message: /^cannot read configuration file .*absent\.json/ });
+  await removeDir(dir);
+});
