@@ -98,7 +98,7 @@ export class Shipper {
     try {
       const prefix = this.#config.index_prefix;
       const ready = async () => {
-        await installIndexTemplate(this.#client, prefix);
+        await this.#installTemplate(prefix);
         await createUpcomingIndices(this.#client, prefix);
       };
       if (await this.#untilDone(ready, 'install the index template and create the upcoming daily indices')) {
@@ -287,6 +287,20 @@ export class Shipper {
       }
     }
     return false;
+  }
+
+  /**
+   * A least-privilege key may not install templates: that is a cluster-wide privilege over every
+   * template, which would let a shipper's key reshape other indices. With such a key the operator
+   * installed the template once (`npm run setup-elasticsearch`), so a refusal (403) is not a failure.
+   */
+  async #installTemplate(prefix: string): Promise<void> {
+    try {
+      await installIndexTemplate(this.#client, prefix);
+    } catch (error) {
+      if ((error as { statusCode?: number }).statusCode !== 403) throw error;
+      this.#log.info({ index_prefix: prefix }, 'not allowed to install the index template; using the one setup-elasticsearch installed');
+    }
   }
 
   /** Tomorrow's index exists well before midnight UTC, whenever the shipper was started. */

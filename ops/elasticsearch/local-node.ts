@@ -1,29 +1,46 @@
-// Starts a local single-node Elasticsearch from the cached distribution: bound to 127.0.0.1 on
-// free ports, 1 GiB heap, disk thresholds off, run as an unprivileged user (it refuses root).
+// Starts local Elasticsearch from the cached distribution, bound to 127.0.0.1 on free ports, disk
+// thresholds off, run as an unprivileged user (it refuses root): either one node (1 GiB heap,
+// security off, or on with basic auth over plain HTTP), or a secured cluster of N nodes with TLS on
+// HTTP and between nodes from a CA made for the run.
 
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, existsSync, readFileSync } from 'node:fs';
-import { cp, mkdir, mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
+import { createWriteStream, existsSync, readFileSync, type WriteStream } from 'node:fs';
+import { copyFile, cp, mkdir, mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Agent, request, type Dispatcher } from 'undici';
 import { freePort } from '../free-port.ts';
+import { makeClusterCertificates } from './certificates.ts';
 import { ensureDistribution } from './distribution.ts';
 import { findJavaHome } from './java.ts';
-import { ProxyAccessLogError } from '../../common/errors.ts';
 import { canAccess, chownTree, rootStateDir, serviceUser, type RunAs } from './run-as.ts';
-import { explainStartFailure, logTail } from './start-failure.ts';
+import { ElasticsearchStartError, explainStartFailure, logTail } from './start-failure.ts';
 
 const DEFAULT_READY_TIMEOUT_MS = 180_000;
+const SINGLE_NODE_CLUSTER = 'proxy-access-log-local';
+const MULTI_NODE_CLUSTER = 'proxy-access-log-cluster';
+/**
+ * Per node of a local cluster: three nodes share 2 cores and a machine other work runs on, and
+ * hold only test- or bench-sized daily indices. 512 MiB of heap holds those with room, and three
+ * such JVMs (heap plus about as much again off heap) stay near 3 GiB of a 24 GiB machine.
+ */
+const CLUSTER_HEAP = '512m';
+/** The file realm's users, copied from the first node's config so the superuser is made once. */
+const FILE_REALM_FILES = ['users', 'users_roles'];
+/** Where a secured cluster's TLS files sit inside each node's config folder (the node reads only there). */
+const TLS_FILES = { ca: 'tls/ca.crt', certificate: 'tls/node.crt', key: 'tls/node.key' };
 
-export class ElasticsearchStartError extends ProxyAccessLogError {
-  readonly code = 'ES_START_FAILED';
+export interface Credentials {
+  username: string;
+  password: string;
 }
 
 export interface LocalNodeOptions {
   /** Keep data here across runs (npm start); a fresh temporary folder otherwise (tests). */
   dataDir?: string;
   /** Turn on security with one superuser in the file realm (basic auth over plain HTTP). */
-  superuser?: { username: string; password: string };
+  superuser?: Credentials;
   /** Listen on this HTTP port instead of a free one (a restart on the same data keeps its URL). */
   httpPort?: number;
   heap?: string;
@@ -41,6 +58,28 @@ export interface LocalNode {
   stop(): Promise<void>;
 }
 
+export interface LocalClusterOptions {
+  nodes: number;
+  /** Keep each node's data in `node-<i>` below here across runs; a fresh temporary folder otherwise. */
+  dataDir?: string;
+  heap?: string;
+  readyTimeoutMs?: number;
+  signal?: AbortSignal;
+  log?: (line: string) => void;
+}
+
+export interface LocalCluster {
+  /** The first node's HTTPS URL; every node answers for the whole cluster. */
+  url: string;
+  /** The CA that signed the nodes' certificate: what clients trust (ELASTICSEARCH_CA_FILE). */
+  caFile: string;
+  /** A superuser made for this run, in every node's file realm. */
+  superuser: Credentials;
+  nodes: LocalNode[];
+  /** Stops every node, then removes the run's folder. */
+  stop(): Promise<void>;
+}
+
 /** The distribution must be readable by the node's user; as root, mirror it where it is. */
 async function readableHome(home: string, runAs: RunAs | undefined): Promise<string> {
   if (!runAs || canAccess(join(home, 'lib'), 'r', runAs)) return home;
@@ -54,23 +93,31 @@ async function readableHome(home: string, runAs: RunAs | undefined): Promise<str
 }
 
 /** Where this run's config, logs and temporary files go: a folder the node's user can reach. */
-async function makeRunDir(runAs: RunAs | undefined): Promise<string> {
+async function makeRunDir(runAs: RunAs | undefined, kind: 'node' | 'cluster'): Promise<string> {
   const parent = runAs ? await rootStateDir('run') : tmpdir();
-  return mkdtemp(join(parent, 'node-'));
+  return mkdtemp(join(parent, `${kind}-`));
 }
 
-async function waitUntilReady(url: string, auth: string | undefined, child: ChildProcess, timeoutMs: number, signal?: AbortSignal): Promise<void> {
+async function waitUntilReady(
+  url: string,
+  query: string,
+  auth: string | undefined,
+  children: ChildProcess[],
+  timeoutMs: number,
+  signal: AbortSignal | undefined,
+  dispatcher: Dispatcher | undefined,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   const headers: Record<string, string> = auth ? { authorization: auth } : {};
   while (Date.now() < deadline) {
-    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`exited with ${child.exitCode ?? child.signalCode}`);
+    for (const child of children) {
+      if (child.exitCode !== null || child.signalCode !== null) throw new Error(`exited with ${child.exitCode ?? child.signalCode}`);
+    }
     signal?.throwIfAborted();
     try {
-      const response = await fetch(`${url}/_cluster/health?wait_for_status=yellow&timeout=1s`, {
-        headers,
-        signal: AbortSignal.timeout(2_000),
-      });
-      if (response.ok) return;
+      const response = await request(`${url}/_cluster/health?${query}&timeout=1s`, { headers, dispatcher, signal: AbortSignal.timeout(2_000) });
+      await response.body.dump();
+      if (response.statusCode === 200) return;
     } catch {
       // not listening yet
     }
@@ -79,53 +126,158 @@ async function waitUntilReady(url: string, auth: string | undefined, child: Chil
   throw new Error(`not ready within ${timeoutMs} ms`);
 }
 
+interface NodePlan {
+  clusterName: string;
+  name: string;
+  runDir: string;
+  dataDir: string;
+  heap: string;
+  httpPort: number;
+  settings: Record<string, string>;
+  /** Files written into the node's config folder, by path relative to it. */
+  configFiles?: Record<string, string>;
+}
+
+interface PreparedNode {
+  plan: NodePlan;
+  configDir: string;
+  env: NodeJS.ProcessEnv;
+  /** The node's own log (the console goes to console.log in its run folder). */
+  nodeLog: string;
+}
+
+async function prepareNode(home: string, javaHome: string, plan: NodePlan): Promise<PreparedNode> {
+  const configDir = join(plan.runDir, 'config');
+  const logsDir = join(plan.runDir, 'logs');
+  const tmpDir = join(plan.runDir, 'tmp');
+  await cp(join(home, 'config'), configDir, { recursive: true });
+  await Promise.all([mkdir(plan.dataDir, { recursive: true }), mkdir(logsDir), mkdir(tmpDir)]);
+  await writeFile(join(configDir, 'jvm.options.d', 'heap.options'), `-Xms${plan.heap}\n-Xmx${plan.heap}\n`);
+  const settings: Record<string, string> = {
+    'cluster.name': plan.clusterName,
+    'node.name': plan.name,
+    'network.host': '127.0.0.1',
+    'http.port': String(plan.httpPort),
+    'path.data': plan.dataDir,
+    'path.logs': logsDir,
+    'cluster.routing.allocation.disk.threshold_enabled': 'false',
+    'action.destructive_requires_name': 'false',
+    ...plan.settings,
+  };
+  await writeFile(
+    join(configDir, 'elasticsearch.yml'),
+    Object.entries(settings).map(([key, value]) => `${key}: ${JSON.stringify(value)}`).join('\n') + '\n',
+  );
+  for (const [path, content] of Object.entries(plan.configFiles ?? {})) {
+    await mkdir(join(configDir, path, '..'), { recursive: true });
+    await writeFile(join(configDir, path), content, { mode: 0o600 });
+  }
+  const env: NodeJS.ProcessEnv = { ...process.env, ES_JAVA_HOME: javaHome, ES_PATH_CONF: configDir, ES_TMPDIR: tmpDir, JAVA_HOME: javaHome };
+  delete env.ES_JAVA_OPTS;
+  return { plan, configDir, env, nodeLog: join(logsDir, `${plan.clusterName}.log`) };
+}
+
+function addSuperuser(home: string, node: PreparedNode, superuser: Credentials): void {
+  execFileSync(join(home, 'bin', 'elasticsearch-users'), ['useradd', superuser.username, '-p', superuser.password, '-r', 'superuser'], {
+    env: node.env,
+    stdio: 'pipe',
+  });
+}
+
+interface RunningNode {
+  child: ChildProcess;
+  console: WriteStream;
+  logFile: string;
+  exited: Promise<void>;
+}
+
+function launchNode(home: string, node: PreparedNode, runAs: RunAs | undefined): RunningNode {
+  const logFile = join(node.plan.runDir, 'console.log');
+  const console = createWriteStream(logFile);
+  const child = spawn(join(home, 'bin', 'elasticsearch'), [], {
+    env: node.env,
+    cwd: node.plan.runDir,
+    uid: runAs?.uid,
+    gid: runAs?.gid,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    // Own process group: a Ctrl-C meant for the stack or test runner must not stop the node
+    // before the processes that write to it have flushed; its owner stops it last.
+    detached: true,
+  });
+  child.stdout!.pipe(console);
+  child.stderr!.pipe(console);
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  return { child, console, logFile, exited };
+}
+
+async function stopProcess(running: RunningNode): Promise<void> {
+  const { child } = running;
+  if (child.exitCode === null && child.signalCode === null) {
+    child.kill('SIGTERM');
+    const killTimer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+    await running.exited;
+    clearTimeout(killTimer);
+  }
+  running.console.end();
+}
+
+/**
+ * Waits until the nodes form a ready cluster; if they do not, kills them all and throws the cause
+ * read from their logs, with the last lines of the log of the node that failed (or the first).
+ */
+async function awaitNodes(
+  nodes: { prepared: PreparedNode; running: RunningNode }[],
+  ready: () => Promise<void>,
+  runAs: RunAs | undefined,
+  removeOnFailure: string,
+): Promise<void> {
+  try {
+    await ready();
+  } catch (error) {
+    for (const { running } of nodes) running.child.kill('SIGKILL');
+    await Promise.all(nodes.map(({ running }) => running.exited));
+    for (const { running } of nodes) running.console.end();
+    const logs = nodes.flatMap(({ prepared, running }) => [running.logFile, prepared.nodeLog]).filter((file) => existsSync(file));
+    const cause = explainStartFailure(logs.map((file) => readFileSync(file, 'utf8')).join('\n'), (error as Error).message, runAs?.user ?? 'you');
+    const failed = nodes.find(({ running }) => running.child.exitCode !== 0 && running.child.signalCode !== 'SIGKILL') ?? nodes[0]!;
+    const tail = logTail(existsSync(failed.prepared.nodeLog) ? failed.prepared.nodeLog : failed.running.logFile);
+    await rm(removeOnFailure, { recursive: true, force: true });
+    const whose = nodes.length === 1 ? 'the node' : failed.prepared.plan.name;
+    throw new ElasticsearchStartError(`Elasticsearch did not start: ${cause}\n--- ${whose}'s last log lines ---\n${tail}`);
+  }
+}
+
+function basicAuth(credentials: Credentials): string {
+  return `Basic ${Buffer.from(`${credentials.username}:${credentials.password}`).toString('base64')}`;
+}
+
 export async function startLocalNode(options: LocalNodeOptions = {}): Promise<LocalNode> {
   const log = options.log ?? (() => {});
   const runAs = serviceUser();
   const home = await readableHome(await ensureDistribution(log), runAs);
   const javaHome = findJavaHome();
 
-  const runDir = await makeRunDir(runAs);
-  const configDir = join(runDir, 'config');
-  const dataDir = options.dataDir ?? join(runDir, 'data');
-  const logsDir = join(runDir, 'logs');
-  const tmpDir = join(runDir, 'tmp');
-  await cp(join(home, 'config'), configDir, { recursive: true });
-  await Promise.all([mkdir(dataDir, { recursive: true }), mkdir(logsDir), mkdir(tmpDir)]);
-  await writeFile(join(configDir, 'jvm.options.d', 'heap.options'), `-Xms${options.heap ?? '1g'}\n-Xmx${options.heap ?? '1g'}\n`);
-
+  const runDir = await makeRunDir(runAs, 'node');
   const [httpPort, transportPort] = [options.httpPort ?? (await freePort()), await freePort()];
   const settings: Record<string, string> = {
-    'cluster.name': 'proxy-access-log-local',
-    'node.name': 'local',
     'discovery.type': 'single-node',
-    'network.host': '127.0.0.1',
-    'http.port': String(httpPort),
     'transport.port': String(transportPort),
-    'path.data': dataDir,
-    'path.logs': logsDir,
-    'cluster.routing.allocation.disk.threshold_enabled': 'false',
     'xpack.security.enabled': options.superuser ? 'true' : 'false',
-    'action.destructive_requires_name': 'false',
   };
   if (options.superuser) {
     settings['xpack.security.http.ssl.enabled'] = 'false';
     settings['xpack.security.transport.ssl.enabled'] = 'false';
   }
-  await writeFile(
-    join(configDir, 'elasticsearch.yml'),
-    Object.entries(settings).map(([key, value]) => `${key}: ${JSON.stringify(value)}`).join('\n') + '\n',
-  );
-
-  const env: NodeJS.ProcessEnv = { ...process.env, ES_JAVA_HOME: javaHome, ES_PATH_CONF: configDir, ES_TMPDIR: tmpDir, JAVA_HOME: javaHome };
-  delete env.ES_JAVA_OPTS;
-  if (options.superuser) {
-    execFileSync(
-      join(home, 'bin', 'elasticsearch-users'),
-      ['useradd', options.superuser.username, '-p', options.superuser.password, '-r', 'superuser'],
-      { env, stdio: 'pipe' },
-    );
-  }
+  const prepared = await prepareNode(home, javaHome, {
+    clusterName: SINGLE_NODE_CLUSTER,
+    name: 'local',
+    runDir,
+    dataDir: options.dataDir ?? join(runDir, 'data'),
+    heap: options.heap ?? '1g',
+    httpPort,
+    settings,
+  });
+  if (options.superuser) addSuperuser(home, prepared, options.superuser);
   if (runAs) await chownTree(runDir, runAs);
   if (runAs && options.dataDir) {
     await chownTree(options.dataDir, runAs);
@@ -139,52 +291,125 @@ export async function startLocalNode(options: LocalNodeOptions = {}): Promise<Lo
     }
   }
 
-  const logFile = join(runDir, 'console.log');
-  const console = createWriteStream(logFile);
   log(`starting Elasticsearch (${home.split('/').at(-1)}, Java at ${javaHome}) on 127.0.0.1:${httpPort}`);
-  const child = spawn(join(home, 'bin', 'elasticsearch'), [], {
-    env,
-    cwd: runDir,
-    uid: runAs?.uid,
-    gid: runAs?.gid,
-    stdio: ['ignore', 'pipe', 'pipe'],
-    // Own process group: a Ctrl-C meant for the stack or test runner must not stop the node
-    // before the processes that write to it have flushed; its owner stops it last.
-    detached: true,
-  });
-  child.stdout!.pipe(console);
-  child.stderr!.pipe(console);
-
+  const running = launchNode(home, prepared, runAs);
   const url = `http://127.0.0.1:${httpPort}`;
-  const auth = options.superuser
-    ? `Basic ${Buffer.from(`${options.superuser.username}:${options.superuser.password}`).toString('base64')}`
-    : undefined;
-
-  const exited = new Promise<void>((r) => child.once('exit', () => r()));
-  const stop = async () => {
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGTERM');
-      const killTimer = setTimeout(() => child.kill('SIGKILL'), 30_000);
-      await exited;
-      clearTimeout(killTimer);
-    }
-    console.end();
-    await rm(runDir, { recursive: true, force: true });
-  };
-
-  try {
-    await waitUntilReady(url, auth, child, options.readyTimeoutMs ?? DEFAULT_READY_TIMEOUT_MS, options.signal);
-  } catch (error) {
-    child.kill('SIGKILL');
-    await exited;
-    console.end();
-    const nodeLog = join(logsDir, 'proxy-access-log-local.log');
-    const logText = [logFile, nodeLog].filter((file) => existsSync(file)).map((file) => readFileSync(file, 'utf8')).join('\n');
-    const cause = explainStartFailure(logText, (error as Error).message, runAs?.user ?? 'you');
-    const tail = logTail(existsSync(nodeLog) ? nodeLog : logFile);
-    await rm(runDir, { recursive: true, force: true });
-    throw new ElasticsearchStartError(`Elasticsearch did not start: ${cause}\n--- the node's last log lines ---\n${tail}`);
-  }
+  const auth = options.superuser ? basicAuth(options.superuser) : undefined;
+  const timeoutMs = options.readyTimeoutMs ?? DEFAULT_READY_TIMEOUT_MS;
+  await awaitNodes(
+    [{ prepared, running }],
+    () => waitUntilReady(url, 'wait_for_status=yellow', auth, [running.child], timeoutMs, options.signal, undefined),
+    runAs,
+    runDir,
+  );
   log(`Elasticsearch ready at ${url}`);
-  return { url, pid: child.pid!, logFile, stop };
+  return {
+    url,
+    pid: running.child.pid!,
+    logFile: running.logFile,
+    async stop() {
+      await stopProcess(running);
+      await rm(runDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * A cluster of `nodes` master-eligible data nodes with security on: TLS on HTTP (clients trust the
+ * CA in `caFile`) and on the transport between nodes (Elasticsearch requires it once security is on
+ * and a cluster has more than one node), and one superuser in the file realm.
+ */
+export async function startLocalCluster(options: LocalClusterOptions): Promise<LocalCluster> {
+  if (!Number.isInteger(options.nodes) || options.nodes < 1) throw new ElasticsearchStartError(`a cluster needs a whole number of nodes, at least 1; got ${options.nodes}`);
+  const log = options.log ?? (() => {});
+  const runAs = serviceUser();
+  const home = await readableHome(await ensureDistribution(log), runAs);
+  const javaHome = findJavaHome();
+  const certificates = await makeClusterCertificates();
+  const superuser = { username: 'admin', password: randomBytes(18).toString('base64url') };
+
+  const clusterDir = await makeRunDir(runAs, 'cluster');
+  const caFile = join(clusterDir, 'ca.crt');
+  await writeFile(caFile, certificates.ca);
+  const names = Array.from({ length: options.nodes }, (_, i) => `node-${i + 1}`);
+  const ports: { http: number; transport: number }[] = [];
+  while (ports.length < names.length) ports.push({ http: await freePort(), transport: await freePort() });
+  const tls: Record<string, string> = {};
+  for (const layer of ['http', 'transport']) {
+    tls[`xpack.security.${layer}.ssl.enabled`] = 'true';
+    tls[`xpack.security.${layer}.ssl.certificate`] = TLS_FILES.certificate;
+    tls[`xpack.security.${layer}.ssl.key`] = TLS_FILES.key;
+    tls[`xpack.security.${layer}.ssl.certificate_authorities`] = TLS_FILES.ca;
+  }
+  const prepared: PreparedNode[] = [];
+  for (const [i, name] of names.entries()) {
+    const runDir = join(clusterDir, name);
+    await mkdir(runDir);
+    prepared.push(
+      await prepareNode(home, javaHome, {
+        clusterName: MULTI_NODE_CLUSTER,
+        name,
+        runDir,
+        dataDir: options.dataDir ? join(options.dataDir, name) : join(runDir, 'data'),
+        heap: options.heap ?? CLUSTER_HEAP,
+        httpPort: ports[i]!.http,
+        settings: {
+          'transport.port': String(ports[i]!.transport),
+          'discovery.seed_hosts': ports.map((port) => `127.0.0.1:${port.transport}`).join(','),
+          'cluster.initial_master_nodes': names.join(','),
+          'xpack.security.enabled': 'true',
+          ...tls,
+        },
+        configFiles: { [TLS_FILES.ca]: certificates.ca, [TLS_FILES.certificate]: certificates.certificate, [TLS_FILES.key]: certificates.key },
+      }),
+    );
+  }
+  addSuperuser(home, prepared[0]!, superuser);
+  for (const node of prepared.slice(1)) {
+    for (const file of FILE_REALM_FILES) await copyFile(join(prepared[0]!.configDir, file), join(node.configDir, file));
+  }
+  if (runAs) {
+    await chownTree(clusterDir, runAs);
+    if (options.dataDir) await chownTree(options.dataDir, runAs);
+  }
+
+  log(`starting a ${options.nodes}-node Elasticsearch cluster (${home.split('/').at(-1)}, Java at ${javaHome}) on 127.0.0.1:${ports.map((port) => port.http).join(',')}`);
+  const nodes = prepared.map((node) => ({ prepared: node, running: launchNode(home, node, runAs) }));
+  const url = `https://127.0.0.1:${ports[0]!.http}`;
+  const dispatcher = new Agent({ connect: { ca: certificates.ca } });
+  try {
+    await awaitNodes(
+      nodes,
+      () =>
+        waitUntilReady(
+          url,
+          `wait_for_nodes=${options.nodes}&wait_for_status=yellow`,
+          basicAuth(superuser),
+          nodes.map(({ running }) => running.child),
+          options.readyTimeoutMs ?? DEFAULT_READY_TIMEOUT_MS,
+          options.signal,
+          dispatcher,
+        ),
+      runAs,
+      clusterDir,
+    );
+  } finally {
+    await dispatcher.close();
+  }
+  log(`Elasticsearch cluster ready at ${url}`);
+  return {
+    url,
+    caFile,
+    superuser,
+    nodes: nodes.map(({ prepared: node, running }) => ({
+      url: `https://127.0.0.1:${node.plan.httpPort}`,
+      pid: running.child.pid!,
+      logFile: running.logFile,
+      stop: () => stopProcess(running),
+    })),
+    async stop() {
+      await Promise.all(nodes.map(({ running }) => stopProcess(running)));
+      await rm(clusterDir, { recursive: true, force: true });
+    },
+  };
 }

@@ -1,19 +1,47 @@
-// `npm run elasticsearch`: a local single-node Elasticsearch in the foreground, until Ctrl-C.
-// With --data DIR its indices survive restarts; without, they live in a temporary folder.
+// `npm run elasticsearch`: local Elasticsearch in the foreground until Ctrl-C or SIGTERM, which stop
+// every node. Without --nodes, one node with security off (as `npm start` and `npm test` use);
+// with --nodes N, a secured cluster of N nodes with TLS, whose URL, CA file and superuser it prints.
+// With --data DIR the indices survive restarts; without, they live in a temporary folder.
 
 import { parseArgs } from 'node:util';
-import { startLocalNode } from './local-node.ts';
+import { startLocalCluster, startLocalNode } from './local-node.ts';
 
-const { values } = parseArgs({ options: { data: { type: 'string' } } });
-const node = await startLocalNode({ dataDir: values.data, log: (line) => console.error(line) });
-console.log(`ELASTICSEARCH_URL=${node.url}`);
+function fail(message: string): never {
+  process.stderr.write(`elasticsearch: ${message}\n`);
+  process.exit(1);
+}
+
+let values: { data?: string; nodes?: string; heap?: string };
+try {
+  ({ values } = parseArgs({ options: { data: { type: 'string' }, nodes: { type: 'string' }, heap: { type: 'string' } } }));
+} catch (error) {
+  fail((error as Error).message);
+}
+if (values.nodes !== undefined && !/^[1-9]\d*$/.test(values.nodes)) fail('--nodes: a whole number of nodes, at least 1');
+if (values.heap !== undefined && !/^\d+[mg]$/.test(values.heap)) fail('--heap: a size such as 512m or 1g');
+
+const log = (line: string) => console.error(line);
+let stop: () => Promise<void>;
+if (values.nodes === undefined) {
+  const node = await startLocalNode({ dataDir: values.data, heap: values.heap, log });
+  console.log(`ELASTICSEARCH_URL=${node.url}`);
+  stop = node.stop;
+} else {
+  const cluster = await startLocalCluster({ nodes: Number(values.nodes), dataDir: values.data, heap: values.heap, log });
+  console.log(`ELASTICSEARCH_URL=${cluster.url}`);
+  console.log(`ELASTICSEARCH_CA_FILE=${cluster.caFile}`);
+  console.log(`ELASTICSEARCH_USERNAME=${cluster.superuser.username}`);
+  console.log(`ELASTICSEARCH_PASSWORD=${cluster.superuser.password}`);
+  console.log(`# nodes: ${cluster.nodes.map((node) => node.url).join(' ')}`);
+  stop = cluster.stop;
+}
 
 let stopping = false;
-const stop = async () => {
+const onSignal = async () => {
   if (stopping) return;
   stopping = true;
-  await node.stop();
+  await stop();
   process.exit(0);
 };
-process.on('SIGINT', stop);
-process.on('SIGTERM', stop);
+process.on('SIGINT', onSignal);
+process.on('SIGTERM', onSignal);

@@ -2,6 +2,11 @@
 // or two, what to do about it, and the last lines of the node's log below for the rest.
 
 import { existsSync, readFileSync } from 'node:fs';
+import { ProxyAccessLogError } from '../../common/errors.ts';
+
+export class ElasticsearchStartError extends ProxyAccessLogError {
+  readonly code = 'ES_START_FAILED';
+}
 
 interface KnownCause {
   pattern: RegExp;

@@ -29,6 +29,8 @@ export function startShipper(options: ShipperArgs): ShipperRun {
   const env: NodeJS.ProcessEnv = { ...process.env, ELASTICSEARCH_URL: options.connection.url };
   if (options.connection.username) env.ELASTICSEARCH_USERNAME = options.connection.username;
   if (options.connection.password) env.ELASTICSEARCH_PASSWORD = options.connection.password;
+  if (options.connection.api_key) env.ELASTICSEARCH_API_KEY = options.connection.api_key;
+  if (options.connection.ca_file) env.ELASTICSEARCH_CA_FILE = options.connection.ca_file;
   const child = spawn(
     process.execPath,
     [

@@ -1,0 +1,57 @@
+// Least privilege on a secured cluster: one role per part, each limited to the daily indices of one
+// prefix, and an API key per part carrying exactly that role. The shipper creates documents and
+// indices and nothing else; the API reads (search and point in time); retention lists and deletes
+// indices. None may touch the index template, which the operator installs here once.
+
+import type { Client, estypes } from '@elastic/elasticsearch';
+import { installIndexTemplate } from '../../common/index-lifecycle.ts';
+import { indexPattern } from '../../common/proxy-event-document.ts';
+
+export const PARTS = ['shipper', 'api', 'retention'] as const;
+export type Part = (typeof PARTS)[number];
+
+/**
+ * What each part may do, on `<prefix>-*` only. `create_doc` allows the shipper's bulk `create` (and
+ * refuses `index`, which could overwrite an event); `create_index` its creating tomorrow's index.
+ * The API's cluster `monitor` is for its /healthz, which reports the cluster's health; it reads no
+ * documents. Retention's index `monitor` lets it list the prefix's indices before deleting old ones.
+ */
+const PRIVILEGES: Record<Part, { cluster: string[]; indices: string[] }> = {
+  shipper: { cluster: [], indices: ['create_doc', 'create_index'] },
+  api: { cluster: ['monitor'], indices: ['read'] },
+  retention: { cluster: [], indices: ['monitor', 'delete_index'] },
+};
+
+export function roleName(prefix: string, part: Part): string {
+  return `${prefix}-${part}`;
+}
+
+export function roleDescriptor(prefix: string, part: Part): estypes.SecurityRoleDescriptor {
+  const { cluster, indices } = PRIVILEGES[part];
+  return { cluster, indices: [{ names: [indexPattern(prefix)], privileges: indices }] };
+}
+
+export interface PartAccess {
+  part: Part;
+  role: string;
+  /** The key as `elasticsearch.api_key` and ELASTICSEARCH_API_KEY take it (base64 of id:key). */
+  apiKey: string;
+}
+
+/**
+ * Installs the index template, then creates (or updates) each part's role and a new API key
+ * restricted to it. Running it again leaves earlier keys valid: invalidate them once the parts use
+ * the new ones.
+ */
+export async function setupAccess(client: Client, prefix: string): Promise<PartAccess[]> {
+  await installIndexTemplate(client, prefix);
+  const access: PartAccess[] = [];
+  for (const part of PARTS) {
+    const role = roleName(prefix, part);
+    const descriptor = roleDescriptor(prefix, part);
+    await client.security.putRole({ name: role, ...descriptor });
+    const key = await client.security.createApiKey({ name: role, role_descriptors: { [role]: descriptor } });
+    access.push({ part, role, apiKey: key.encoded });
+  }
+  return access;
+}
