@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { Agent, request, type Dispatcher } from 'undici';
 import { freePort } from '../free-port.ts';
 import { makeClusterCertificates } from './certificates.ts';
+import { homeWithSecurityAnalysis } from './security-analysis.ts';
 import { ensureDistribution } from './distribution.ts';
 import { findJavaHome } from './java.ts';
 import { canAccess, chownTree, rootStateDir, serviceUser, type RunAs } from './run-as.ts';
@@ -323,8 +324,8 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
   if (!Number.isInteger(options.nodes) || options.nodes < 1) throw new ElasticsearchStartError(`a cluster needs a whole number of nodes, at least 1; got ${options.nodes}`);
   const log = options.log ?? (() => {});
   const runAs = serviceUser();
-  const home = await readableHome(await ensureDistribution(log), runAs);
   const javaHome = findJavaHome();
+  const home = await homeWithSecurityAnalysis(await readableHome(await ensureDistribution(log), runAs), javaHome);
   const certificates = await makeClusterCertificates();
   const superuser = { username: 'admin', password: randomBytes(18).toString('base64url') };
 
