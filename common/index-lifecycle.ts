@@ -70,10 +70,11 @@ export async function applyRetention(client: Client, options: RetentionOptions):
     throw new RetentionOptionsError(`days must be a whole number of at least 1, got ${options.days}`);
   }
   const cutoff = retentionCutoff(options.days, options.now ?? new Date());
-  const rows = await client.cat.indices({ index: indexPattern(options.prefix), format: 'json', h: 'index', expand_wildcards: 'all' });
-  const daily = rows
-    .map((row) => row.index)
-    .filter((name): name is string => name !== undefined && dayOfDailyIndex(options.prefix, name) !== undefined)
+  // Resolving names needs only view_index_metadata on the prefix; listing with _cat needs cluster monitor.
+  const { indices } = await client.indices.resolveIndex({ name: indexPattern(options.prefix), expand_wildcards: 'all' });
+  const daily = indices
+    .map((index) => index.name)
+    .filter((name) => dayOfDailyIndex(options.prefix, name) !== undefined)
     .sort();
   const expired = daily.filter((name) => dayOfDailyIndex(options.prefix, name)! < cutoff);
   const kept = daily.filter((name) => !expired.includes(name));

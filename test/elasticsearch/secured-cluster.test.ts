@@ -30,10 +30,19 @@ async function refused(what: string, request: Promise<unknown>): Promise<void> {
   });
 }
 
-/** Bulk `create` of one event; the status of its item (201 created, 403 refused, …). */
+/**
+ * Bulk `create` of one event: the status of its item (201 created, 403 refused), or 403 when the
+ * whole request is refused (a key with no write privilege on any index).
+ */
 async function createOne(client: Client, index: string, id: string): Promise<number> {
-  const response = await client.bulk({ operations: [{ create: { _index: index, _id: id } }, { '@timestamp': new Date().toISOString() }] });
-  return response.items[0]!.create!.status;
+  try {
+    const response = await client.bulk({ operations: [{ create: { _index: index, _id: id } }, { '@timestamp': new Date().toISOString() }] });
+    return response.items[0]!.create!.status;
+  } catch (error) {
+    const status = (error as { meta?: { statusCode?: number } }).meta?.statusCode;
+    if (status === undefined) throw error;
+    return status;
+  }
 }
 
 describe('secured 3-node cluster', () => {
