@@ -34,7 +34,9 @@ export async function homeWithSecurityAnalysis(home: string, javaHome: string): 
   const pluginDir = join(target, 'plugins', PLUGIN);
   if (existsSync(join(pluginDir, 'named_components.json'))) return target;
 
-  const staging = `${target}.partial`;
+  // Built beside the target under this process's own name and renamed, so a half-built copy is never
+  // used and two starts building at once do not meet.
+  const staging = `${target}.partial-${process.pid}`;
   const stagedPlugin = join(staging, 'plugins', PLUGIN);
   await rm(staging, { recursive: true, force: true });
   await cp(home, staging, { recursive: true });
@@ -59,6 +61,11 @@ export async function homeWithSecurityAnalysis(home: string, javaHome: string): 
       `java.version=${JAVA_RELEASE}`,
     ].join('\n') + '\n',
   );
-  await rename(staging, target);
+  try {
+    await rename(staging, target);
+  } catch (error) {
+    if (!existsSync(join(pluginDir, 'named_components.json'))) throw error;
+    await rm(staging, { recursive: true, force: true });
+  }
   return target;
 }
