@@ -1,15 +1,13 @@
 // Sessions ended by logout before their time. Kept in memory for the per-request check and, when
 // the signing key lives in a file, in a small state file beside it (`<secret_file>.revoked`), so a
-// restart does not bring logged-out sessions back. The file is replaced atomically (temporary
-// file, fsync, rename, fsync of the folder). It stays small: an entry is needed only while the
-// session it revokes could still be presented, so it is dropped at that session's expiry — on
-// every write and at load.
+// restart does not bring logged-out sessions back. The file is replaced atomically
+// (common/replace-file.ts). It stays small: an entry is needed only while the session it revokes
+// could still be presented, so it is dropped at that session's expiry — on every write and at load.
 
 import { readFileSync } from 'node:fs';
-import { open, rename } from 'node:fs/promises';
-import { dirname } from 'node:path';
 import type { Logger } from 'pino';
 import { z } from 'zod';
+import { replaceFile } from '../../common/replace-file.ts';
 import { RevocationsFileError } from '../errors.ts';
 import { epochSeconds, type Clock } from './clock.ts';
 
@@ -39,24 +37,6 @@ function readEntries(file: string): Record<string, number> {
   const parsed = fileSchema.safeParse(json);
   if (!parsed.success) throw new RevocationsFileError(`revoked sessions file ${file} is not an object of session ids and expiry times`);
   return parsed.data;
-}
-
-async function replaceFile(file: string, text: string): Promise<void> {
-  const temporary = `${file}.${process.pid}.tmp`;
-  const handle = await open(temporary, 'w', 0o600);
-  try {
-    await handle.writeFile(text);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-  await rename(temporary, file);
-  const folder = await open(dirname(file), 'r');
-  try {
-    await folder.sync();
-  } finally {
-    await folder.close();
-  }
 }
 
 export class RevokedSessions {
@@ -92,7 +72,7 @@ export class RevokedSessions {
     const file = this.#file;
     if (file === undefined) return Promise.resolve();
     this.#writes = this.#writes
-      .then(() => replaceFile(file, JSON.stringify(Object.fromEntries(this.#expiries))))
+      .then(() => replaceFile(file, JSON.stringify(Object.fromEntries(this.#expiries)), 0o600))
       .catch((error: unknown) => this.#diagnostics.error({ err: error, file }, 'revoked sessions not saved'));
     return this.#writes;
   }
