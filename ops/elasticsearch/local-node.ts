@@ -1,36 +1,22 @@
-// Starts local Elasticsearch from the cached distribution, bound to 127.0.0.1 on free ports, disk
-// thresholds off, run as an unprivileged user (it refuses root): either one node (1 GiB heap,
-// security off, or on with basic auth over plain HTTP), or a secured cluster of N nodes with TLS on
-// HTTP and between nodes from a CA made for the run.
+// Starts a local single-node Elasticsearch from the cached distribution: bound to 127.0.0.1 on
+// free ports, 1 GiB heap, disk thresholds off, run as an unprivileged user (it refuses root).
+// Security is off, or on with basic auth over plain HTTP. The steps of starting a node are exported
+// for local-cluster.ts, which starts several of them as a secured cluster.
 
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, existsSync, readFileSync, type WriteStream } from 'node:fs';
-import { copyFile, cp, mkdir, mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
-import { randomBytes } from 'node:crypto';
+import { cp, mkdir, mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Agent, request, type Dispatcher } from 'undici';
+import { request, type Dispatcher } from 'undici';
 import { freePort } from '../free-port.ts';
-import { makeClusterCertificates } from './certificates.ts';
-import { homeWithSecurityAnalysis } from './security-analysis.ts';
 import { ensureDistribution } from './distribution.ts';
 import { findJavaHome } from './java.ts';
 import { canAccess, chownTree, rootStateDir, serviceUser, type RunAs } from './run-as.ts';
 import { ElasticsearchStartError, explainStartFailure, logTail } from './start-failure.ts';
 
-const DEFAULT_READY_TIMEOUT_MS = 180_000;
+export const DEFAULT_READY_TIMEOUT_MS = 180_000;
 const SINGLE_NODE_CLUSTER = 'proxy-access-log-local';
-const MULTI_NODE_CLUSTER = 'proxy-access-log-cluster';
-/**
- * Per node of a local cluster: three nodes share 2 cores and a machine other work runs on, and
- * hold only test- or bench-sized daily indices. 512 MiB of heap holds those with room, and three
- * such JVMs (heap plus about as much again off heap) stay near 3 GiB of a 24 GiB machine.
- */
-const CLUSTER_HEAP = '512m';
-/** The file realm's users, copied from the first node's config so the superuser is made once. */
-const FILE_REALM_FILES = ['users', 'users_roles'];
-/** Where a secured cluster's TLS files sit inside each node's config folder (the node reads only there). */
-const TLS_FILES = { ca: 'tls/ca.crt', certificate: 'tls/node.crt', key: 'tls/node.key' };
 
 export interface Credentials {
   username: string;
@@ -59,30 +45,8 @@ export interface LocalNode {
   stop(): Promise<void>;
 }
 
-export interface LocalClusterOptions {
-  nodes: number;
-  /** Keep each node's data in `node-<i>` below here across runs; a fresh temporary folder otherwise. */
-  dataDir?: string;
-  heap?: string;
-  readyTimeoutMs?: number;
-  signal?: AbortSignal;
-  log?: (line: string) => void;
-}
-
-export interface LocalCluster {
-  /** The first node's HTTPS URL; every node answers for the whole cluster. */
-  url: string;
-  /** The CA that signed the nodes' certificate: what clients trust (ELASTICSEARCH_CA_FILE). */
-  caFile: string;
-  /** A superuser made for this run, in every node's file realm. */
-  superuser: Credentials;
-  nodes: LocalNode[];
-  /** Stops every node, then removes the run's folder. */
-  stop(): Promise<void>;
-}
-
 /** The distribution must be readable by the node's user; as root, mirror it where it is. */
-async function readableHome(home: string, runAs: RunAs | undefined): Promise<string> {
+export async function readableHome(home: string, runAs: RunAs | undefined): Promise<string> {
   if (!runAs || canAccess(join(home, 'lib'), 'r', runAs)) return home;
   const mirror = join(await rootStateDir(), home.split('/').at(-1)!);
   if (!existsSync(join(mirror, 'bin', 'elasticsearch'))) {
@@ -94,12 +58,12 @@ async function readableHome(home: string, runAs: RunAs | undefined): Promise<str
 }
 
 /** Where this run's config, logs and temporary files go: a folder the node's user can reach. */
-async function makeRunDir(runAs: RunAs | undefined, kind: 'node' | 'cluster'): Promise<string> {
+export async function makeRunDir(runAs: RunAs | undefined, kind: 'node' | 'cluster'): Promise<string> {
   const parent = runAs ? await rootStateDir('run') : tmpdir();
   return mkdtemp(join(parent, `${kind}-`));
 }
 
-async function waitUntilReady(
+export async function waitUntilReady(
   url: string,
   query: string,
   auth: string | undefined,
@@ -127,7 +91,7 @@ async function waitUntilReady(
   throw new Error(`not ready within ${timeoutMs} ms`);
 }
 
-interface NodePlan {
+export interface NodePlan {
   clusterName: string;
   name: string;
   runDir: string;
@@ -139,7 +103,7 @@ interface NodePlan {
   configFiles?: Record<string, string>;
 }
 
-interface PreparedNode {
+export interface PreparedNode {
   plan: NodePlan;
   configDir: string;
   env: NodeJS.ProcessEnv;
@@ -147,7 +111,7 @@ interface PreparedNode {
   nodeLog: string;
 }
 
-async function prepareNode(home: string, javaHome: string, plan: NodePlan): Promise<PreparedNode> {
+export async function prepareNode(home: string, javaHome: string, plan: NodePlan): Promise<PreparedNode> {
   const configDir = join(plan.runDir, 'config');
   const logsDir = join(plan.runDir, 'logs');
   const tmpDir = join(plan.runDir, 'tmp');
@@ -178,21 +142,21 @@ async function prepareNode(home: string, javaHome: string, plan: NodePlan): Prom
   return { plan, configDir, env, nodeLog: join(logsDir, `${plan.clusterName}.log`) };
 }
 
-function addSuperuser(home: string, node: PreparedNode, superuser: Credentials): void {
+export function addSuperuser(home: string, node: PreparedNode, superuser: Credentials): void {
   execFileSync(join(home, 'bin', 'elasticsearch-users'), ['useradd', superuser.username, '-p', superuser.password, '-r', 'superuser'], {
     env: node.env,
     stdio: 'pipe',
   });
 }
 
-interface RunningNode {
+export interface RunningNode {
   child: ChildProcess;
   console: WriteStream;
   logFile: string;
   exited: Promise<void>;
 }
 
-function launchNode(home: string, node: PreparedNode, runAs: RunAs | undefined): RunningNode {
+export function launchNode(home: string, node: PreparedNode, runAs: RunAs | undefined): RunningNode {
   const logFile = join(node.plan.runDir, 'console.log');
   const console = createWriteStream(logFile);
   const child = spawn(join(home, 'bin', 'elasticsearch'), [], {
@@ -211,7 +175,7 @@ function launchNode(home: string, node: PreparedNode, runAs: RunAs | undefined):
   return { child, console, logFile, exited };
 }
 
-async function stopProcess(running: RunningNode): Promise<void> {
+export async function stopProcess(running: RunningNode): Promise<void> {
   const { child } = running;
   if (child.exitCode === null && child.signalCode === null) {
     child.kill('SIGTERM');
@@ -226,7 +190,7 @@ async function stopProcess(running: RunningNode): Promise<void> {
  * Waits until the nodes form a ready cluster; if they do not, kills them all and throws the cause
  * read from their logs, with the last lines of the log of the node that failed (or the first).
  */
-async function awaitNodes(
+export async function awaitNodes(
   nodes: { prepared: PreparedNode; running: RunningNode }[],
   ready: () => Promise<void>,
   runAs: RunAs | undefined,
@@ -248,7 +212,7 @@ async function awaitNodes(
   }
 }
 
-function basicAuth(credentials: Credentials): string {
+export function basicAuth(credentials: Credentials): string {
   return `Basic ${Buffer.from(`${credentials.username}:${credentials.password}`).toString('base64')}`;
 }
 
@@ -311,106 +275,6 @@ export async function startLocalNode(options: LocalNodeOptions = {}): Promise<Lo
     async stop() {
       await stopProcess(running);
       await rm(runDir, { recursive: true, force: true });
-    },
-  };
-}
-
-/**
- * A cluster of `nodes` master-eligible data nodes with security on: TLS on HTTP (clients trust the
- * CA in `caFile`) and on the transport between nodes (Elasticsearch requires it once security is on
- * and a cluster has more than one node), and one superuser in the file realm.
- */
-export async function startLocalCluster(options: LocalClusterOptions): Promise<LocalCluster> {
-  if (!Number.isInteger(options.nodes) || options.nodes < 1) throw new ElasticsearchStartError(`a cluster needs a whole number of nodes, at least 1; got ${options.nodes}`);
-  const log = options.log ?? (() => {});
-  const runAs = serviceUser();
-  const javaHome = findJavaHome();
-  const home = await homeWithSecurityAnalysis(await readableHome(await ensureDistribution(log), runAs), javaHome);
-  const certificates = await makeClusterCertificates();
-  const superuser = { username: 'admin', password: randomBytes(18).toString('base64url') };
-
-  const clusterDir = await makeRunDir(runAs, 'cluster');
-  const caFile = join(clusterDir, 'ca.crt');
-  await writeFile(caFile, certificates.ca);
-  const names = Array.from({ length: options.nodes }, (_, i) => `node-${i + 1}`);
-  const ports: { http: number; transport: number }[] = [];
-  while (ports.length < names.length) ports.push({ http: await freePort(), transport: await freePort() });
-  const tls: Record<string, string> = {};
-  for (const layer of ['http', 'transport']) {
-    tls[`xpack.security.${layer}.ssl.enabled`] = 'true';
-    tls[`xpack.security.${layer}.ssl.certificate`] = TLS_FILES.certificate;
-    tls[`xpack.security.${layer}.ssl.key`] = TLS_FILES.key;
-    tls[`xpack.security.${layer}.ssl.certificate_authorities`] = TLS_FILES.ca;
-  }
-  const prepared: PreparedNode[] = [];
-  for (const [i, name] of names.entries()) {
-    const runDir = join(clusterDir, name);
-    await mkdir(runDir);
-    prepared.push(
-      await prepareNode(home, javaHome, {
-        clusterName: MULTI_NODE_CLUSTER,
-        name,
-        runDir,
-        dataDir: options.dataDir ? join(options.dataDir, name) : join(runDir, 'data'),
-        heap: options.heap ?? CLUSTER_HEAP,
-        httpPort: ports[i]!.http,
-        settings: {
-          'transport.port': String(ports[i]!.transport),
-          'discovery.seed_hosts': ports.map((port) => `127.0.0.1:${port.transport}`).join(','),
-          'cluster.initial_master_nodes': names.join(','),
-          'xpack.security.enabled': 'true',
-          ...tls,
-        },
-        configFiles: { [TLS_FILES.ca]: certificates.ca, [TLS_FILES.certificate]: certificates.certificate, [TLS_FILES.key]: certificates.key },
-      }),
-    );
-  }
-  addSuperuser(home, prepared[0]!, superuser);
-  for (const node of prepared.slice(1)) {
-    for (const file of FILE_REALM_FILES) await copyFile(join(prepared[0]!.configDir, file), join(node.configDir, file));
-  }
-  if (runAs) {
-    await chownTree(clusterDir, runAs);
-    if (options.dataDir) await chownTree(options.dataDir, runAs);
-  }
-
-  log(`starting a ${options.nodes}-node Elasticsearch cluster (${home.split('/').at(-1)}, Java at ${javaHome}) on 127.0.0.1:${ports.map((port) => port.http).join(',')}`);
-  const nodes = prepared.map((node) => ({ prepared: node, running: launchNode(home, node, runAs) }));
-  const url = `https://127.0.0.1:${ports[0]!.http}`;
-  const dispatcher = new Agent({ connect: { ca: certificates.ca } });
-  try {
-    await awaitNodes(
-      nodes,
-      () =>
-        waitUntilReady(
-          url,
-          `wait_for_nodes=${options.nodes}&wait_for_status=yellow`,
-          basicAuth(superuser),
-          nodes.map(({ running }) => running.child),
-          options.readyTimeoutMs ?? DEFAULT_READY_TIMEOUT_MS,
-          options.signal,
-          dispatcher,
-        ),
-      runAs,
-      clusterDir,
-    );
-  } finally {
-    await dispatcher.close();
-  }
-  log(`Elasticsearch cluster ready at ${url}`);
-  return {
-    url,
-    caFile,
-    superuser,
-    nodes: nodes.map(({ prepared: node, running }) => ({
-      url: `https://127.0.0.1:${node.plan.httpPort}`,
-      pid: running.child.pid!,
-      logFile: running.logFile,
-      stop: () => stopProcess(running),
-    })),
-    async stop() {
-      await Promise.all(nodes.map(({ running }) => stopProcess(running)));
-      await rm(clusterDir, { recursive: true, force: true });
     },
   };
 }

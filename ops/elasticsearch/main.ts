@@ -4,7 +4,8 @@
 // With --data DIR the indices survive restarts; without, they live in a temporary folder.
 
 import { parseArgs } from 'node:util';
-import { startLocalCluster, startLocalNode } from './local-node.ts';
+import { startLocalCluster } from './local-cluster.ts';
+import { startLocalNode } from './local-node.ts';
 
 function fail(message: string): never {
   process.stderr.write(`elasticsearch: ${message}\n`);

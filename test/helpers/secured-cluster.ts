@@ -4,7 +4,7 @@
 
 import type { Client } from '@elastic/elasticsearch';
 import { createElasticsearchClient, type ElasticsearchConnection } from '../../common/elasticsearch-connection.ts';
-import { startLocalCluster, type LocalCluster } from '../../ops/elasticsearch/local-node.ts';
+import { startLocalCluster, type LocalCluster } from '../../ops/elasticsearch/local-cluster.ts';
 
 const CLUSTER_READY_TIMEOUT_MS = 600_000;
 const REQUEST_TIMEOUT_MS = 30_000;
