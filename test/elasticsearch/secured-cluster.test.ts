@@ -98,12 +98,13 @@ describe('secured 3-node cluster', () => {
   });
 
   it("the API's key reads and opens points in time under its prefix, and nothing else", async () => {
+    const today = dailyIndexName(PREFIX, new Date());
+    await es.adminClient.index({ index: today, id: 'api-readable', document: { '@timestamp': new Date().toISOString() }, refresh: 'wait_for' });
     const pit = await keys.api.openPointInTime({ index: indexPattern(PREFIX), keep_alive: '1m' });
-    const page = await keys.api.search({ pit: { id: pit.id }, size: 10 });
-    assert.ok(page.hits.hits.length >= 1);
+    const page = await keys.api.search({ pit: { id: pit.id }, size: 100 });
+    assert.ok(page.hits.hits.some((hit) => hit._id === 'api-readable'), 'the event is read through the point in time');
     await keys.api.closePointInTime({ id: pit.id });
     assert.equal((await keys.api.cluster.health()).number_of_nodes, 3, '/healthz can ask for the cluster health');
-    const today = dailyIndexName(PREFIX, new Date());
     assert.equal(await createOne(keys.api, today, 'api-created'), 403, 'write');
     await refused('delete an event', keys.api.delete({ index: today, id: 'shipper-created' }));
     await refused('delete an index', keys.api.indices.delete({ index: today }));
