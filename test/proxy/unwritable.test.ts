@@ -5,7 +5,6 @@
 // with no torn line, and the diagnostics say it once at the start and once at the end.
 
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -13,6 +12,7 @@ import { after, before, describe, it, type TestContext } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Pool } from 'undici';
 import { DROPPED_LINES_REASON } from '../../proxy/access-log.ts';
+import { mountTmpfs, unmount } from '../helpers/mount.ts';
 import { ACCESS_LOG_UNAVAILABLE_REASON, ACCESS_LOG_UNAVAILABLE_STATUS } from '../../proxy/exchange.ts';
 import type { AccessLogStatus, WhenUnwritable } from '../../proxy/line-writer.ts';
 import { readRecords, removeDir, serviceConfig, startUpstream, tempDir, type Upstream } from './helpers.ts';
@@ -24,15 +24,6 @@ const PATH_PADDING = 'p'.repeat(8_000);
 const REQUESTS_WHILE_FULL = 6_000;
 /** ... would not fit in the proxy's heap, limited to this, if it held them all. */
 const PROXY_HEAP_LIMIT_MB = 64;
-
-function mountTmpfs(path: string): string | undefined {
-  try {
-    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', path], { stdio: 'pipe' });
-    return undefined;
-  } catch (error) {
-    return (error as { stderr?: Buffer }).stderr?.toString().split('\n')[0] || (error as Error).message;
-  }
-}
 
 /** Writes zeros into `path` until the file system has no space left. */
 function fillDisk(path: string): void {
@@ -93,7 +84,7 @@ describe('access log on a full disk', () => {
   });
   after(async () => {
     for (const proxy of proxies) if (proxy.child.exitCode === null) proxy.child.kill('SIGKILL');
-    for (const path of mounted) execFileSync('umount', ['--lazy', path]);
+    for (const path of mounted) unmount(path);
     await upstream.close();
     await removeDir(dir);
   });
@@ -101,7 +92,7 @@ describe('access log on a full disk', () => {
   async function startOnTmpfs(t: TestContext, policy: WhenUnwritable): Promise<{ proxy: ProxyProcess; logs: string; statusUrl: string } | undefined> {
     const logs = join(dir, `logs-${policy}`);
     await mkdir(logs);
-    const refused = mountTmpfs(logs);
+    const refused = mountTmpfs(logs, '1m');
     if (refused) {
       t.skip(`cannot mount a tmpfs at ${logs} (${refused}): the test needs root or CAP_SYS_ADMIN`);
       return undefined;
@@ -119,6 +110,18 @@ describe('access log on a full disk', () => {
     proxies.push(proxy);
     const statusPort = Number(/"status_port":(\d+)/.exec(proxy.stderr())![1]);
     return { proxy, logs, statusUrl: `http://127.0.0.1:${statusPort}` };
+  }
+
+  /** The proxy on a tmpfs with a few lines written, then the disk filled. */
+  async function startFilled(t: TestContext, policy: WhenUnwritable) {
+    const started = await startOnTmpfs(t, policy);
+    if (!started) return undefined;
+    const pool = new Pool(started.proxy.url, { connections: 16 });
+    await send(pool, 'before', 0, 10);
+    const deadline = Date.now() + 5_000;
+    while ((await readRecords(started.logs)).length < 10 && Date.now() < deadline) await sleep(20);
+    fillDisk(join(started.logs, 'filler'));
+    return { ...started, pool };
   }
 
   async function checkRecovery(proxy: ProxyProcess, logs: string, statusUrl: string, pool: Pool, sentWhileFull: number) {
@@ -162,14 +165,9 @@ describe('access log on a full disk', () => {
   }
 
   it('serve: keeps answering, holds at most buffer_max_bytes, records the dropped count, recovers without restart', async (t) => {
-    const started = await startOnTmpfs(t, 'serve');
+    const started = await startFilled(t, 'serve');
     if (!started) return;
-    const { proxy, logs, statusUrl } = started;
-    const pool = new Pool(proxy.url, { connections: 16 });
-    await send(pool, 'before', 0, 10);
-    const beforeDeadline = Date.now() + 5_000;
-    while ((await readRecords(logs)).length < 10 && Date.now() < beforeDeadline) await sleep(20);
-    fillDisk(join(logs, 'filler'));
+    const { proxy, logs, statusUrl, pool } = started;
     const rssBefore = rssBytes(proxy.child.pid!);
 
     const answers = await send(pool, 'full', 0, REQUESTS_WHILE_FULL);
@@ -192,14 +190,9 @@ describe('access log on a full disk', () => {
   });
 
   it('refuse: answers 503 once the buffer is full, records what it can, resumes by itself', async (t) => {
-    const started = await startOnTmpfs(t, 'refuse');
+    const started = await startFilled(t, 'refuse');
     if (!started) return;
-    const { proxy, logs, statusUrl } = started;
-    const pool = new Pool(proxy.url, { connections: 16 });
-    await send(pool, 'before', 0, 10);
-    const beforeDeadline = Date.now() + 5_000;
-    while ((await readRecords(logs)).length < 10 && Date.now() < beforeDeadline) await sleep(20);
-    fillDisk(join(logs, 'filler'));
+    const { proxy, logs, statusUrl, pool } = started;
 
     const count = 400;
     const answers = await send(pool, 'full', 0, count);

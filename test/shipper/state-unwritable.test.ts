@@ -3,25 +3,15 @@
 // file and the cause, instead of carrying on with progress it cannot save.
 
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { CHECKPOINT_FILE, STATE_UNWRITABLE_EXIT_CODE } from '../../shipper/checkpoint.ts';
+import { mountTmpfs, remountReadOnly, unmount } from '../helpers/mount.ts';
 import { testElasticsearch, type TestElasticsearch } from '../helpers/elasticsearch.ts';
 import { appendRecords } from '../helpers/records.ts';
 import { startShipper } from './shipper-process.ts';
-
-/** Runs mount with `args`; the reason when this process may not. */
-function mount(args: string[]): string | undefined {
-  try {
-    execFileSync('mount', args, { stdio: 'pipe' });
-    return undefined;
-  } catch (error) {
-    return (error as { stderr?: Buffer }).stderr?.toString().split('\n')[0] || (error as Error).message;
-  }
-}
 
 describe('shipper with an unwritable state directory', () => {
   let es: TestElasticsearch;
@@ -32,7 +22,7 @@ describe('shipper with an unwritable state directory', () => {
     dir = await mkdtemp(join(tmpdir(), 'shipper-state-ro-'));
   });
   after(async () => {
-    if (mounted) execFileSync('umount', ['--lazy', mounted]);
+    if (mounted) unmount(mounted);
     await es.cleanup();
     await rm(dir, { recursive: true, force: true });
   });
@@ -42,7 +32,7 @@ describe('shipper with an unwritable state directory', () => {
     const state = join(dir, 'state');
     await mkdir(logs);
     await mkdir(state);
-    const refused = mount(['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', state]) ?? mount(['-o', 'remount,ro', state]);
+    const refused = mountTmpfs(state, '1m') ?? remountReadOnly(state);
     if (refused) {
       t.skip(`cannot mount a read-only tmpfs at ${state} (${refused}): the test needs root or CAP_SYS_ADMIN`);
       return;
