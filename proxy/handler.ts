@@ -7,7 +7,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Protocol } from '../common/access-record.ts';
 import { RESERVED_PREFIX } from './auth/endpoints.ts';
 import { ClientIpResolver, peerAddress } from './client-ip.ts';
-import { CLIENT_CLOSED_REASON, CLIENT_CLOSED_STATUS, Exchange, Recorder, SHUTTING_DOWN_REASON, SHUTTING_DOWN_STATUS } from './exchange.ts';
+import { ACCESS_LOG_UNAVAILABLE_REASON, ACCESS_LOG_UNAVAILABLE_STATUS, CLIENT_CLOSED_REASON, CLIENT_CLOSED_STATUS, Exchange, Recorder, SHUTTING_DOWN_REASON, SHUTTING_DOWN_STATUS } from './exchange.ts';
 import { forward } from './forward.ts';
 import { upstreamRequestHeaders } from './headers.ts';
 import { sendText } from './respond.ts';
@@ -93,6 +93,11 @@ export function createRequestHandler(context: ProxyContext): (req: IncomingMessa
     }
     exchange.service = service.id;
     exchange.authMethod = service.authMethod;
+    if (context.recorder.refusing) {
+      exchange.reason = ACCESS_LOG_UNAVAILABLE_REASON;
+      sendText(res, exchange, ACCESS_LOG_UNAVAILABLE_STATUS, ACCESS_LOG_UNAVAILABLE_REASON);
+      return;
+    }
     if (exchange.path.startsWith(RESERVED_PREFIX)) {
       service.auth.endpoint(req, res, exchange, exchange.path);
       return;

@@ -12,7 +12,7 @@ import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import { RESERVED_PREFIX } from './auth/endpoints.ts';
-import { CLIENT_CLOSED_REASON, SHUTTING_DOWN_REASON, SHUTTING_DOWN_STATUS, type Exchange } from './exchange.ts';
+import { ACCESS_LOG_UNAVAILABLE_REASON, ACCESS_LOG_UNAVAILABLE_STATUS, CLIENT_CLOSED_REASON, SHUTTING_DOWN_REASON, SHUTTING_DOWN_STATUS, type Exchange } from './exchange.ts';
 import { relayChunk, upstreamFailure, upstreamFailureText } from './forward.ts';
 import { arrive, unansweredStatus, type ProxyContext } from './handler.ts';
 import { clientResponseHeaders, upstreamRequestHeaders } from './headers.ts';
@@ -173,6 +173,7 @@ export function createUpgradeHandler(context: ProxyContext, upgrades: Set<Duplex
     exchange.authMethod = service.authMethod;
     if (exchange.path.startsWith(RESERVED_PREFIX)) return refuse(404, 'unknown proxy endpoint');
     if (context.shuttingDown) return refuse(SHUTTING_DOWN_STATUS, SHUTTING_DOWN_REASON);
+    if (context.recorder.refusing) return refuse(ACCESS_LOG_UNAVAILABLE_STATUS, ACCESS_LOG_UNAVAILABLE_REASON);
     if (!service.auth.admitUpgrade(req, exchange)) return refuse(401, exchange.reason ?? 'login required');
     // Node emits 'upgrade' only for a request that names its protocol.
     const protocol = req.headers.upgrade!;
