@@ -10,7 +10,7 @@ import { redirect, safeReturnPath, sendLocal, sendText, sendUnexpected } from '.
 import { verifySecret, type SecretHash } from '../secret-hash.ts';
 import { LOGIN_PATH } from './endpoints.ts';
 import { readForm } from './form.ts';
-import { renderLoginPage } from './login-page.ts';
+import { LOGIN_PAGE_POLICY, renderLoginPage } from './login-page.ts';
 import { FailedAttemptLimiter } from './rate-limit.ts';
 import { admitSession, admitUpgradeSession, commonEndpoint, unknownEndpoint, type ServiceAuth, type Sessions } from './service-auth.ts';
 
@@ -75,7 +75,7 @@ export class SecretLogin implements ServiceAuth {
 
   #page(res: ServerResponse, exchange: Exchange, status: number, returnTo: string | undefined, message?: string): void {
     const page = renderLoginPage({ method: this.#method, service: this.#service, returnTo: safeReturnPath(returnTo), message });
-    sendLocal(res, exchange, status, HTML, page);
+    sendLocal(res, exchange, status, HTML, page, { 'content-security-policy': LOGIN_PAGE_POLICY });
   }
 
   async #login(req: IncomingMessage, res: ServerResponse, exchange: Exchange): Promise<void> {
