@@ -6,11 +6,11 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import pino from 'pino';
 import { accessRecordSchema, ACCESS_LOG_FILE_PATTERN, type AccessRecord } from '../../common/access-record.ts';
 import { parseConfig, type ProxyConfig } from '../../proxy/config.ts';
 import { startProxy, type RunningProxy } from '../../proxy/server.ts';
+import { waitFor } from '../helpers/wait.ts';
 
 export interface Upstream {
   server: Server;
@@ -97,32 +97,20 @@ export async function readRecords(dir: string): Promise<AccessRecord[]> {
 
 /** Waits until the log holds at least `count` records (the writer is asynchronous). */
 export async function waitForRecords(dir: string, count: number, timeoutMs = 5_000): Promise<AccessRecord[]> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
+  return await waitFor(`${count} access-log lines in ${dir}`, async () => {
     const records = await readRecords(dir);
-    if (records.length >= count || Date.now() > deadline) return records;
-    await sleep(20);
-  }
+    return records.length >= count && records;
+  }, { timeoutMs });
 }
 
-/** Waits for the line with this request id; fails naming the id when it does not come. */
+/** Waits for the line of request `id` (its X-Request-Id), however many other lines the log holds. */
 export async function waitForRecord(dir: string, id: string, timeoutMs = 5_000): Promise<AccessRecord> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const found = (await readRecords(dir)).find((record) => record.id === id);
-    if (found !== undefined) return found;
-    if (Date.now() > deadline) throw new Error(`no log line with id ${id} within ${timeoutMs} ms`);
-    await sleep(20);
-  }
+  return await waitFor(`the access-log line of request ${id}`, async () => (await readRecords(dir)).find((record) => record.id === id), { timeoutMs });
 }
 
 /** Waits until `condition` holds; fails naming `what` at the deadline. */
 export async function until(condition: () => boolean, what: string, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(10);
-  }
+  await waitFor(what, condition, { timeoutMs, intervalMs: 10 });
 }
 
 export async function removeDir(dir: string): Promise<void> {
