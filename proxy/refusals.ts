@@ -38,8 +38,12 @@ interface ParsedSocket extends Socket {
 export const PLAIN_HTTP_ON_TLS_REASON = 'plain HTTP request sent to the TLS port';
 export const CONNECT_REASON = 'CONNECT not supported';
 
-/** The client or the network ended the connection: no answer can reach it, and nothing is refused. */
-const CONNECTION_GONE = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED', 'ETIMEDOUT']);
+/**
+ * The client or the network ended the connection (HPE_INVALID_EOF_STATE: the client closed its side
+ * mid-request): nothing is refused and no answer can reach it. A request already under way is
+ * logged by its own close (499).
+ */
+const CONNECTION_GONE = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED', 'ETIMEDOUT', 'HPE_INVALID_EOF_STATE']);
 /** A refused request's path can be the whole oversized URI; the line keeps this much of it. */
 const REFUSED_PATH_MAX_LENGTH = 2048;
 
