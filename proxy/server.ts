@@ -14,7 +14,8 @@ import { openAccessLog } from './access-log.ts';
 import { ClientIpResolver } from './client-ip.ts';
 import type { ProxyConfig } from './config.ts';
 import { Recorder } from './exchange.ts';
-import { createRequestHandler, type ProxyContext } from './handler.ts';
+import { createExpectationHandler, createRequestHandler, type ProxyContext } from './handler.ts';
+import { watchRefusals } from './refusals.ts';
 import { buildServices } from './services.ts';
 import { serveStatus, statusPort } from './status.ts';
 import { createUpgradeHandler } from './websocket.ts';
@@ -43,6 +44,8 @@ export async function startProxy(config: ProxyConfig, diagnostics: Logger, clock
     requestTimeout: limits.request_timeout_ms,
     keepAliveTimeout: limits.keep_alive_timeout_ms,
     connectionsCheckingInterval: TIMEOUT_CHECK_INTERVAL_MS,
+    // Node would answer a missing Host itself, unlogged; the request handler answers it (400) instead.
+    requireHostHeader: false,
   };
   const server: Server = config.tls
     ? createHttpsServer({ ...options, cert: readFileSync(config.tls.cert_file), key: readFileSync(config.tls.key_file) })
@@ -54,6 +57,8 @@ export async function startProxy(config: ProxyConfig, diagnostics: Logger, clock
   const upgrades = new Set<Duplex>();
   server.on('request', createRequestHandler(context));
   server.on('upgrade', createUpgradeHandler(context, upgrades));
+  server.on('checkExpectation', createExpectationHandler(context));
+  watchRefusals(server, recorder, context.tls);
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
