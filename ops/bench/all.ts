@@ -18,6 +18,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createElasticsearchClient } from '../../common/elasticsearch-connection.ts';
 import { startLocalNode } from '../elasticsearch/local-node.ts';
+import { currentLoadSection, writeLoadSection } from './api/load-report.ts';
 import { runApiSuite } from './peers/api-suite.ts';
 import { ensurePrerequisites } from './peers/prerequisites.ts';
 import { atExit, stopEverything } from './peers/processes.ts';
@@ -75,7 +76,10 @@ function firstLine(command: string): string {
 
 function writeReport(results: BenchResults): void {
   renderChart('proxy-access-log benchmarks', `${results.started.slice(0, 16).replace('T', ' ')} UTC, ${results.machine.cpus} cores, load ${results.machine.load_start.toFixed(1)}`, chartPanels(results), chartFile);
+  // The API-under-load section comes from `npm run bench:api -- --concurrency …`: kept as it is.
+  const loadSection = currentLoadSection(join(root, 'BENCHMARKS.md'));
   writeFileSync(join(root, 'BENCHMARKS.md'), renderMarkdown(results, 'ops/bench/report/chart.png'));
+  if (loadSection) writeLoadSection(join(root, 'BENCHMARKS.md'), loadSection);
   say(`wrote BENCHMARKS.md, ${chartFile}`);
 }
 

@@ -23,6 +23,9 @@ const n = (value: number) => Math.round(value).toLocaleString('en');
 const pct = (value: number | undefined) => (value === undefined ? '–' : `${Math.round(value * 100)} %`);
 const ms = (value: number) => value.toFixed(1);
 const verdict = (met: boolean) => (met ? 'met' : '**missed**');
+/** API ÷ direct req/s; a run in which nothing completed has no ratio. */
+const ratioOf = (row: LoadRow) => (row.api.requests > 0 && row.direct.requests > 0 ? row.api.rps / row.direct.rps : undefined);
+const times = (ratio: number | undefined) => (ratio === undefined ? 'nothing completed' : `${ratio.toFixed(2)}×`);
 
 function runCells(run: LoadRun): string[] {
   return [n(run.rps), ms(run.p50_ms), ms(run.p99_ms), n(run.errors)];
@@ -42,7 +45,7 @@ export function renderLoadSection(report: LoadReport): string {
   ];
   for (const row of report.rows) {
     out.push(
-      `| ${row.query} | ${row.connections} | ${runCells(row.api).join(' | ')} | ${runCells(row.direct).join(' | ')} | ${(row.api.rps / row.direct.rps).toFixed(2)}× | ${pct(row.api.cpu.api)} | ${pct(row.api.cpu.elasticsearch)} | ${pct(row.direct.cpu.elasticsearch)} | ${pct(row.api.cpu.wrk)} / ${pct(row.direct.cpu.wrk)} |`,
+      `| ${row.query} | ${row.connections} | ${runCells(row.api).join(' | ')} | ${runCells(row.direct).join(' | ')} | ${times(ratioOf(row))} | ${pct(row.api.cpu.api)} | ${pct(row.api.cpu.elasticsearch)} | ${pct(row.direct.cpu.elasticsearch)} | ${pct(row.api.cpu.wrk)} / ${pct(row.direct.cpu.wrk)} |`,
     );
   }
   const burst = report.burst;
@@ -56,13 +59,21 @@ export function renderLoadSection(report: LoadReport): string {
     '| --- | --- | --- |',
   );
   for (const row of report.rows.filter((r) => r.connections === TARGET.connections)) {
-    const ratio = row.api.rps / row.direct.rps;
-    out.push(`| ${row.query}: API ≥ ${TARGET.ratio}× direct req/s | ${ratio.toFixed(2)}× | ${verdict(ratio >= TARGET.ratio)} |`);
-    out.push(`| ${row.query}: API p99 ≤ ${TARGET.p99Ms} ms | ${ms(row.api.p99_ms)} ms | ${verdict(row.api.p99_ms <= TARGET.p99Ms)} |`);
+    const ratio = ratioOf(row);
+    out.push(`| ${row.query}: API ≥ ${TARGET.ratio}× direct req/s | ${times(ratio)} | ${verdict(ratio !== undefined && ratio >= TARGET.ratio)} |`);
+    out.push(`| ${row.query}: API p99 ≤ ${TARGET.p99Ms} ms | ${ms(row.api.p99_ms)} ms | ${verdict(row.api.requests > 0 && row.api.p99_ms <= TARGET.p99Ms)} |`);
   }
   out.push(`| API RSS ≤ ${TARGET.exportRssMiB} MiB through the ${burst.clients}-client export burst | ${n(burst.rss_peak_mib)} MiB | ${verdict(burst.rss_peak_mib <= TARGET.exportRssMiB)} |`);
   out.push(SECTION_END);
   return out.join('\n');
+}
+
+/** The section as `file` has it now, to carry over when the rest of the page is regenerated. */
+export function currentLoadSection(file: string): string | undefined {
+  const page = existsSync(file) ? readFileSync(file, 'utf8') : '';
+  const start = page.indexOf(SECTION_START);
+  const end = page.indexOf(SECTION_END);
+  return start !== -1 && end > start ? page.slice(start, end + SECTION_END.length) : undefined;
 }
 
 /** Replaces the section in `file` (appending it the first time). */

@@ -5,18 +5,19 @@
 // itself (so a saturated load generator shows). Then 20 clients export at once while the API's
 // RSS is sampled.
 
-import { spawn } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { request } from 'undici';
 import type { BenchQuery } from './queries.ts';
-import { CPU_OTHERS, CPU_UNDER_TEST, cpuSeconds, rssMiB, start, stop, track } from '../peers/processes.ts';
-import { WrkError, parseWrk, type WrkResult } from '../peers/wrk.ts';
+import { CPU_UNDER_TEST, cpuSeconds, rssMiB, start, stop } from '../peers/processes.ts';
+import { runWrk, type WrkOptions, type WrkResult } from '../peers/wrk.ts';
 import { indexPattern } from '../../../common/proxy-event-document.ts';
 
 export const TARGET = { connections: 32, ratio: 0.8, p99Ms: 250, exportRssMiB: 300 } as const;
 export const EXPORT_CLIENTS = 20;
 const RSS_SAMPLE_MS = 100;
+/** wrk's timeout: a slow answer on a loaded machine is measured, not dropped as a socket timeout. */
+const WRK_TIMEOUT_SECONDS = 30;
 const root = new URL('../../../', import.meta.url).pathname;
 
 export interface LoadRun extends WrkResult {
@@ -66,32 +67,10 @@ export async function startApiProcess(options: { dir: string; esUrl: string; pre
   return { url: started.match![1]!, pid: started.pid, stop: () => stop(started.child) };
 }
 
-/** One wrk run, pinned away from the API, with the CPU wrk itself used (bash's `times`). */
-async function wrk(options: { url: string; connections: number; seconds: number; script: string; dir: string }): Promise<{ result: WrkResult; wrkCpuSeconds: number }> {
-  const quote = (value: string) => `'${value.replaceAll("'", "'\\''")}'`;
-  const command = `taskset -c ${CPU_OTHERS} wrk -t1 -c${options.connections} -d${options.seconds}s --latency -s ${quote(options.script)} ${quote(options.url)}; status=$?; times; exit $status`;
-  const child = spawn('bash', ['-c', command], { stdio: ['ignore', 'pipe', 'pipe'], cwd: options.dir });
-  track(child);
-  let output = '';
-  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
-  if (code !== 0) throw new WrkError(`wrk exited ${code}:\n${output}`);
-  // `times` prints the shell's user/system time, then its children's: wrk's.
-  const times = [...output.matchAll(/(\d+)m([\d.]+)s (\d+)m([\d.]+)s/g)].at(-1);
-  if (!times) throw new WrkError(`no CPU times after wrk:\n${output}`);
-  const wrkCpuSeconds = Number(times[1]) * 60 + Number(times[2]) + Number(times[3]) * 60 + Number(times[4]);
-  return { result: parseWrk(output), wrkCpuSeconds };
-}
-
-/** A wrk script: the method, headers and body of every request. */
-async function script(dir: string, name: string, request: { method: string; headers: Record<string, string>; body?: string }): Promise<string> {
+/** A wrk script that POSTs `body` (JSON.stringify of an ASCII string is a valid Lua literal). */
+async function postScript(dir: string, name: string, body: string): Promise<string> {
   const file = join(dir, `${name.replaceAll(/\W+/g, '-')}.lua`);
-  const lines = [`wrk.method = ${JSON.stringify(request.method)}`];
-  for (const [header, value] of Object.entries(request.headers)) lines.push(`wrk.headers[${JSON.stringify(header)}] = ${JSON.stringify(value)}`);
-  // JSON.stringify of a string is a valid Lua string literal for the ASCII bodies sent here.
-  if (request.body !== undefined) lines.push(`wrk.body = ${JSON.stringify(request.body)}`);
-  await writeFile(file, `${lines.join('\n')}\n`);
+  await writeFile(file, `wrk.method = "POST"\nwrk.body = ${JSON.stringify(body)}\n`);
   return file;
 }
 
@@ -111,19 +90,17 @@ export interface LoadOptions {
 export async function runLoadLevels(options: LoadOptions): Promise<LoadRow[]> {
   const rows: LoadRow[] = [];
   for (const query of options.queries) {
-    const viaApi = {
-      url: `${options.api.url}${query.path}?${new URLSearchParams(query.params)}`,
-      script: await script(options.dir, `api-${query.name}`, { method: 'GET', headers: { Authorization: `Bearer ${options.token}` } }),
-    };
+    const viaApi = { url: `${options.api.url}${query.path}?${new URLSearchParams(query.params)}`, headers: { Authorization: `Bearer ${options.token}` } };
     const direct = {
       url: `${options.esUrl}/${indexPattern(options.prefix)}/_search?allow_partial_search_results=false`,
-      script: await script(options.dir, `direct-${query.name}`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(query.request) }),
+      headers: { 'Content-Type': 'application/json' },
+      script: await postScript(options.dir, query.name, JSON.stringify(query.request)),
     };
     for (const connections of options.levels) {
-      const measure = async (target: { url: string; script: string }, apiPid?: number): Promise<LoadRun> => {
+      const measure = async (target: Pick<WrkOptions, 'url' | 'headers' | 'script'>, apiPid?: number): Promise<LoadRun> => {
         const cpuBefore = { api: apiPid && cpuSeconds(apiPid), es: options.esPid && cpuSeconds(options.esPid) };
         const began = performance.now();
-        const { result, wrkCpuSeconds } = await wrk({ ...target, connections, seconds: options.seconds, dir: options.dir });
+        const { cpu_seconds: wrkCpuSeconds, ...result } = await runWrk({ ...target, connections, seconds: options.seconds, timeout: WRK_TIMEOUT_SECONDS });
         const wall = (performance.now() - began) / 1000;
         return {
           ...result,
