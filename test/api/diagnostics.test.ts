@@ -49,24 +49,32 @@ function assertNoUnavailableNorStack(harness: ApiHarness): void {
   }
 }
 
+/**
+ * Sends `path` through the relay, holds its Elasticsearch request whose first bytes contain
+ * `match`, closes the client, and waits for the API to abort that request.
+ */
+async function abandonWhileHeld(path: string, match: string): Promise<void> {
+  const aborted = relay.abortedWhileHeld();
+  relay.hold(match);
+  const client = new AbortController();
+  try {
+    const response = fetch(`${relayed.url}${path}`, { headers: { authorization: `Bearer ${TOKEN}` }, signal: client.signal });
+    await until(() => relay.heldConnections() > 0, `${match} to reach Elasticsearch`);
+    client.abort();
+    await assert.rejects(response);
+    await until(() => relay.abortedWhileHeld() > aborted, `the API to abort its ${match} request`);
+  } finally {
+    relay.release();
+  }
+}
+
 describe('a client that goes away mid-request', () => {
   for (const [name, path] of [
     ['list', `${LIST}?page_size=100`],
     ['stats', `${STATS}?interval=1h`],
   ] as const) {
     it(`${name}: is logged as 499 and its Elasticsearch search is aborted`, async () => {
-      const aborted = relay.abortedWhileHeld();
-      relay.hold('_search');
-      const client = new AbortController();
-      try {
-        const response = fetch(`${relayed.url}${path}`, { headers: { authorization: `Bearer ${TOKEN}` }, signal: client.signal });
-        await until(() => relay.heldConnections() > 0, 'the search to reach Elasticsearch');
-        client.abort();
-        await assert.rejects(response);
-        await until(() => relay.abortedWhileHeld() > aborted, 'the API to abort its search');
-      } finally {
-        relay.release();
-      }
+      await abandonWhileHeld(path, '_search');
       const pathOnly = path.split('?')[0];
       await until(() => relayed.logLines().some((line) => line.path === pathOnly && line.status === CLIENT_CLOSED), 'the 499 line');
       const line = relayed.logLines().findLast((l) => l.path === pathOnly)!;
@@ -106,18 +114,7 @@ describe('a client that goes away mid-request', () => {
   });
 
   it('export before its point in time opened: 499, the opening aborted', async () => {
-    const aborted = relay.abortedWhileHeld();
-    relay.hold('_pit');
-    const client = new AbortController();
-    try {
-      const response = fetch(`${relayed.url}${EXPORT}`, { headers: { authorization: `Bearer ${TOKEN}` }, signal: client.signal });
-      await until(() => relay.heldConnections() > 0, 'the point in time request to reach Elasticsearch');
-      client.abort();
-      await assert.rejects(response);
-      await until(() => relay.abortedWhileHeld() > aborted, 'the API to abort its point in time request');
-    } finally {
-      relay.release();
-    }
+    await abandonWhileHeld(EXPORT, '_pit');
     await until(() => relayed.logLines().some((line) => line.path === EXPORT && line.status === CLIENT_CLOSED && line.ms !== undefined), 'the 499 line');
     assertNoUnavailableNorStack(relayed);
   });
