@@ -1,5 +1,5 @@
 // The access-log record: one NDJSON line per request, written by the proxy and read by the shipper.
-// This module is the single definition of its shape (DESIGN.md, "The access-log record").
+// This module is the single definition of its shape (ARCHITECTURE.md, "3. Record → document").
 
 import { z } from 'zod';
 

@@ -7,6 +7,7 @@ export const ERROR_CODES = {
   PROXY_SECRET_HASH_INVALID: 'a password or PIN hash is not a scrypt hash the proxy accepts',
   PROXY_BODY_TOO_LARGE: 'a login form body is over the size limit (answered 413)',
   PROXY_CLIENT_CLOSED: 'the client closed the connection before its request body was read (logged as 499)',
+  PROXY_REVOCATIONS_INVALID: 'the file of revoked sessions (`<sessions.secret_file>.revoked`) cannot be read or is not what the proxy writes; the proxy does not start',
   SHIPPER_CHECKPOINT_INVALID: 'the checkpoint file cannot be read; move it away to start over',
   RETENTION_OPTIONS_INVALID: 'retention was asked to keep less than one whole day',
   API_BAD_PARAMETER: 'a query parameter is unknown, repeated where it may not be, or has a bad value (400)',

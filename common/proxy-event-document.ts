@@ -1,6 +1,6 @@
 // The Elasticsearch document of one proxied request: its type, its field names, the index
 // template that maps them, and the daily index names. Shipper, API and ops import this module;
-// nothing else spells a field name (DESIGN.md, "The Elasticsearch document").
+// nothing else spells a field name (ARCHITECTURE.md, "3. Record → document").
 
 import type { AuthMethod, Category, Protocol } from './access-record.ts';
 

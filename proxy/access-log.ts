@@ -12,10 +12,10 @@ import pinoRoll from 'pino-roll';
 import { ACCESS_LOG_BASENAME, ACCESS_LOG_EXTENSION, ACCESS_LOG_FILE_PATTERN, type AccessRecord } from '../common/access-record.ts';
 import type { ProxyConfig } from './config.ts';
 
-/** A record as the request handler builds it; the writer adds the instance's `proxy` id. */
 const BATCH_BYTES = 8_192;
 const FLUSH_INTERVAL_MS = 200;
 
+/** A record as the request handler builds it; the writer adds the instance's `proxy` id. */
 export type RequestRecord = Omit<AccessRecord, 'proxy'>;
 
 export interface AccessLog {

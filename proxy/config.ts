@@ -119,12 +119,16 @@ const configSchema = z
         secret_file: z.string().min(1).optional(),
       })
       .default({ ttl_seconds: 43_200 }),
+    /** Failed password/PIN logins: per source IP and service, and per service from all addresses (sized in the README). */
     login_rate_limit: z
       .strictObject({
         max_failed_attempts: z.number().int().positive().default(10),
         window_seconds: z.number().int().positive().default(60),
+        service_max_failed_attempts: z.number().int().positive().default(100),
+        service_window_seconds: z.number().int().positive().default(3_600),
+        service_lockout_seconds: z.number().int().positive().default(3_600),
       })
-      .default({ max_failed_attempts: 10, window_seconds: 60 }),
+      .prefault({}),
     services: z.array(serviceSchema).min(1),
   })
   .superRefine((config, ctx) => {

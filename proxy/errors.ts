@@ -14,3 +14,8 @@ export class BodyTooLargeError extends ProxyAccessLogError {
 export class ClientClosedError extends ProxyAccessLogError {
   readonly code = 'PROXY_CLIENT_CLOSED';
 }
+
+/** The revoked-sessions file cannot be read back; starting without it would revive logged-out sessions. */
+export class RevocationsFileError extends ProxyAccessLogError {
+  readonly code = 'PROXY_REVOCATIONS_INVALID';
+}

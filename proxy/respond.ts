@@ -51,13 +51,3 @@ export function redirect(res: ServerResponse, exchange: Exchange, status: 302 | 
   if (setCookies.length > 0) headers['set-cookie'] = setCookies;
   sendText(res, exchange, status, `see ${location}`, headers);
 }
-
-/**
- * A return path the login flows may redirect to: same-origin path only, so the proxy can never be
- * used as an open redirect.
- */
-export function safeReturnPath(candidate: string | null | undefined): string {
-  if (typeof candidate !== 'string' || candidate.length === 0 || candidate.length > 2048) return '/';
-  if (candidate.charCodeAt(0) !== 47 || candidate.startsWith('//') || candidate.startsWith('/\\') || /[\r\n]/.test(candidate)) return '/';
-  return candidate;
-}

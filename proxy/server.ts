@@ -9,6 +9,7 @@ import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
+import { systemClock, type Clock } from './auth/clock.ts';
 import { openAccessLog } from './access-log.ts';
 import { ClientIpResolver } from './client-ip.ts';
 import type { ProxyConfig } from './config.ts';
@@ -27,12 +28,12 @@ export interface RunningProxy {
   stop(): Promise<void>;
 }
 
-export async function startProxy(config: ProxyConfig, diagnostics: Logger): Promise<RunningProxy> {
+export async function startProxy(config: ProxyConfig, diagnostics: Logger, clock: Clock = systemClock): Promise<RunningProxy> {
   const log = config.access_log.enabled
     ? await openAccessLog(config.access_log, config.proxy_id, (error) => diagnostics.error({ err: error }, 'access log write failed'))
     : undefined;
   const recorder = new Recorder(log);
-  const { router, services } = buildServices(config, diagnostics);
+  const { router, services } = buildServices(config, diagnostics, clock);
   const context: ProxyContext = { router, recorder, clientIps: new ClientIpResolver(config.trusted_proxies), tls: config.tls !== undefined, shuttingDown: false, cutting: false };
   const limits = config.limits;
   const options: ServerOptions = {

@@ -1,13 +1,12 @@
 // The checkpoint: for each log file still on disk, by content fingerprint (file-identity.ts), the
 // offset just past the last line that Elasticsearch acknowledged (or that went to the dead-letter
-// file). Replaced atomically: written
-// to a temporary file, fsynced, renamed over the old one, and the directory fsynced, so a crash
-// leaves either the old or the new checkpoint, never a torn one.
+// file). Replaced atomically (common/replace-file.ts), so a crash leaves either the old or the new
+// checkpoint, never a torn one.
 
-import { mkdir, open, readFile, rename } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { mkdir, readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { ProxyAccessLogError } from '../common/errors.ts';
+import { replaceFile } from '../common/replace-file.ts';
 
 export class CheckpointError extends ProxyAccessLogError {
   readonly code = 'SHIPPER_CHECKPOINT_INVALID';
@@ -57,21 +56,7 @@ export async function loadCheckpoint(path: string): Promise<StoredCheckpoint> {
 }
 
 export async function saveCheckpoint(path: string, checkpoint: Checkpoint): Promise<void> {
-  const temporary = join(dirname(path), `.${CHECKPOINT_FILE}.tmp`);
-  const file = await open(temporary, 'w');
-  try {
-    await file.writeFile(JSON.stringify(checkpoint));
-    await file.sync();
-  } finally {
-    await file.close();
-  }
-  await rename(temporary, path);
-  const directory = await open(dirname(path), 'r');
-  try {
-    await directory.sync();
-  } finally {
-    await directory.close();
-  }
+  await replaceFile(path, JSON.stringify(checkpoint));
 }
 
 export async function ensureStateDirectory(path: string): Promise<void> {

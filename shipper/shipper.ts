@@ -24,7 +24,7 @@ import { Wakeup } from './wakeup.ts';
 const RETENTION_INTERVAL_MS = 86_400_000;
 const UPCOMING_INDICES_INTERVAL_MS = 3_600_000;
 /** How long a stop waits for the batch in flight before leaving it to the next start. */
-const STOP_GRACE_MS = 10_000;
+export const STOP_GRACE_MS = 10_000;
 const MAX_UNSETTLED = 2;
 
 interface Item {

@@ -5,16 +5,17 @@
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { indexPrefixSchema } from '../../common/config.ts';
 import { DEFAULT_INDEX_PREFIX } from '../../common/proxy-event-document.ts';
 import { savedObjectsNdjson } from './saved-objects.ts';
 
 const DEFAULT_OUTPUT = fileURLToPath(new URL('./saved-objects.ndjson', import.meta.url));
-const PREFIX_PATTERN = /^[a-z0-9][a-z0-9._-]*$/;
 
 const { values } = parseArgs({ options: { prefix: { type: 'string', default: DEFAULT_INDEX_PREFIX }, out: { type: 'string', default: DEFAULT_OUTPUT } } });
-if (!PREFIX_PATTERN.test(values.prefix)) {
-  process.stderr.write(`--prefix: "${values.prefix}" is not a valid index prefix (lower-case letters, digits, . _ -)\n`);
+const prefix = indexPrefixSchema.safeParse(values.prefix);
+if (!prefix.success) {
+  process.stderr.write(`--prefix: "${values.prefix}": ${prefix.error.issues[0]!.message}\n`);
   process.exit(1);
 }
-writeFileSync(values.out, savedObjectsNdjson(values.prefix));
+writeFileSync(values.out, savedObjectsNdjson(prefix.data));
 process.stdout.write(`wrote ${values.out} for ${values.prefix}-*\n`);

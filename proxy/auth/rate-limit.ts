@@ -1,35 +1,58 @@
-// Failed login attempts per source IP and service, counted in fixed windows. A PIN has few
-// combinations: without this limit it falls to brute force in minutes. Memory is bounded: expired
-// windows are swept, and past MAX_KEYS the oldest keys are dropped.
+// Failed login attempts, limited twice. Per source IP and service, counted in fixed windows: one
+// client cannot keep guessing. Per service, across all addresses: many clients together cannot
+// either (a 4-digit PIN falls to 100 addresses in minutes otherwise); once the service's budget is
+// spent, its secret logins are refused for a cool-down. Both answer how long until they lift, for
+// the 429's Retry-After. Memory is bounded: expired windows are swept, and past MAX_KEYS the
+// oldest keys are dropped.
+
+import type { Clock } from './clock.ts';
 
 const MAX_KEYS = 100_000;
+
+export const TOO_MANY_ATTEMPTS_REASON = 'too many failed attempts';
+export const SERVICE_LOCKED_REASON = 'service locked: too many failed attempts';
+
+/** The Retry-After header every 429 of these limits carries: seconds until the limit lifts. */
+export function retryAfterHeader(seconds: number): Record<string, string> {
+  return { 'retry-after': String(seconds) };
+}
 
 interface Window {
   failures: number;
   resetAt: number;
 }
 
+/** Whole seconds from `now` until `until`, at least 1 (Retry-After has no smaller unit). */
+function secondsUntil(until: number, now: number): number {
+  return Math.max(1, Math.ceil((until - now) / 1000));
+}
+
 export class FailedAttemptLimiter {
   readonly #max: number;
   readonly #windowMs: number;
+  readonly #clock: Clock;
   readonly #windows = new Map<string, Window>();
   #nextSweep = 0;
 
-  constructor(maxFailedAttempts: number, windowSeconds: number) {
+  constructor(maxFailedAttempts: number, windowSeconds: number, clock: Clock) {
     this.#max = maxFailedAttempts;
     this.#windowMs = windowSeconds * 1000;
+    this.#clock = clock;
   }
 
   static key(service: string, sourceIp: string): string {
     return `${service} ${sourceIp}`;
   }
 
-  isBlocked(key: string, now = Date.now()): boolean {
+  /** Seconds until `key` may try again; 0 when it may now. */
+  retryAfter(key: string): number {
     const window = this.#windows.get(key);
-    return window !== undefined && window.resetAt > now && window.failures >= this.#max;
+    const now = this.#clock();
+    return window !== undefined && window.resetAt > now && window.failures >= this.#max ? secondsUntil(window.resetAt, now) : 0;
   }
 
-  recordFailure(key: string, now = Date.now()): void {
+  recordFailure(key: string): void {
+    const now = this.#clock();
     this.#sweep(now);
     const window = this.#windows.get(key);
     if (window === undefined || window.resetAt <= now) {
@@ -45,5 +68,60 @@ export class FailedAttemptLimiter {
     if (now < this.#nextSweep) return;
     this.#nextSweep = now + this.#windowMs;
     for (const [key, window] of this.#windows) if (window.resetAt <= now) this.#windows.delete(key);
+  }
+}
+
+/**
+ * One service's budget of failed secret logins from all addresses together. An attempt is charged
+ * before its secret is checked and refunded if the secret is right, so attempts sent in parallel
+ * cannot overdraw the budget while their checks run: at most `max` wrong secrets are checked per
+ * window, and after that none for `lockout` — the cool-down that bounds the guessing rate.
+ */
+export class ServiceLockout {
+  readonly #max: number;
+  readonly #windowMs: number;
+  readonly #lockoutMs: number;
+  readonly #clock: Clock;
+  #charged = 0;
+  #windowEnd = 0;
+  #lockedUntil = 0;
+
+  constructor(maxFailedAttempts: number, windowSeconds: number, lockoutSeconds: number, clock: Clock) {
+    this.#max = maxFailedAttempts;
+    this.#windowMs = windowSeconds * 1000;
+    this.#lockoutMs = lockoutSeconds * 1000;
+    this.#clock = clock;
+  }
+
+  /** Seconds until the service's logins reopen; 0 when open. */
+  retryAfter(): number {
+    const now = this.#clock();
+    return this.#lockedUntil > now ? secondsUntil(this.#lockedUntil, now) : 0;
+  }
+
+  /** Charges one attempt against the budget; returns the seconds until it reopens when it is spent, else 0. */
+  charge(): number {
+    const now = this.#clock();
+    if (this.#lockedUntil > now) return secondsUntil(this.#lockedUntil, now);
+    if (this.#windowEnd <= now) {
+      this.#charged = 0;
+      this.#windowEnd = now + this.#windowMs;
+    }
+    if (this.#charged >= this.#max) return this.#lock(now);
+    this.#charged++;
+    return 0;
+  }
+
+  /** Settles a charged attempt: a right secret gives it back, a wrong one that spends the budget locks the service. */
+  settle(succeeded: boolean): void {
+    if (succeeded) this.#charged = Math.max(0, this.#charged - 1);
+    else if (this.#charged >= this.#max) this.#lock(this.#clock());
+  }
+
+  #lock(now: number): number {
+    this.#lockedUntil = now + this.#lockoutMs;
+    this.#charged = 0;
+    this.#windowEnd = 0;
+    return secondsUntil(this.#lockedUntil, now);
   }
 }

@@ -1,17 +1,19 @@
 // Password and PIN services: a login form posting to the proxy, checked against the configured
-// scrypt hash, failed attempts limited per source IP and service, a signed session on success.
+// scrypt hash, failed attempts limited per source IP and service and per service across all
+// addresses, a signed session on success.
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import { TOO_MANY_ATTEMPTS_STATUS } from '../../common/access-record.ts';
 import { BodyTooLargeError, ClientClosedError } from '../errors.ts';
 import type { Exchange } from '../exchange.ts';
-import { redirect, safeReturnPath, sendLocal, sendText, sendUnexpected } from '../respond.ts';
+import { redirect, sendLocal, sendText, sendUnexpected } from '../respond.ts';
 import { verifySecret, type SecretHash } from '../secret-hash.ts';
 import { LOGIN_PATH } from './endpoints.ts';
 import { readForm } from './form.ts';
 import { renderLoginPage } from './login-page.ts';
-import { FailedAttemptLimiter } from './rate-limit.ts';
+import { FailedAttemptLimiter, retryAfterHeader, SERVICE_LOCKED_REASON, ServiceLockout, TOO_MANY_ATTEMPTS_REASON } from './rate-limit.ts';
+import { requestOrigin, safeReturnPath } from './return-to.ts';
 import { admitSession, admitUpgradeSession, commonEndpoint, unknownEndpoint, type ServiceAuth, type Sessions } from './service-auth.ts';
 
 const HTML = 'text/html; charset=utf-8';
@@ -21,7 +23,9 @@ const KINDS = {
   pin: { field: 'pin', invalid: 'invalid PIN', missing: 'missing PIN' },
 } as const;
 
-const SESSION_REASONS = { missing: 'missing session', invalid: 'invalid session', expired: 'session expired' } as const;
+const SESSION_REASONS = { missing: 'missing session', invalid: 'invalid session', expired: 'session expired', revoked: 'session revoked' } as const;
+
+const TOO_MANY_ATTEMPTS_MESSAGE = 'Too many failed attempts. Try again later.';
 
 export class SecretLogin implements ServiceAuth {
   readonly #service: string;
@@ -30,15 +34,26 @@ export class SecretLogin implements ServiceAuth {
   readonly #userId: string | undefined;
   readonly #sessions: Sessions;
   readonly #limiter: FailedAttemptLimiter;
+  readonly #lockout: ServiceLockout;
   readonly #diagnostics: Logger;
 
-  constructor(service: string, method: 'password' | 'pin', hash: SecretHash, userId: string | undefined, sessions: Sessions, limiter: FailedAttemptLimiter, diagnostics: Logger) {
+  constructor(
+    service: string,
+    method: 'password' | 'pin',
+    hash: SecretHash,
+    userId: string | undefined,
+    sessions: Sessions,
+    limiter: FailedAttemptLimiter,
+    lockout: ServiceLockout,
+    diagnostics: Logger,
+  ) {
     this.#service = service;
     this.#method = method;
     this.#hash = hash;
     this.#userId = userId;
     this.#sessions = sessions;
     this.#limiter = limiter;
+    this.#lockout = lockout;
     this.#diagnostics = diagnostics;
   }
 
@@ -46,7 +61,7 @@ export class SecretLogin implements ServiceAuth {
     const status = admitSession(this.#sessions, req, exchange, this.#service, this.#method);
     if (status === 'valid') return true;
     exchange.reason = SESSION_REASONS[status];
-    if (req.method === 'GET' || req.method === 'HEAD') this.#page(res, exchange, 401, req.url);
+    if (req.method === 'GET' || req.method === 'HEAD') this.#page(res, exchange, 401, safeReturnPath(req.url, requestOrigin(req, exchange)));
     else sendText(res, exchange, 401, 'login required');
     return false;
   }
@@ -57,7 +72,7 @@ export class SecretLogin implements ServiceAuth {
 
   endpoint(req: IncomingMessage, res: ServerResponse, exchange: Exchange, path: string): void {
     if (path !== LOGIN_PATH) {
-      if (!commonEndpoint(res, exchange, path)) unknownEndpoint(res, exchange);
+      if (!commonEndpoint(req, res, exchange, path, this.#sessions, this.#service, this.#method)) unknownEndpoint(res, exchange);
       return;
     }
     if (req.method === 'POST') {
@@ -73,23 +88,33 @@ export class SecretLogin implements ServiceAuth {
     this.#page(res, exchange, 200, '/');
   }
 
-  #page(res: ServerResponse, exchange: Exchange, status: number, returnTo: string | undefined, message?: string): void {
-    const page = renderLoginPage({ method: this.#method, service: this.#service, returnTo: safeReturnPath(returnTo), message });
-    sendLocal(res, exchange, status, HTML, page);
+  /** `returnTo` is already a safe return path. */
+  #page(res: ServerResponse, exchange: Exchange, status: number, returnTo: string, message?: string, headers?: Record<string, string>): void {
+    const page = renderLoginPage({ method: this.#method, service: this.#service, returnTo, message });
+    sendLocal(res, exchange, status, HTML, page, headers);
+  }
+
+  #refuse(res: ServerResponse, exchange: Exchange, reason: string, retryAfter: number, returnTo: string): void {
+    exchange.reason = reason;
+    this.#page(res, exchange, TOO_MANY_ATTEMPTS_STATUS, returnTo, TOO_MANY_ATTEMPTS_MESSAGE, retryAfterHeader(retryAfter));
   }
 
   async #login(req: IncomingMessage, res: ServerResponse, exchange: Exchange): Promise<void> {
     const kind = KINDS[this.#method];
     const key = FailedAttemptLimiter.key(this.#service, exchange.sourceIp);
     const form = await readForm(req, exchange);
-    const returnTo = safeReturnPath(form.get('return_to'));
-    if (this.#limiter.isBlocked(key)) {
-      exchange.reason = 'too many failed attempts';
-      this.#page(res, exchange, TOO_MANY_ATTEMPTS_STATUS, returnTo, 'Too many failed attempts. Try again later.');
-      return;
-    }
+    const returnTo = safeReturnPath(form.get('return_to'), requestOrigin(req, exchange));
+    const ipRetryAfter = this.#limiter.retryAfter(key);
+    const serviceRetryAfter = this.#lockout.retryAfter();
+    if (serviceRetryAfter > 0) return this.#refuse(res, exchange, SERVICE_LOCKED_REASON, Math.max(serviceRetryAfter, ipRetryAfter), returnTo);
+    if (ipRetryAfter > 0) return this.#refuse(res, exchange, TOO_MANY_ATTEMPTS_REASON, ipRetryAfter, returnTo);
     const secret = form.get(kind.field);
-    const valid = secret !== null && secret.length > 0 && secret.length <= 1024 && (await verifySecret(secret, this.#hash));
+    const given = secret !== null && secret.length > 0 && secret.length <= 1024;
+    // Only a secret actually checked spends the service's budget.
+    const lockedFor = given ? this.#lockout.charge() : 0;
+    if (lockedFor > 0) return this.#refuse(res, exchange, SERVICE_LOCKED_REASON, lockedFor, returnTo);
+    const valid = given && (await verifySecret(secret, this.#hash));
+    if (given) this.#lockout.settle(valid);
     if (exchange.done) return;
     if (!valid) {
       this.#limiter.recordFailure(key);

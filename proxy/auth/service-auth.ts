@@ -1,10 +1,17 @@
 // What every auth method offers the request handler: admit a request (or answer it), and serve
 // the proxy's own endpoints under the reserved prefix. Shared here: session checks and logout.
 
+/** The access-log reason of a logout: the line that says a session ended. */
+export const LOGGED_OUT_REASON = 'logged out';
+const SESSION_ID_BYTES = 16;
+
+import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Exchange } from '../exchange.ts';
 import { redirect, sendText } from '../respond.ts';
+import { epochSeconds, type Clock } from './clock.ts';
 import { LOGOUT_PATH } from './endpoints.ts';
+import type { RevokedSessions } from './revocations.ts';
 import { clearCookieHeader, cookieValue, CookieSigner, SESSION_COOKIE, setCookieHeader, type CookieRead, type Session } from './session-cookie.ts';
 
 export interface ServiceAuth {
@@ -16,29 +23,53 @@ export interface ServiceAuth {
   endpoint(req: IncomingMessage, res: ServerResponse, exchange: Exchange, path: string): void;
 }
 
+/** What a request's session cookie amounts to: a cookie read, or a valid one that logout revoked. */
+export type SessionRead = CookieRead<Session> | { status: 'revoked' };
+export type SessionFailure = Exclude<SessionRead['status'], 'valid'>;
+
 export class Sessions {
   readonly #signer: CookieSigner;
   readonly #ttlSeconds: number;
+  readonly #revoked: RevokedSessions;
+  readonly #clock: Clock;
 
-  constructor(signer: CookieSigner, ttlSeconds: number) {
+  constructor(signer: CookieSigner, ttlSeconds: number, revoked: RevokedSessions, clock: Clock) {
     this.#signer = signer;
     this.#ttlSeconds = ttlSeconds;
+    this.#revoked = revoked;
+    this.#clock = clock;
   }
 
   get signer(): CookieSigner {
     return this.#signer;
   }
 
-  /** The session for this service carried by the request, if any and valid. */
-  read(req: IncomingMessage, service: string, method: Session['method']): CookieRead<Session> {
-    const result = this.#signer.verify<Session>(cookieValue(req.headers.cookie, SESSION_COOKIE), Math.floor(Date.now() / 1000));
-    if (result.status === 'valid' && (result.value.service !== service || result.value.method !== method)) return { status: 'missing' };
-    return result;
+  get clock(): Clock {
+    return this.#clock;
   }
 
-  issue(exchange: Exchange, session: Omit<Session, 'exp'>): string {
-    const value = this.#signer.sign({ ...session, exp: Math.floor(Date.now() / 1000) + this.#ttlSeconds });
+  /** The session for this service carried by the request, if any, valid and not revoked. */
+  read(req: IncomingMessage, service: string, method: Session['method']): SessionRead {
+    const result = this.#signer.verify<Session>(cookieValue(req.headers.cookie, SESSION_COOKIE), epochSeconds(this.#clock));
+    if (result.status !== 'valid') return result;
+    if (result.value.service !== service || result.value.method !== method) return { status: 'missing' };
+    if (typeof result.value.sid !== 'string') return { status: 'invalid' };
+    return this.#revoked.has(result.value.sid) ? { status: 'revoked' } : result;
+  }
+
+  issue(exchange: Exchange, session: Omit<Session, 'exp' | 'sid'>): string {
+    const full: Session = { ...session, sid: randomBytes(SESSION_ID_BYTES).toString('base64url'), exp: epochSeconds(this.#clock) + this.#ttlSeconds };
+    const value = this.#signer.sign(full);
     return setCookieHeader(SESSION_COOKIE, value, '/', this.#ttlSeconds, isSecure(exchange));
+  }
+
+  /** Ends the request's session for this service, when it carries a valid one; resolves once the revocation is saved. */
+  async end(req: IncomingMessage, exchange: Exchange, service: string, method: Session['method']): Promise<void> {
+    const result = this.read(req, service, method);
+    if (result.status !== 'valid') return;
+    exchange.userId = result.value.user;
+    exchange.userEmail = result.value.email;
+    await this.#revoked.revoke(result.value.sid, result.value.exp);
   }
 }
 
@@ -47,7 +78,7 @@ export function isSecure(exchange: Exchange): boolean {
 }
 
 /** Admits a request with a valid session; sets the user on the exchange. Returns the failed status otherwise. */
-export function admitSession(sessions: Sessions, req: IncomingMessage, exchange: Exchange, service: string, method: Session['method']): CookieRead<Session>['status'] {
+export function admitSession(sessions: Sessions, req: IncomingMessage, exchange: Exchange, service: string, method: Session['method']): SessionRead['status'] {
   const result = sessions.read(req, service, method);
   if (result.status === 'valid') {
     exchange.userId = result.value.user;
@@ -56,17 +87,14 @@ export function admitSession(sessions: Sessions, req: IncomingMessage, exchange:
   return result.status;
 }
 
-export function logout(res: ServerResponse, exchange: Exchange): void {
-  redirect(res, exchange, 303, '/', [clearCookieHeader(SESSION_COOKIE, '/', isSecure(exchange))]);
-}
-
 /** Endpoints every method shares; false when `path` is not one of them. */
-export function commonEndpoint(res: ServerResponse, exchange: Exchange, path: string): boolean {
-  if (path === LOGOUT_PATH) {
-    logout(res, exchange);
-    return true;
-  }
-  return false;
+export function commonEndpoint(req: IncomingMessage, res: ServerResponse, exchange: Exchange, path: string, sessions: Sessions, service: string, method: Session['method']): boolean {
+  if (path !== LOGOUT_PATH) return false;
+  exchange.reason = LOGGED_OUT_REASON;
+  void sessions.end(req, exchange, service, method).then(() => {
+    if (!exchange.done) redirect(res, exchange, 303, '/', [clearCookieHeader(SESSION_COOKIE, '/', isSecure(exchange))]);
+  });
+  return true;
 }
 
 export function unknownEndpoint(res: ServerResponse, exchange: Exchange): void {
@@ -81,7 +109,7 @@ export function admitUpgradeSession(
   exchange: Exchange,
   service: string,
   method: Session['method'],
-  reasons: Record<'missing' | 'invalid' | 'expired', string>,
+  reasons: Record<SessionFailure, string>,
 ): boolean {
   const status = admitSession(sessions, req, exchange, service, method);
   if (status === 'valid') return true;
@@ -90,6 +118,14 @@ export function admitUpgradeSession(
 }
 
 export class NoAuth implements ServiceAuth {
+  readonly #service: string;
+  readonly #sessions: Sessions;
+
+  constructor(service: string, sessions: Sessions) {
+    this.#service = service;
+    this.#sessions = sessions;
+  }
+
   admit(): boolean {
     return true;
   }
@@ -98,7 +134,7 @@ export class NoAuth implements ServiceAuth {
     return true;
   }
 
-  endpoint(_req: IncomingMessage, res: ServerResponse, exchange: Exchange, path: string): void {
-    if (!commonEndpoint(res, exchange, path)) unknownEndpoint(res, exchange);
+  endpoint(req: IncomingMessage, res: ServerResponse, exchange: Exchange, path: string): void {
+    if (!commonEndpoint(req, res, exchange, path, this.#sessions, this.#service, 'none')) unknownEndpoint(res, exchange);
   }
 }

@@ -12,6 +12,8 @@ const OWN_COOKIES = [SESSION_COOKIE, SSO_STATE_COOKIE];
 const MIN_KEY_BYTES = 32;
 
 export interface Session {
+  /** Random id, the handle by which logout revokes this session. */
+  sid: string;
   service: string;
   method: AuthMethod;
   user?: string | undefined;

@@ -9,9 +9,11 @@ import type { Logger } from 'pino';
 import { TOO_MANY_ATTEMPTS_STATUS } from '../../common/access-record.ts';
 import type { AuthConfig } from '../config.ts';
 import type { Exchange } from '../exchange.ts';
-import { redirect, safeReturnPath, sendText, sendUnexpected } from '../respond.ts';
+import { redirect, sendText, sendUnexpected } from '../respond.ts';
+import { epochSeconds } from './clock.ts';
 import { CALLBACK_PATH } from './endpoints.ts';
-import { FailedAttemptLimiter } from './rate-limit.ts';
+import { FailedAttemptLimiter, retryAfterHeader, TOO_MANY_ATTEMPTS_REASON } from './rate-limit.ts';
+import { requestOrigin, safeReturnPath } from './return-to.ts';
 import { clearCookieHeader, cookieValue, setCookieHeader, SSO_STATE_COOKIE } from './session-cookie.ts';
 import { admitSession, admitUpgradeSession, commonEndpoint, isSecure, unknownEndpoint, type ServiceAuth, type Sessions } from './service-auth.ts';
 import { isIssuerFailure, ssoFailure } from './sso-errors.ts';
@@ -20,7 +22,7 @@ type SsoConfig = Extract<AuthConfig, { method: 'sso' }>;
 
 /** How long a started login may take before its state cookie expires. */
 const LOGIN_STATE_SECONDS = 600;
-const SESSION_REASONS = { missing: 'missing SSO session', invalid: 'invalid SSO session', expired: 'SSO session expired' } as const;
+const SESSION_REASONS = { missing: 'missing SSO session', invalid: 'invalid SSO session', expired: 'SSO session expired', revoked: 'SSO session revoked' } as const;
 
 interface LoginState {
   service: string;
@@ -78,11 +80,11 @@ export class SsoLogin implements ServiceAuth {
 
   endpoint(req: IncomingMessage, res: ServerResponse, exchange: Exchange, path: string): void {
     if (path === CALLBACK_PATH) this.#callback(req, res, exchange).catch((error: unknown) => sendUnexpected(res, exchange, this.#diagnostics, error));
-    else if (!commonEndpoint(res, exchange, path)) unknownEndpoint(res, exchange);
+    else if (!commonEndpoint(req, res, exchange, path, this.#sessions, this.#service, 'sso')) unknownEndpoint(res, exchange);
   }
 
   #redirectUri(req: IncomingMessage, exchange: Exchange): string {
-    return `${isSecure(exchange) ? 'https' : 'http'}://${req.headers.host}${CALLBACK_PATH}`;
+    return `${requestOrigin(req, exchange)}${CALLBACK_PATH}`;
   }
 
   async #start(req: IncomingMessage, res: ServerResponse, exchange: Exchange): Promise<void> {
@@ -101,8 +103,8 @@ export class SsoLogin implements ServiceAuth {
       state: oidc.randomState(),
       nonce: oidc.randomNonce(),
       verifier,
-      returnTo: safeReturnPath(req.url),
-      exp: Math.floor(Date.now() / 1000) + LOGIN_STATE_SECONDS,
+      returnTo: safeReturnPath(req.url, requestOrigin(req, exchange)),
+      exp: epochSeconds(this.#sessions.clock) + LOGIN_STATE_SECONDS,
     };
     const url = oidc.buildAuthorizationUrl(issuer, {
       redirect_uri: this.#redirectUri(req, exchange),
@@ -124,12 +126,13 @@ export class SsoLogin implements ServiceAuth {
       exchange.reason = reason;
       sendText(res, exchange, status, status === 403 ? `access denied: ${reason}` : reason, { 'set-cookie': clearState });
     };
-    if (this.#limiter.isBlocked(limitKey)) {
-      exchange.reason = 'too many failed attempts';
-      sendText(res, exchange, TOO_MANY_ATTEMPTS_STATUS, 'too many failed attempts, try again later', { 'set-cookie': clearState });
+    const retryAfter = this.#limiter.retryAfter(limitKey);
+    if (retryAfter > 0) {
+      exchange.reason = TOO_MANY_ATTEMPTS_REASON;
+      sendText(res, exchange, TOO_MANY_ATTEMPTS_STATUS, 'too many failed attempts, try again later', { 'set-cookie': clearState, ...retryAfterHeader(retryAfter) });
       return;
     }
-    const saved = this.#sessions.signer.verify<LoginState>(cookieValue(req.headers.cookie, SSO_STATE_COOKIE), Math.floor(Date.now() / 1000));
+    const saved = this.#sessions.signer.verify<LoginState>(cookieValue(req.headers.cookie, SSO_STATE_COOKIE), epochSeconds(this.#sessions.clock));
     if (saved.status !== 'valid' || saved.value.service !== this.#service) return deny(403, saved.status === 'expired' ? 'SSO login expired' : 'missing SSO login state');
     const login = saved.value;
     const redirectUri = this.#redirectUri(req, exchange);
@@ -157,7 +160,9 @@ export class SsoLogin implements ServiceAuth {
     exchange.userEmail = email;
     if (!this.#allowed(claims.sub, email, claims.groups)) return deny(403, 'user not allowed');
     const session = this.#sessions.issue(exchange, { service: this.#service, method: 'sso', user: claims.sub, email });
-    redirect(res, exchange, 302, login.returnTo, [session, clearState]);
+    // The saved path passed this check when the login started; checked again so that every Location
+    // built from client input goes through the one rule.
+    redirect(res, exchange, 302, safeReturnPath(login.returnTo, requestOrigin(req, exchange)), [session, clearState]);
   }
 
   #allowed(sub: string, email: string | undefined, groups: unknown): boolean {

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { get as httpGet } from 'node:http';
-import { chmod, chown, cp, link, mkdir, mkdtemp, readdir, readFile, readlink, rm } from 'node:fs/promises';
+import { chmod, cp, link, mkdir, mkdtemp, readdir, readFile, readlink, rm, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -37,29 +37,26 @@ async function placeCheckout(dest: string, owner: Owner | undefined): Promise<vo
 }
 
 /**
- * What `npm ci` and the first fetch would put there, hard-linked rather than installed again:
- * node_modules and the unpacked Elasticsearch. Links keep root as their owner; the files are
- * world-readable, which is all an ordinary user needs of them.
+ * What `npm ci` and the first fetch would have put there, without installing again: node_modules
+ * hard-linked (root keeps owning the links; their files are world-readable, which is all an
+ * ordinary user needs) and the unpacked Elasticsearch copied, since some of its files are
+ * readable by their owner only.
  */
-async function linkInstalled(dest: string, owner: Owner | undefined): Promise<void> {
+async function addInstalled(dest: string, owner: Owner | undefined): Promise<void> {
   const linkTree = async (from: string, to: string): Promise<void> => {
     await mkdir(to, { recursive: true });
     for (const entry of await readdir(from, { withFileTypes: true })) {
       const [source, target] = [join(from, entry.name), join(to, entry.name)];
       if (entry.isDirectory()) await linkTree(source, target);
-      else if (entry.isSymbolicLink()) execFileSync('ln', ['-s', await readlink(source), target]);
+      else if (entry.isSymbolicLink()) await symlink(await readlink(source), target);
       else await link(source, target);
     }
   };
   await linkTree(join(REPO, 'node_modules'), join(dest, 'node_modules'));
   const distribution = `elasticsearch-${ELASTICSEARCH_VERSION}`;
   const cacheDir = process.env.ELASTICSEARCH_CACHE_DIR ?? join(REPO, '.cache', 'elasticsearch');
-  await mkdir(join(dest, '.cache', 'elasticsearch'), { recursive: true });
-  if (owner) {
-    await chown(join(dest, '.cache'), owner.uid, owner.gid);
-    await chown(join(dest, '.cache', 'elasticsearch'), owner.uid, owner.gid);
-  }
-  await linkTree(join(cacheDir, distribution), join(dest, '.cache', 'elasticsearch', distribution));
+  await cp(join(cacheDir, distribution), join(dest, '.cache', 'elasticsearch', distribution), { recursive: true });
+  if (owner) execFileSync('chown', ['-R', `${owner.uid}:${owner.gid}`, join(dest, '.cache')]);
 }
 
 function ensureTestUser(home: string): Owner {
@@ -123,9 +120,14 @@ describe('npm start from a home directory', { concurrency: false }, () => {
       const owner = asUser ? ensureTestUser(home) : undefined;
       const checkout = join(home, 'proxy-access-log');
       await placeCheckout(checkout, owner);
-      await linkInstalled(checkout, owner);
+      await addInstalled(checkout, owner);
 
-      const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: asUser ? home : process.env.HOME, LANG: 'C.UTF-8' };
+      const env: NodeJS.ProcessEnv = {
+        PATH: process.env.PATH,
+        HOME: asUser ? home : process.env.HOME,
+        LANG: 'C.UTF-8',
+        npm_config_update_notifier: 'false',
+      };
       const npm: ChildProcess = spawn('npm', ['start'], { cwd: checkout, env, uid: owner?.uid, gid: owner?.gid, stdio: ['ignore', 'pipe', 'pipe'] });
       let output = '';
       npm.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));

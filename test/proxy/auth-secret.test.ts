@@ -1,11 +1,16 @@
 // Password and PIN services: the login page, wrong and right secrets, the session cookie (kept
-// from the upstream), the failed-attempt limit, logout; each outcome checked in the log.
+// from the upstream), the failed-attempt limit, logout, an expired session; each
+// outcome checked in the log line of its own request.
 
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { request } from 'undici';
 import { hashSecret } from '../../proxy/secret-hash.ts';
-import { readRecords, removeDir, serviceConfig, startTestProxy, startUpstream, waitForRecords, type TestProxy, type Upstream } from './helpers.ts';
+import { CookieSigner, SESSION_COOKIE, type Session } from '../../proxy/auth/session-cookie.ts';
+import { removeDir, serviceConfig, startTestProxy, startUpstream, tempDir, waitForRecord, type TestProxy, type Upstream } from './helpers.ts';
 
 const PASSWORD = 'correct horse battery staple';
 const PIN = '482916';
@@ -45,14 +50,7 @@ describe('password and PIN services', () => {
       },
       body: options.form ? new URLSearchParams(options.form).toString() : undefined,
     });
-  const record = async (id: string) => {
-    for (let attempt = 0; attempt < 100; attempt++) {
-      const found = (await readRecords(proxy.logDir)).find((line) => line.id === id);
-      if (found) return found;
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
-    throw new Error(`no log line ${id}`);
-  };
+  const record = (id: string) => waitForRecord(proxy.logDir, id);
 
   for (const kind of [
     { method: 'password', host: 'wiki.test', field: 'password', secret: PASSWORD, wrongReason: 'invalid password', user: 'wiki-team' },
@@ -164,6 +162,67 @@ describe('password and PIN services', () => {
     assert.equal(response.statusCode, 303);
     assert.equal(response.headers.location, '/');
     await response.body.text();
-    assert.ok((await waitForRecords(proxy.logDir, 1)).length > 0);
+    const line = await record('open-redirect');
+    assert.equal(line.status, 303);
+    assert.equal(line.user_id, 'wiki-team');
+  });
+});
+
+describe('an expired session', () => {
+  const TTL_SECONDS = 600;
+  let upstream: Upstream;
+  let proxy: TestProxy;
+  let keyDir: string;
+  let signer: CookieSigner;
+
+  before(async () => {
+    upstream = await startUpstream();
+    // A known signing key, so the test can hold a session whose expiry has passed without waiting.
+    keyDir = await tempDir('session-key');
+    const key = randomBytes(32);
+    await writeFile(join(keyDir, 'session.key'), key);
+    signer = new CookieSigner(key);
+    proxy = await startTestProxy({
+      trusted_proxies: ['127.0.0.1'],
+      sessions: { ttl_seconds: TTL_SECONDS, secret_file: join(keyDir, 'session.key') },
+      services: [serviceConfig('wiki', upstream.url, { method: 'password', hash: await hashSecret(PASSWORD) })],
+    });
+  });
+
+  after(async () => {
+    await proxy.stop();
+    await upstream.close();
+    await removeDir(proxy.logDir);
+    await removeDir(keyDir);
+  });
+
+  test('gets the login page again', async () => {
+    const get = (value: string, id: string) => request(`${proxy.url}/docs`, { headers: { host: 'wiki.test', cookie: `${SESSION_COOKIE}=${value}`, 'x-request-id': id } });
+    const loggedInAt = Math.floor(Date.now() / 1000);
+    const login = await request(`${proxy.url}/.proxy/login`, {
+      method: 'POST',
+      headers: { host: 'wiki.test', 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ password: PASSWORD }).toString(),
+    });
+    assert.equal(login.statusCode, 303);
+    await login.body.text();
+    const issued = String(login.headers['set-cookie']).split(';')[0]!.slice(`${SESSION_COOKIE}=`.length);
+    const read = signer.verify<Session>(issued, loggedInAt);
+    assert.ok(read.status === 'valid', `the issued session reads back (${read.status})`);
+    const session = read.value;
+    assert.ok(session.exp >= loggedInAt + TTL_SECONDS && session.exp <= Math.floor(Date.now() / 1000) + TTL_SECONDS, 'the session lasts the configured time');
+
+    const fresh = await get(issued, 'before-expiry');
+    assert.equal(fresh.statusCode, 200);
+    await fresh.body.text();
+
+    // The same session, its expiry a second ago: what the issued cookie becomes once TTL_SECONDS pass.
+    const expired = await get(signer.sign({ ...session, exp: Math.floor(Date.now() / 1000) - 1 }), 'after-expiry');
+    assert.equal(expired.statusCode, 401);
+    assert.match(await expired.body.text(), /name="password"/);
+    const line = await waitForRecord(proxy.logDir, 'after-expiry');
+    assert.equal(line.status, 401);
+    assert.equal(line.reason, 'session expired');
+    assert.equal(line.user_id, undefined);
   });
 });

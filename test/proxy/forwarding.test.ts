@@ -7,6 +7,7 @@ import { request as httpRequest } from 'node:http';
 import { connect } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { Agent, request } from 'undici';
+import { within } from '../helpers/wait.ts';
 import { removeDir, serviceConfig, startTestProxy, startUpstream, waitForRecord, waitForRecords, type TestProxy, type Upstream } from './helpers.ts';
 
 describe('forwarding', () => {
@@ -64,17 +65,20 @@ describe('forwarding', () => {
 
   test('forwards with X-Forwarded-* and X-Request-Id, strips hop-by-hop headers, logs the path without query', async () => {
     const port = new URL(proxy.url).port;
-    const echoed = await new Promise<{ url: string; headers: Record<string, string> }>((resolve, reject) => {
-      const headers = { host: 'APP.test:8443', connection: 'x-client-hop', 'x-client-hop': '1', 'user-agent': 'forwarding-test' };
-      httpRequest({ host: '127.0.0.1', port, path: '/a/b?token=abc', headers }, (response) => {
-        assert.equal(response.statusCode, 200);
-        let body = '';
-        response.on('data', (chunk: Buffer) => (body += chunk.toString()));
-        response.on('end', () => resolve(JSON.parse(body)));
-      })
-        .on('error', reject)
-        .end();
-    });
+    const echoed = await within(
+      'the echo through the proxy',
+      new Promise<{ url: string; headers: Record<string, string> }>((resolve, reject) => {
+        const headers = { host: 'APP.test:8443', connection: 'x-client-hop', 'x-client-hop': '1', 'user-agent': 'forwarding-test' };
+        httpRequest({ host: '127.0.0.1', port, path: '/a/b?token=abc', headers }, (response) => {
+          assert.equal(response.statusCode, 200);
+          let body = '';
+          response.on('data', (chunk: Buffer) => (body += chunk.toString()));
+          response.on('end', () => resolve(JSON.parse(body)));
+        })
+          .on('error', reject)
+          .end();
+      }),
+    );
     assert.equal(echoed.url, '/a/b?token=abc');
     assert.equal(echoed.headers['x-forwarded-for'], '127.0.0.1');
     assert.equal(echoed.headers['x-forwarded-proto'], 'http');
@@ -176,12 +180,15 @@ describe('forwarding', () => {
 
   test('client abort: 499 client closed request', async () => {
     const port = new URL(proxy.url).port;
-    await new Promise<void>((resolve) => {
-      const req = httpRequest({ host: '127.0.0.1', port, path: '/wait', headers: { host: 'slow.test', 'x-request-id': 'abort-1' } });
-      req.on('error', () => resolve());
-      req.end();
-      setTimeout(() => req.destroy(), 100);
-    });
+    await within(
+      'the aborted request to end',
+      new Promise<void>((resolve) => {
+        const req = httpRequest({ host: '127.0.0.1', port, path: '/wait', headers: { host: 'slow.test', 'x-request-id': 'abort-1' } });
+        req.on('error', () => resolve());
+        req.end();
+        setTimeout(() => req.destroy(), 100);
+      }),
+    );
     const record = await recordFor('abort-1');
     assert.equal(record.status, 499);
     assert.equal(record.reason, 'client closed request');
@@ -303,8 +310,7 @@ describe('limits', () => {
       const trickle = setInterval(() => socket.writable && socket.write('X-Slow: 1\r\n'), 200);
       let answer = '';
       socket.on('data', (chunk: Buffer) => (answer += chunk.toString()));
-      await new Promise<void>((resolve) => socket.once('close', () => resolve()));
-      clearInterval(trickle);
+      await within('the trickling client to be cut off', new Promise<void>((resolve) => socket.once('close', () => resolve()))).finally(() => clearInterval(trickle));
       assert.ok(Date.now() - started < 5000, 'cut off within a few seconds');
       assert.match(answer, /^HTTP\/1\.1 408/);
     } finally {

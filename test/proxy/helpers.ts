@@ -1,16 +1,18 @@
 // Shared pieces for the proxy suites: real upstream servers, a proxy started in-process from a
 // real configuration, and the access-log files read back from disk.
 
+import { scryptSync } from 'node:crypto';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import pino from 'pino';
 import { accessRecordSchema, ACCESS_LOG_FILE_PATTERN, type AccessRecord } from '../../common/access-record.ts';
+import type { Clock } from '../../proxy/auth/clock.ts';
 import { parseConfig, type ProxyConfig } from '../../proxy/config.ts';
 import { startProxy, type RunningProxy } from '../../proxy/server.ts';
+import { waitFor } from '../helpers/wait.ts';
 
 export interface Upstream {
   server: Server;
@@ -68,12 +70,12 @@ export interface TestProxy {
   stop(): Promise<void>;
 }
 
-/** Starts the proxy in this process; `json` is the configuration file's content (log dir filled in). */
-export async function startTestProxy(json: Record<string, unknown>, logDir?: string): Promise<TestProxy> {
+/** Starts the proxy in this process; `json` is the configuration file's content (log dir filled in); `clock` a fake one to move time. */
+export async function startTestProxy(json: Record<string, unknown>, logDir?: string, clock?: Clock): Promise<TestProxy> {
   const dir = logDir ?? (await tempDir('log'));
   const given = json as { access_log?: Record<string, unknown>; listen?: Record<string, unknown> };
   const config = parseConfig({ proxy_id: 'test-proxy', listen: { host: '127.0.0.1', port: 0 }, ...json, access_log: { dir, ...given.access_log } }, process.cwd());
-  const proxy = await startProxy(config, pino({ level: 'silent' }));
+  const proxy = await startProxy(config, pino({ level: 'silent' }), clock);
   const host = config.listen.host.includes(':') ? `[${config.listen.host}]` : config.listen.host;
   return { proxy, config, url: `http://${host}:${proxy.port}`, logDir: dir, stop: () => proxy.stop() };
 }
@@ -97,32 +99,20 @@ export async function readRecords(dir: string): Promise<AccessRecord[]> {
 
 /** Waits until the log holds at least `count` records (the writer is asynchronous). */
 export async function waitForRecords(dir: string, count: number, timeoutMs = 5_000): Promise<AccessRecord[]> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
+  return await waitFor(`${count} access-log lines in ${dir}`, async () => {
     const records = await readRecords(dir);
-    if (records.length >= count || Date.now() > deadline) return records;
-    await sleep(20);
-  }
+    return records.length >= count && records;
+  }, { timeoutMs });
 }
 
-/** Waits for the line with this request id; fails naming the id when it does not come. */
+/** Waits for the line of request `id` (its X-Request-Id), however many other lines the log holds. */
 export async function waitForRecord(dir: string, id: string, timeoutMs = 5_000): Promise<AccessRecord> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const found = (await readRecords(dir)).find((record) => record.id === id);
-    if (found !== undefined) return found;
-    if (Date.now() > deadline) throw new Error(`no log line with id ${id} within ${timeoutMs} ms`);
-    await sleep(20);
-  }
+  return await waitFor(`the access-log line of request ${id}`, async () => (await readRecords(dir)).find((record) => record.id === id), { timeoutMs });
 }
 
 /** Waits until `condition` holds; fails naming `what` at the deadline. */
 export async function until(condition: () => boolean, what: string, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(10);
-  }
+  await waitFor(what, condition, { timeoutMs, intervalMs: 10 });
 }
 
 export async function removeDir(dir: string): Promise<void> {
@@ -131,4 +121,17 @@ export async function removeDir(dir: string): Promise<void> {
 
 export function serviceConfig(id: string, upstream: string, auth: Record<string, unknown> = { method: 'none' }, extra: Record<string, unknown> = {}) {
   return { id, hosts: [`${id}.test`], upstream, auth, ...extra };
+}
+
+/** A hash the proxy accepts, at the lowest cost it allows (ln=10), for suites that check many secrets. */
+export function cheapSecretHash(secret: string): string {
+  const salt = Buffer.from('0123456789abcdef');
+  const key = scryptSync(secret, salt, 32, { N: 1024, r: 8, p: 1 });
+  return `$scrypt$ln=10,r=8,p=1$${salt.toString('base64')}$${key.toString('base64')}`;
+}
+
+/** A clock that stands still until moved. */
+export function fakeClock(start = Date.now()): { clock: Clock; advance(ms: number): void } {
+  let now = start;
+  return { clock: () => now, advance: (ms) => (now += ms) };
 }

@@ -6,9 +6,9 @@ import { spawn } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { Pool, request } from 'undici';
 import { parseSecretHash, verifySecret } from '../../proxy/secret-hash.ts';
+import { within } from '../helpers/wait.ts';
 import { readRecords, removeDir, startUpstream, tempDir } from './helpers.ts';
 import { runProxyMain, spawnProxy } from './process.ts';
 
@@ -32,7 +32,7 @@ test('a bad configuration exits 1 naming every bad key and its problem', async (
     ],
   };
   await writeFile(join(dir, 'bad.json'), JSON.stringify(config));
-  const { code, stderr } = await runProxyMain(join(dir, 'bad.json')).done;
+  const { code, stderr } = await within('the proxy to exit on a bad configuration', runProxyMain(join(dir, 'bad.json')).done);
   assert.equal(code, 1);
   assert.ok(stderr.startsWith(`proxy: invalid configuration (${join(dir, 'bad.json')}):\n`), stderr);
   assert.match(stderr, /^ {2}services\[0\]\.auth\.hash: not a scrypt hash/m);
@@ -42,16 +42,19 @@ test('a bad configuration exits 1 naming every bad key and its problem', async (
   assert.match(stderr, /^ {2}listen\.port: /m);
   assert.match(stderr, /^ {2}surprise: unknown key$/m);
   await writeFile(join(dir, 'broken.json'), '{ "proxy_id": ');
-  const broken = await runProxyMain(join(dir, 'broken.json')).done;
+  const broken = await within('the proxy to exit on broken JSON', runProxyMain(join(dir, 'broken.json')).done);
   assert.equal(broken.code, 1);
   assert.match(broken.stderr, /^proxy: configuration file .*broken\.json is not valid JSON/);
   await removeDir(dir);
 });
 
 test('SIGTERM: in-flight requests finish, every line is flushed, exit 0', async () => {
+  const slowArrived = Promise.withResolvers<void>();
   const upstream = await startUpstream((seen, res) => {
-    if (seen.url === '/slow') setTimeout(() => res.end('slow done'), 700);
-    else res.end('ok');
+    if (seen.url === '/slow') {
+      slowArrived.resolve();
+      setTimeout(() => res.end('slow done'), 700);
+    } else res.end('ok');
   });
   const dir = await tempDir('sigterm');
   const proxy = await spawnProxy(dir, base(dir, upstream.url));
@@ -62,12 +65,12 @@ test('SIGTERM: in-flight requests finish, every line is flushed, exit 0', async 
       await response.body.text();
     }
     const slow = request(`${proxy.url}/slow`, { headers: { host: 'app.test' } });
-    await sleep(200);
+    await within('the slow request to reach the upstream', slowArrived.promise);
     const exit = proxy.terminate();
     const response = await slow;
     assert.equal(response.statusCode, 200);
     assert.equal(await response.body.text(), 'slow done');
-    assert.equal(await exit, 0);
+    assert.equal(await within('the proxy to exit after SIGTERM', exit), 0);
     await assert.rejects(request(`${proxy.url}/after`, { headers: { host: 'app.test' } }), 'no longer accepting');
   } finally {
     proxy.child.kill();
@@ -82,7 +85,8 @@ test('SIGTERM: in-flight requests finish, every line is flushed, exit 0', async 
 });
 
 test('SIGTERM: a request still running at the shutdown timeout is cut and logged 503 proxy shutting down', async () => {
-  const upstream = await startUpstream(() => {});
+  const stuckArrived = Promise.withResolvers<void>();
+  const upstream = await startUpstream(() => stuckArrived.resolve());
   const dir = await tempDir('sigterm-cut');
   const proxy = await spawnProxy(dir, { ...base(dir, upstream.url), limits: { shutdown_timeout_ms: 300 } });
   try {
@@ -90,9 +94,9 @@ test('SIGTERM: a request still running at the shutdown timeout is cut and logged
       () => 'answered',
       () => 'cut',
     );
-    await sleep(200);
-    assert.equal(await proxy.terminate(), 0);
-    assert.equal(await stuck, 'cut');
+    await within('the stuck request to reach the upstream', stuckArrived.promise);
+    assert.equal(await within('the proxy to exit after SIGTERM', proxy.terminate()), 0);
+    assert.equal(await within('the stuck request to end', stuck), 'cut');
   } finally {
     proxy.child.kill();
     await upstream.close();
@@ -108,7 +112,7 @@ test('npm run hash-secret: prints a scrypt hash of the piped secret', async () =
   let stdout = '';
   child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
   child.stdin.end('s3cret-PIN\n');
-  const code = await new Promise((resolve) => child.once('exit', resolve));
+  const code = await within('hash-secret to exit', new Promise((resolve) => child.once('exit', resolve)));
   assert.equal(code, 0);
   const hash = parseSecretHash(stdout.trim());
   assert.equal(await verifySecret('s3cret-PIN', hash), true);

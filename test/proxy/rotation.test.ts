@@ -3,11 +3,11 @@
 // files, none split, none doubled, none lost at SIGTERM. And retention keeps the files bounded.
 
 import assert from 'node:assert/strict';
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { test } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { Pool, request } from 'undici';
 import { accessRecordSchema } from '../../common/access-record.ts';
+import { waitFor } from '../helpers/wait.ts';
 import { logFiles, readRecords, removeDir, startTestProxy, startUpstream, tempDir } from './helpers.ts';
 import { spawnProxy } from './process.ts';
 
@@ -95,23 +95,25 @@ test('rotation by time: a new file every period, every line kept', async () => {
     access_log: { rotation: { size: '100m', frequency: 1000 }, keep: 100 },
     services: [{ id: 'app', hosts: ['app.test'], upstream: upstream.url, auth: { method: 'none' } }],
   });
+  const filledFiles = async () => {
+    let filled = 0;
+    for (const file of await logFiles(proxy.logDir)) if ((await stat(file)).size > 0) filled++;
+    return filled;
+  };
   let sent = 0;
   try {
-    const until = Date.now() + 3_300;
-    while (Date.now() < until) {
+    // A request every 50 ms until the lines are spread over three files: three periods at least.
+    await waitFor('lines in three log files', async () => {
       const response = await request(`${proxy.url}/tick/${sent}`, { headers: { host: 'app.test' } });
       await response.body.text();
       sent++;
-      await sleep(50);
-    }
+      return (await filledFiles()) >= 3;
+    }, { timeoutMs: 15_000, intervalMs: 50 });
   } finally {
     await proxy.stop();
     await upstream.close();
   }
-  const files = await logFiles(proxy.logDir);
-  const filled = [];
-  for (const file of files) if ((await readFile(file, 'utf8')).length > 0) filled.push(file);
-  assert.ok(filled.length >= 3, `expected lines spread over at least 3 files, got ${filled.length}`);
+  assert.ok((await filledFiles()) >= 3);
   assert.equal((await readRecords(proxy.logDir)).length, sent);
   await removeDir(proxy.logDir);
 });

@@ -2,12 +2,9 @@
 // restarted each time: every line still lands exactly once (at-least-once delivery, ids by origin).
 
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { testElasticsearch, type TestElasticsearch } from '../helpers/elasticsearch.ts';
 import { appendRecords } from '../helpers/records.ts';
+import { shipperWorkspace, type ShipperWorkspace } from '../helpers/shipper-workspace.ts';
 import { countDocuments, duplicatedEventIds, metricsLines, startShipper, waitForCount } from './shipper-process.ts';
 
 const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -16,21 +13,13 @@ const KILLS = 4;
 const BACKLOG_PER_RUN = 1_500;
 
 describe('shipper killed with SIGKILL', () => {
-  let es: TestElasticsearch;
-  let dir: string;
-  before(async () => {
-    es = testElasticsearch('crash');
-    dir = await mkdtemp(join(tmpdir(), 'shipper-crash-'));
-  });
-  after(async () => {
-    await es.cleanup();
-    await rm(dir, { recursive: true, force: true });
-  });
+  let workspace: ShipperWorkspace;
+  before(async () => (workspace = await shipperWorkspace('crash')));
+  after(() => workspace.remove());
 
   it('still indexes every line exactly once after restarts', async (t) => {
-    const logs = join(dir, 'logs');
-    await mkdir(logs);
-    const options = { logs, state: join(dir, 'state'), connection: es.connection, prefix: es.prefix, args: ['--batch-lines', '150'] };
+    const { es, logs } = workspace;
+    const options = workspace.shipper(['--batch-lines', '150']);
     let next = 0;
     let file = 1;
     const write = (lines: number) => {

@@ -2,34 +2,23 @@
 // while the good lines around them are indexed, with geo fields for public addresses only.
 
 import assert from 'node:assert/strict';
-import { appendFile, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { appendFile, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { dailyIndexName, FIELD, indexPattern, type ProxyEventDocument } from '../../common/proxy-event-document.ts';
 import { DEAD_LETTER_FILE, type DeadLetter } from '../../shipper/dead-letter.ts';
-import { testElasticsearch, type TestElasticsearch } from '../helpers/elasticsearch.ts';
-import { accessLogName, recordLine, testRecord } from '../helpers/records.ts';
-import { startShipper, waitForCount } from './shipper-process.ts';
+import { accessLogName, appendRecords, recordLine, testRecord } from '../helpers/records.ts';
+import { shipperWorkspace } from '../helpers/shipper-workspace.ts';
+import { waitFor } from '../helpers/wait.ts';
+import { scrapeMetrics, startShipper, waitForCount } from './shipper-process.ts';
 
 const REJECTED_DAY = new Date('2020-01-01T10:00:00.000Z');
 
 describe('dead letters and enrichment', () => {
-  let es: TestElasticsearch;
-  let dir: string;
-  before(async () => {
-    es = testElasticsearch('deadletter');
-    dir = await mkdtemp(join(tmpdir(), 'shipper-dead-letter-'));
-  });
-  after(async () => {
-    await es.cleanup();
-    await rm(dir, { recursive: true, force: true });
-  });
-
-  it('dead-letters each bad line and indexes its neighbours', async () => {
-    const logs = join(dir, 'logs');
-    const state = join(dir, 'state');
-    await mkdir(logs);
+  it('dead-letters each bad line and indexes its neighbours', async (t) => {
+    const workspace = await shipperWorkspace('deadletter');
+    t.after(() => workspace.remove());
+    const { es, logs, state } = workspace;
     // An index whose url.path is a number: Elasticsearch itself rejects a document for that day.
     await es.client.indices.create({
       index: dailyIndexName(es.prefix, REJECTED_DAY),
@@ -56,15 +45,14 @@ describe('dead letters and enrichment', () => {
     });
     await appendFile(join(logs, accessLogName(1)), Buffer.concat(parts));
 
-    const shipper = startShipper({ logs, state, connection: es.connection, prefix: es.prefix, args: ['--metrics-port', '0'] });
+    const shipper = startShipper(workspace.shipper(['--metrics-port', '0']));
     try {
       await waitForCount(es.client, es.prefix, bad.length + 1);
       const deadLetterPath = join(state, DEAD_LETTER_FILE);
-      let entries: DeadLetter[] = [];
-      for (let waited = 0; entries.length < bad.length && waited < 10_000; waited += 200) {
-        entries = (await readFile(deadLetterPath, 'utf8').catch(() => '')).split('\n').filter(Boolean).map((line) => JSON.parse(line) as DeadLetter);
-        await new Promise((r) => setTimeout(r, 200));
-      }
+      const entries = await waitFor(`${bad.length} dead letters`, async () => {
+        const lines = (await readFile(deadLetterPath, 'utf8')).split('\n').filter(Boolean);
+        return lines.length >= bad.length && lines.map((line) => JSON.parse(line) as DeadLetter);
+      });
       assert.equal(entries.length, bad.length);
       entries.sort((a, b) => a.offset - b.offset);
       entries.forEach((entry, n) => {
@@ -75,11 +63,10 @@ describe('dead letters and enrichment', () => {
       assert.equal(Buffer.from(entries[3]!.line_base64!, 'base64').toString('hex'), invalidUtf8.subarray(0, -1).toString('hex'), 'exact bytes of the invalid UTF-8 line');
       assert.ok(entries[2]!.line.length <= 4096, 'only the head of an over-long line is kept');
 
-      const metricsUrl = /"metrics_url":"([^"]+)"/.exec(shipper.stderr())![1]!;
-      const exposition = await (await fetch(metricsUrl)).text();
-      assert.match(exposition, /^shipper_indexed_total 7$/m);
-      assert.match(exposition, /^shipper_dead_lettered_total 6$/m);
-      assert.match(exposition, /^shipper_lag_bytes 0$/m);
+      const metrics = await scrapeMetrics(shipper);
+      assert.equal(metrics.shipper_indexed_total, 7);
+      assert.equal(metrics.shipper_dead_lettered_total, 6);
+      assert.equal(metrics.shipper_lag_bytes, 0);
     } finally {
       assert.equal(await shipper.stop(), 0);
     }
@@ -88,7 +75,17 @@ describe('dead letters and enrichment', () => {
     assert.deepEqual(ids, ['req-0', 'req-1', 'req-2', 'req-3', 'req-4', 'req-5', 'req-6']);
   });
 
-  it('adds geo fields for public addresses and none for private or loopback ones', async () => {
+  it('adds geo fields for public addresses and none for private or loopback ones', async (t) => {
+    const workspace = await shipperWorkspace('geo');
+    t.after(() => workspace.remove());
+    const { es, logs } = workspace;
+    appendRecords(logs, 1, 0, 7);
+    const shipper = startShipper(workspace.shipper());
+    try {
+      await waitForCount(es.client, es.prefix, 7);
+    } finally {
+      assert.equal(await shipper.stop(), 0);
+    }
     const geo = async (eventId: string) => {
       const response = await es.client.search<ProxyEventDocument>({ index: indexPattern(es.prefix), query: { term: { [FIELD.eventId]: eventId } } });
       return response.hits.hits[0]!._source!.source;

@@ -1,22 +1,45 @@
-// Retention deletes exactly the daily indices older than N days, never another prefix's, and a
-// dry run deletes nothing; the template installs idempotently.
+// Retention deletes exactly the daily indices older than N whole UTC days before "now" (a fixed
+// date here, across month and year ends), never another prefix's, and a dry run deletes nothing;
+// installing the template again restores the declared one.
 
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
 import { applyRetention, installIndexTemplate, retentionCutoff } from '../../common/index-lifecycle.ts';
-import { indexPattern, indexTemplateName } from '../../common/proxy-event-document.ts';
+import { dailyIndexName, indexPattern, indexTemplate, indexTemplateName } from '../../common/proxy-event-document.ts';
 import { testElasticsearch, type TestElasticsearch } from '../helpers/elasticsearch.ts';
 
-const NOW = new Date('2026-03-10T08:30:00.000Z');
-const DAYS = ['2026.02.27', '2026.02.28', '2026.03.01', '2026.03.02', '2026.03.03', '2026.03.09', '2026.03.10'];
+const DAY_MS = 86_400_000;
+/** Just after midnight on the second day of a year: keeping 3 days reaches back over the year's end. */
+const NOW = new Date('2026-01-02T00:15:00.000Z');
+const DAYS = ['2025.12.27', '2025.12.28', '2025.12.29', '2025.12.30', '2025.12.31', '2026.01.01', '2026.01.02'];
 
-describe('retention', () => {
+async function dailyIndices(es: TestElasticsearch): Promise<string[]> {
+  const rows = await es.client.cat.indices({ index: indexPattern(es.prefix), format: 'json', h: 'index' });
+  return rows.map((row) => row.index!).sort();
+}
+
+describe('retention cutoff', () => {
+  const cases: Array<[now: string, days: number, firstDayKept: string]> = [
+    ['2026-03-10T08:30:00.000Z', 7, '2026-03-03'],
+    ['2026-03-01T00:00:00.000Z', 1, '2026-02-28'],
+    ['2024-03-01T23:59:59.999Z', 1, '2024-02-29'],
+    ['2024-03-01T12:00:00.000Z', 30, '2024-01-31'],
+    ['2026-01-01T00:00:00.000Z', 1, '2025-12-31'],
+    ['2025-12-31T23:59:59.999Z', 365, '2024-12-31'],
+  ];
+  for (const [now, days, firstDayKept] of cases) {
+    it(`at ${now} keeping ${days} day(s), ${firstDayKept} is the first day kept`, () => {
+      assert.deepEqual(retentionCutoff(days, new Date(now)), new Date(`${firstDayKept}T00:00:00.000Z`));
+    });
+  }
+});
+
+describe('retention on a real node', () => {
   let es: TestElasticsearch;
   before(async () => {
     es = testElasticsearch('retention');
-    await installIndexTemplate(es.client, es.prefix);
     await installIndexTemplate(es.client, es.prefix);
     for (const day of DAYS) await es.client.indices.create({ index: `${es.prefix}-${day}` });
     // Look-alikes that are not daily indices of the prefix.
@@ -25,42 +48,54 @@ describe('retention', () => {
   });
   after(async () => es.cleanup());
 
-  const remaining = async () => {
-    const rows = await es.client.cat.indices({ index: indexPattern(es.prefix), format: 'json', h: 'index' });
-    return rows.map((row) => row.index!).sort();
-  };
-
-  it('keeps today and the N days before it', () => {
-    assert.deepEqual(retentionCutoff(7, NOW), new Date('2026-03-03T00:00:00.000Z'));
+  it('installing the template again replaces a changed one with the declared template', async () => {
+    const declared = indexTemplate(es.prefix);
+    const stored = async () => (await es.client.indices.getIndexTemplate({ name: indexTemplateName(es.prefix) })).index_templates[0]!.index_template;
+    const installed = await stored();
+    await es.client.indices.putIndexTemplate({ ...declared, priority: declared.priority + 1, template: { mappings: { dynamic: true, properties: {} } } });
+    assert.notDeepEqual(await stored(), installed, 'the template was changed');
+    await installIndexTemplate(es.client, es.prefix);
+    await installIndexTemplate(es.client, es.prefix);
+    assert.deepEqual(await stored(), installed);
+    assert.deepEqual(installed.index_patterns, declared.index_patterns);
+    assert.equal(installed.priority, declared.priority);
+    assert.deepEqual(Object.keys(installed.template!.mappings!.properties!).sort(), Object.keys(declared.template.mappings.properties).sort());
   });
 
-  it('installs the template idempotently', async () => {
-    const { index_templates } = await es.client.indices.getIndexTemplate({ name: indexTemplateName(es.prefix) });
-    assert.equal(index_templates.length, 1);
-  });
-
-  it('deletes nothing in a dry run, and exactly the expired indices otherwise', async () => {
-    const all = await remaining();
-    const dry = await applyRetention(es.client, { prefix: es.prefix, days: 7, dryRun: true, now: NOW });
-    const expired = ['2026.02.27', '2026.02.28', '2026.03.01', '2026.03.02'].map((day) => `${es.prefix}-${day}`);
+  it('deletes nothing in a dry run, and exactly the days before the cutoff otherwise, across a year end', async () => {
+    const all = await dailyIndices(es);
+    const expired = ['2025.12.27', '2025.12.28', '2025.12.29'].map((day) => `${es.prefix}-${day}`);
+    const dry = await applyRetention(es.client, { prefix: es.prefix, days: 3, dryRun: true, now: NOW });
     assert.deepEqual(dry.expired, expired);
-    assert.deepEqual(await remaining(), all);
+    assert.deepEqual(dry.cutoff, new Date('2025-12-30T00:00:00.000Z'));
+    assert.deepEqual(await dailyIndices(es), all);
 
-    const real = await applyRetention(es.client, { prefix: es.prefix, days: 7, now: NOW });
+    const real = await applyRetention(es.client, { prefix: es.prefix, days: 3, now: NOW });
     assert.deepEqual(real.expired, expired);
-    assert.deepEqual(await remaining(), all.filter((name) => !expired.includes(name)));
-    assert.ok((await remaining()).includes(`${es.prefix}-archive`));
-    assert.ok((await remaining()).includes(`${es.prefix}-x-2020.01.01`));
+    assert.deepEqual(real.kept, ['2025.12.30', '2025.12.31', '2026.01.01', '2026.01.02'].map((day) => `${es.prefix}-${day}`));
+    assert.deepEqual(await dailyIndices(es), all.filter((name) => !expired.includes(name)));
+    assert.ok((await dailyIndices(es)).includes(`${es.prefix}-archive`));
+    assert.ok((await dailyIndices(es)).includes(`${es.prefix}-x-2020.01.01`));
+
+    const later = await applyRetention(es.client, { prefix: es.prefix, days: 3, now: new Date('2026-01-03T00:00:00.000Z') });
+    assert.deepEqual(later.expired, [`${es.prefix}-2025.12.30`], 'a day later, one more day goes');
   });
 
-  it('runs from the command line, dry run included', async () => {
+  it('runs from the command line against the real today, dry run included', async (t) => {
+    const cli = testElasticsearch('retention-cli');
+    t.after(() => cli.cleanup());
+    // Five days apart from today: the outcome is the same if midnight passes during the test.
+    const now = Date.now();
+    const old = dailyIndexName(cli.prefix, new Date(now - 5 * DAY_MS));
+    const today = dailyIndexName(cli.prefix, new Date(now));
+    for (const index of [old, today]) await cli.client.indices.create({ index });
     const run = promisify(execFile);
-    const dry = await run(process.execPath, ['ops/retention/main.ts', '--days', '1', '--dry-run', '--index-prefix', es.prefix]);
-    const wouldGo = dry.stdout.trim().split('\n');
-    assert.ok(wouldGo.includes(`${es.prefix}-2026.03.03`), 'indices older than a day from the real today are listed');
-    assert.ok((await remaining()).includes(`${es.prefix}-2026.03.03`), 'and not deleted');
-    await run(process.execPath, ['ops/retention/main.ts', '--days', '1', '--index-prefix', es.prefix]);
-    assert.deepEqual(await remaining(), [`${es.prefix}-archive`, `${es.prefix}-x-2020.01.01`]);
+    const dry = await run(process.execPath, ['ops/retention/main.ts', '--days', '1', '--dry-run', '--index-prefix', cli.prefix], { env: process.env });
+    assert.deepEqual(dry.stdout.trim().split('\n'), [old]);
+    assert.deepEqual(await dailyIndices(cli), [old, today].sort(), 'a dry run deletes nothing');
+    const real = await run(process.execPath, ['ops/retention/main.ts', '--days', '1', '--index-prefix', cli.prefix], { env: process.env });
+    assert.deepEqual(real.stdout.trim().split('\n'), [old]);
+    assert.deepEqual(await dailyIndices(cli), [today]);
     await assert.rejects(run(process.execPath, ['ops/retention/main.ts', '--days', '0']), /--days/);
   });
 });

@@ -2,41 +2,34 @@
 // land in Elasticsearch exactly once.
 
 import assert from 'node:assert/strict';
-import { appendFile, mkdir, mkdtemp, rm, unlink } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { appendFile, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { testElasticsearch, type TestElasticsearch } from '../helpers/elasticsearch.ts';
 import { accessLogName, appendRecords, recordLine, testRecord } from '../helpers/records.ts';
-import { duplicatedEventIds, metricsLines, startShipper, waitForCount } from './shipper-process.ts';
+import { shipperWorkspace, type ShipperWorkspace } from '../helpers/shipper-workspace.ts';
+import { waitFor } from '../helpers/wait.ts';
+import { countDocuments, duplicatedEventIds, metricsLines, scrapeMetrics, startShipper, waitForCount } from './shipper-process.ts';
 
 const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('shipper across rotations', () => {
-  let es: TestElasticsearch;
-  let dir: string;
-  before(async () => {
-    es = testElasticsearch('rotation');
-    dir = await mkdtemp(join(tmpdir(), 'shipper-rotation-'));
-  });
-  after(async () => {
-    await es.cleanup();
-    await rm(dir, { recursive: true, force: true });
-  });
+  let workspace: ShipperWorkspace;
+  before(async () => (workspace = await shipperWorkspace('rotation')));
+  after(() => workspace.remove());
 
-  it('indexes every line exactly once, through rotations while running and while stopped', async () => {
-    const logs = join(dir, 'logs');
-    const state = join(dir, 'state');
-    const options = { logs, state, connection: es.connection, prefix: es.prefix, args: ['--batch-lines', '300'] };
+  it('indexes every line exactly once, through rotations while running and while stopped', async (t) => {
+    const { es, logs } = workspace;
+    const options = workspace.shipper(['--batch-lines', '300', '--metrics-port', '0']);
     let next = 0;
     const write = (file: number, lines: number) => {
       appendRecords(logs, file, next, next + lines);
       next += lines;
     };
-    await mkdir(logs, { recursive: true });
     write(1, 500); // a backlog before the first start
 
     let shipper = startShipper(options);
+    // A failed assertion must not leave a shipper running (the suite would wait for it).
+    t.after(() => shipper.kill());
     for (let file = 2; file <= 6; file++) {
       write(file - 1, 50); // late lines in the file being rotated away
       for (let part = 0; part < 3; part++) {
@@ -44,11 +37,18 @@ describe('shipper across rotations', () => {
         await pause(100);
       }
     }
-    // A line written in two halves: the shipper must wait for its newline.
+    // A line written in two halves: the shipper must wait for its newline. It has met the first
+    // half once every whole line before it is read and acknowledged and only the half is left.
     const split = recordLine(testRecord(next));
-    await appendFile(join(logs, accessLogName(6)), split.slice(0, 40));
-    await pause(500);
-    await appendFile(join(logs, accessLogName(6)), split.slice(40));
+    const half = 40;
+    await appendFile(join(logs, accessLogName(6)), split.slice(0, half));
+    const lines = next;
+    await waitFor(`every whole line acknowledged and the ${half}-byte half line pending`, async () => {
+      const metrics = await scrapeMetrics(shipper);
+      return metrics.shipper_lines_read_total === lines && metrics.shipper_lag_bytes === half;
+    }, { timeoutMs: 60_000 });
+    assert.equal(await countDocuments(es.client, es.prefix), next, 'the half line is not indexed');
+    await appendFile(join(logs, accessLogName(6)), split.slice(half));
     next++;
     assert.equal(await waitForCount(es.client, es.prefix, next), next);
     assert.equal(await shipper.stop(), 0, 'SIGTERM exits 0');
@@ -62,7 +62,8 @@ describe('shipper across rotations', () => {
     write(9, 150);
     await unlink(join(logs, accessLogName(1)));
     shipper = startShipper(options);
-    await pause(300);
+    const restarted = shipper;
+    await waitFor('the restarted shipper reading', async () => ((await scrapeMetrics(restarted)).shipper_lines_read_total ?? 0) > 0, { timeoutMs: 30_000 });
     write(9, 100);
     write(10, 100);
     assert.equal(await waitForCount(es.client, es.prefix, next), next);

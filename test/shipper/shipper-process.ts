@@ -98,3 +98,15 @@ export function metricsLines(stderr: string): Array<Record<string, number | null
     .filter((line) => line.includes('"msg":"metrics"'))
     .map((line) => (JSON.parse(line) as { metrics: Record<string, number | null> }).metrics);
 }
+
+/** The shipper's Prometheus samples by name, e.g. `shipper_lag_bytes`; it must run with `--metrics-port`. */
+export async function scrapeMetrics(run: ShipperRun): Promise<Record<string, number>> {
+  const url = /"metrics_url":"([^"]+)"/.exec(run.stderr())?.[1];
+  if (url === undefined) throw new Error('the shipper has not printed its metrics_url yet');
+  const samples: Record<string, number> = {};
+  for (const line of (await (await fetch(url)).text()).split('\n')) {
+    const sample = /^(shipper_\w+) (\S+)$/.exec(line);
+    if (sample) samples[sample[1]!] = Number(sample[2]);
+  }
+  return samples;
+}
