@@ -40,7 +40,7 @@ function shardsNotStarted(error: unknown): boolean {
 }
 
 /** Why Elasticsearch could not serve the request, in words; undefined when it is not unavailability but a bug. */
-export function unavailableReason(error: unknown, timeoutMs: number): string | undefined {
+function unavailableReason(error: unknown, timeoutMs: number): string | undefined {
   if (error instanceof errors.TimeoutError) return `no answer from Elasticsearch within ${timeoutMs} ms`;
   if (error instanceof errors.NoLivingConnectionsError) return 'no Elasticsearch node is reachable';
   if (error instanceof errors.ConnectionError) return `cannot reach Elasticsearch: ${error.message}`;
