@@ -158,7 +158,7 @@ try {
       save();
     }
     if (parts.includes('api')) {
-      say(`api: ops/bench/api.ts --docs ${options.apiDocs} --runs ${options.apiRuns}`);
+      say(`api: ops/bench/api.ts --documents ${options.apiDocs} --runs ${options.apiRuns}`);
       results.skipped['API at 10,000,000 documents'] =
         'not run by default: indexing 10M documents into this 2-core node takes longer than the whole run; `npm run bench -- --parts api --api-docs 10000000` runs it';
       results.api = await runApiSuite({ esUrl: node.url, docs: options.apiDocs, runs: options.apiRuns, log: say });

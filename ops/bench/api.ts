@@ -1,7 +1,10 @@
 // `npm run bench:api`: indexes 1,000,000 generated documents (7 days up to now), then times typical
 // queries through the API and the same Elasticsearch request sent directly, interleaved in the
 // same run, and reports p50/p95 and the API's overhead. Uses ELASTICSEARCH_URL when set, otherwise
-// starts a local node. Options: --docs N (default 1000000), --runs N (default 200).
+// starts a local node. Options: --documents N (default 1000000), --runs N (default 200).
+// With --concurrency 8,32,128 it measures the API under load instead (ops/bench/api/load.ts:
+// req/s, p50/p99 and CPU per level against Elasticsearch directly, and the API's RSS through a
+// 20-client export burst; --seconds N per run, default 15) and rewrites its section of BENCHMARKS.md.
 
 import { mkdtemp, rm } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
