@@ -65,6 +65,22 @@ export function readConfigFile(file: string): ConfigFile {
   return { json: json as ConfigObject, dir: dirname(resolve(file)) };
 }
 
+/**
+ * A secret kept in a file of its own (so the configuration can be committed without it), read
+ * once at start with surrounding whitespace trimmed. An unreadable or empty file is a ConfigError
+ * naming `key`, the configuration key that named the file.
+ */
+export function readSecretFile(file: string, key: readonly PropertyKey[], source: string): string {
+  let secret: string;
+  try {
+    secret = readFileSync(file, 'utf8').trim();
+  } catch (error) {
+    throw invalidConfig(source, [`${keyPath(key)}: cannot read ${file}: ${(error as Error).message}`]);
+  }
+  if (secret === '') throw invalidConfig(source, [`${keyPath(key)}: ${file} is empty`]);
+  return secret;
+}
+
 /** Runs `load`; a ConfigError ends the process with exit code 1 and the message, prefixed by `processName`, on stderr. */
 export function loadOrExit<T>(processName: string, load: () => T): T {
   try {

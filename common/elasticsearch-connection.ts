@@ -23,20 +23,40 @@ export const elasticsearchConnectionSchema = z
 
 export type ElasticsearchConnection = z.infer<typeof elasticsearchConnectionSchema>;
 
+/** Where operators name their cluster: ELASTICSEARCH_URL and friends. */
+export const CONNECTION_ENV_PREFIX = 'ELASTICSEARCH_';
+
+/** The variable of each connection key after a prefix: `ELASTICSEARCH_URL`, `ELASTICSEARCH_API_KEY`, … */
+const CONNECTION_ENV_KEYS = { url: 'URL', api_key: 'API_KEY', username: 'USERNAME', password: 'PASSWORD', ca_file: 'CA_FILE' } as const;
+
 /**
- * The connection described by ELASTICSEARCH_URL and friends, or undefined when no URL is set; a bad
+ * The connection described by `<prefix>URL` and friends, or undefined when no URL is set; a bad
  * value is a ConfigError naming its `elasticsearch.*` key and `source`.
  */
-export function connectionFromEnv(env: NodeJS.ProcessEnv = process.env, source = 'ELASTICSEARCH_* environment'): ElasticsearchConnection | undefined {
-  if (!env.ELASTICSEARCH_URL) return undefined;
-  const raw = {
-    url: env.ELASTICSEARCH_URL,
-    api_key: env.ELASTICSEARCH_API_KEY || undefined,
-    username: env.ELASTICSEARCH_USERNAME || undefined,
-    password: env.ELASTICSEARCH_PASSWORD || undefined,
-    ca_file: env.ELASTICSEARCH_CA_FILE || undefined,
-  };
+export function connectionFromEnv(
+  env: NodeJS.ProcessEnv = process.env,
+  source = `${CONNECTION_ENV_PREFIX}* environment`,
+  prefix = CONNECTION_ENV_PREFIX,
+): ElasticsearchConnection | undefined {
+  if (!env[`${prefix}${CONNECTION_ENV_KEYS.url}`]) return undefined;
+  const raw = Object.fromEntries(Object.entries(CONNECTION_ENV_KEYS).map(([key, name]) => [key, env[`${prefix}${name}`] || undefined]));
   return validateConfig(elasticsearchConnectionSchema, raw, source, ['elasticsearch']);
+}
+
+/** The variables that describe `connection` to a process that reads them with `prefix`: connectionFromEnv's inverse. */
+export function connectionEnv(connection: ElasticsearchConnection, prefix = CONNECTION_ENV_PREFIX): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [key, name] of Object.entries(CONNECTION_ENV_KEYS)) {
+    const value = connection[key as keyof typeof CONNECTION_ENV_KEYS];
+    if (value !== undefined) env[`${prefix}${name}`] = value;
+  }
+  return env;
+}
+
+/** `env` without any variable that names a cluster under `prefix`. */
+export function withoutConnectionEnv(env: NodeJS.ProcessEnv, prefix = CONNECTION_ENV_PREFIX): NodeJS.ProcessEnv {
+  const names = new Set(Object.values(CONNECTION_ENV_KEYS).map((name) => `${prefix}${name}`));
+  return Object.fromEntries(Object.entries(env).filter(([name]) => !names.has(name)));
 }
 
 export function createElasticsearchClient(

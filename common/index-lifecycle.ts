@@ -3,7 +3,7 @@
 // The shipper, the API and `npm start` import this; ops/retention/main.ts is its command line.
 
 import type { Client } from '@elastic/elasticsearch';
-import { dailyIndexName, dayOfDailyIndex, indexPattern, indexTemplate } from './proxy-event-document.ts';
+import { dailyIndexName, dayOfDailyIndex, indexPattern, indexTemplate, TEMPLATE_MANAGER } from './proxy-event-document.ts';
 import { ProxyAccessLogError } from './errors.ts';
 
 const DAY_MS = 86_400_000;
@@ -41,13 +41,16 @@ export interface RetentionOptions {
   now?: Date;
 }
 
-export interface RetentionResult {
-  /** Indices deleted, or that would be deleted in a dry run, oldest first. */
+export interface RetentionPlan {
+  /** Indices to delete, oldest first. */
   expired: string[];
   /** Daily indices of the prefix that stay. */
   kept: string[];
   /** The first UTC day kept. */
   cutoff: Date;
+}
+
+export interface RetentionResult extends RetentionPlan {
   dryRun: boolean;
 }
 
@@ -62,10 +65,10 @@ export function retentionCutoff(days: number, now: Date): Date {
 }
 
 /**
- * Deletes the daily indices of `prefix` whose day is before the cutoff. Only names that are exactly
+ * The daily indices of `prefix` whose day is before the cutoff. Only names that are exactly
  * `<prefix>-YYYY.MM.DD` are considered, so another prefix that starts with this one is never touched.
  */
-export async function applyRetention(client: Client, options: RetentionOptions): Promise<RetentionResult> {
+export async function planRetention(client: Client, options: RetentionOptions): Promise<RetentionPlan> {
   if (!Number.isInteger(options.days) || options.days < 1) {
     throw new RetentionOptionsError(`days must be a whole number of at least 1, got ${options.days}`);
   }
@@ -77,11 +80,33 @@ export async function applyRetention(client: Client, options: RetentionOptions):
     .sort();
   const expired = daily.filter((name) => dayOfDailyIndex(options.prefix, name)! < cutoff);
   const kept = daily.filter((name) => !expired.includes(name));
-  const dryRun = options.dryRun ?? false;
-  if (!dryRun) {
-    for (let i = 0; i < expired.length; i += DELETE_BATCH) {
-      await client.indices.delete({ index: expired.slice(i, i + DELETE_BATCH).join(','), ignore_unavailable: true });
-    }
+  return { expired, kept, cutoff };
+}
+
+export async function deleteIndices(client: Client, names: readonly string[]): Promise<void> {
+  for (let i = 0; i < names.length; i += DELETE_BATCH) {
+    await client.indices.delete({ index: names.slice(i, i + DELETE_BATCH).join(','), ignore_unavailable: true });
   }
-  return { expired, kept, cutoff, dryRun };
+}
+
+/** Deletes what planRetention finds, unless `dryRun`. */
+export async function applyRetention(client: Client, options: RetentionOptions): Promise<RetentionResult> {
+  const plan = await planRetention(client, options);
+  const dryRun = options.dryRun ?? false;
+  if (!dryRun) await deleteIndices(client, plan.expired);
+  return { ...plan, dryRun };
+}
+
+export interface ProjectTemplate {
+  name: string;
+  prefix: string;
+}
+
+/** The index templates this project installed on the cluster (marked `_meta.managed_by`), by name. */
+export async function projectTemplates(client: Client): Promise<ProjectTemplate[]> {
+  const { index_templates } = await client.indices.getIndexTemplate();
+  return index_templates
+    .filter(({ index_template }) => index_template._meta?.managed_by === TEMPLATE_MANAGER && typeof index_template._meta.index_prefix === 'string')
+    .map(({ name, index_template }) => ({ name, prefix: index_template._meta!.index_prefix as string }))
+    .sort((a, b) => a.name.localeCompare(b.name));
 }

@@ -161,6 +161,9 @@ export function indexPattern(prefix: string): string {
   return `${prefix}-*`;
 }
 
+/** `_meta.managed_by` of this project's index templates: how retention tells them from others on a cluster. */
+export const TEMPLATE_MANAGER = 'proxy-access-log';
+
 export function indexTemplateName(prefix: string): string {
   return `${prefix}-template`;
 }
@@ -188,6 +191,6 @@ export function indexTemplate(prefix: string) {
         properties: mappingProperties(),
       },
     },
-    _meta: { description: 'Reverse-proxy access events (ECS), one daily index per UTC day' },
+    _meta: { description: 'Reverse-proxy access events (ECS), one daily index per UTC day', managed_by: TEMPLATE_MANAGER, index_prefix: prefix },
   };
 }

@@ -3,7 +3,7 @@
 
 import { resolve } from 'node:path';
 import { z } from 'zod';
-import { listenHostSchema, portSchema, readConfigFile, validateConfig } from '../common/config.ts';
+import { listenHostSchema, portSchema, readConfigFile, readSecretFile, validateConfig } from '../common/config.ts';
 import { isAddressOrCidr } from '../common/ip-address.ts';
 import { SecretHashError } from './errors.ts';
 import { parseSecretHash, type SecretHash } from './secret-hash.ts';
@@ -45,17 +45,24 @@ const authSchema = z.discriminatedUnion('method', [
     hash: secretHash,
     user_id: z.string().min(1).max(200).optional(),
   }),
-  z.strictObject({
-    method: z.literal('sso'),
-    issuer: httpUrl,
-    client_id: z.string().min(1),
-    client_secret: z.string().min(1),
-    scopes: z.array(z.string().regex(/^[\x21\x23-\x5b\x5d-\x7e]+$/)).default(['openid', 'email']),
-    /** `sub` or e-mail values allowed in; with allowed_groups, either list admits. Both empty: any user of the issuer. */
-    allowed_users: z.array(z.string().min(1)).default([]),
-    /** Matched against the ID token's `groups` claim. */
-    allowed_groups: z.array(z.string().min(1)).default([]),
-  }),
+  z
+    .strictObject({
+      method: z.literal('sso'),
+      issuer: httpUrl,
+      client_id: z.string().min(1),
+      /** The secret itself, or client_secret_file: a file holding it, so the configuration can be committed without it. */
+      client_secret: z.string().min(1).optional(),
+      client_secret_file: z.string().min(1).optional(),
+      scopes: z.array(z.string().regex(/^[\x21\x23-\x5b\x5d-\x7e]+$/)).default(['openid', 'email']),
+      /** `sub` or e-mail values allowed in; with allowed_groups, either list admits. Both empty: any user of the issuer. */
+      allowed_users: z.array(z.string().min(1)).default([]),
+      /** Matched against the ID token's `groups` claim. */
+      allowed_groups: z.array(z.string().min(1)).default([]),
+    })
+    .refine((auth) => (auth.client_secret === undefined) !== (auth.client_secret_file === undefined), {
+      message: 'exactly one of client_secret and client_secret_file is required',
+      path: ['client_secret'],
+    }),
 ]);
 
 const serviceSchema = z.strictObject({
@@ -158,6 +165,11 @@ export function parseConfig(json: unknown, baseDir: string, source = 'proxy'): P
   config.access_log.dir = resolve(baseDir, config.access_log.dir);
   if (config.sessions.secret_file) config.sessions.secret_file = resolve(baseDir, config.sessions.secret_file);
   if (config.tls) config.tls = { cert_file: resolve(baseDir, config.tls.cert_file), key_file: resolve(baseDir, config.tls.key_file) };
+  config.services.forEach(({ auth }, index) => {
+    if (auth.method !== 'sso' || auth.client_secret_file === undefined) return;
+    auth.client_secret_file = resolve(baseDir, auth.client_secret_file);
+    auth.client_secret = readSecretFile(auth.client_secret_file, ['services', index, 'auth', 'client_secret_file'], source);
+  });
   return config;
 }
 

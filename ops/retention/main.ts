@@ -1,16 +1,20 @@
 // `npm run retention -- --days N [--dry-run] [--index-prefix P]`: deletes the daily indices older
 // than N days (whole UTC days before today) from the cluster named by ELASTICSEARCH_URL and friends.
-// Prints what it deleted, or with --dry-run what it would delete, one index per line.
+// It first lists every index it is about to delete, one per line on stdout, then their count, and
+// only then deletes them (with --dry-run, nothing). A prefix that no index template of this project
+// on the cluster covers is refused: it is a typo or someone else's data.
 
 import { parseArgs } from 'node:util';
 import { connectionFromEnv, createElasticsearchClient } from '../../common/elasticsearch-connection.ts';
-import { applyRetention } from '../../common/index-lifecycle.ts';
+import { deleteIndices, planRetention, projectTemplates } from '../../common/index-lifecycle.ts';
 import { DEFAULT_INDEX_PREFIX } from '../../common/proxy-event-document.ts';
 
 function fail(message: string): never {
   process.stderr.write(`retention: ${message}\n`);
   process.exit(1);
 }
+
+const say = (line: string) => process.stderr.write(`retention: ${line}\n`);
 
 let values: { days?: string; 'dry-run'?: boolean; 'index-prefix'?: string };
 try {
@@ -26,16 +30,23 @@ if (values.days === undefined || !/^\d+$/.test(values.days) || Number(values.day
 const connection = connectionFromEnv();
 if (!connection) fail('ELASTICSEARCH_URL: not set (with ELASTICSEARCH_API_KEY or ELASTICSEARCH_USERNAME/PASSWORD when secured)');
 
+const prefix = values['index-prefix'] ?? DEFAULT_INDEX_PREFIX;
+const dryRun = values['dry-run'] ?? false;
 const client = createElasticsearchClient(connection);
 try {
-  const result = await applyRetention(client, {
-    prefix: values['index-prefix'] ?? DEFAULT_INDEX_PREFIX,
-    days: Number(values.days),
-    dryRun: values['dry-run'] ?? false,
-  });
-  const verb = result.dryRun ? 'would delete' : 'deleted';
-  process.stderr.write(`retention: keeping days from ${result.cutoff.toISOString().slice(0, 10)}; ${verb} ${result.expired.length}, kept ${result.kept.length}\n`);
-  for (const index of result.expired) process.stdout.write(`${index}\n`);
+  const templates = await projectTemplates(client);
+  if (!templates.some((template) => template.prefix === prefix)) {
+    const found = templates.length > 0 ? templates.map((template) => `  ${template.name} (prefix ${template.prefix})`).join('\n') : '  none';
+    fail(`--index-prefix ${prefix}: no index template of this project on ${connection.url} covers this prefix (the shipper installs one at start), so nothing was deleted. This project's templates there:\n${found}`);
+  }
+  const plan = await planRetention(client, { prefix, days: Number(values.days) });
+  for (const index of plan.expired) process.stdout.write(`${index}\n`);
+  const day = plan.cutoff.toISOString().slice(0, 10);
+  say(`${plan.expired.length} daily indices of ${prefix} are older than ${day}; ${plan.kept.length} kept${dryRun ? '. Dry run: nothing deleted' : ''}`);
+  if (!dryRun && plan.expired.length > 0) {
+    await deleteIndices(client, plan.expired);
+    say(`deleted ${plan.expired.length}`);
+  }
 } catch (error) {
   fail(`Elasticsearch: ${(error as Error).message}`);
 } finally {

@@ -7,11 +7,11 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { generateToken, hashToken } from '../../api/tokens.ts';
 import type { ElasticsearchConnection } from '../../common/elasticsearch-connection.ts';
-import { DEFAULT_INDEX_PREFIX } from '../../common/proxy-event-document.ts';
 import { hashSecret } from '../../proxy/secret-hash.ts';
 import { DEMO_SSO_ALLOWED_GROUPS, DEMO_SSO_CLIENT } from '../oidc/demo-identities.ts';
 import {
   DEAD_UPSTREAM_PORT,
+  DEMO_INDEX_PREFIX,
   DEMO_PASSWORD,
   DEMO_PIN,
   PORTS,
@@ -82,14 +82,14 @@ export async function writeStackFiles(elasticsearch: ElasticsearchConnection): P
     logs: logsDir,
     state: join(STACK_DIR, 'shipper-state'),
     elasticsearch,
-    index_prefix: DEFAULT_INDEX_PREFIX,
+    index_prefix: DEMO_INDEX_PREFIX,
     metrics: { interval_ms: 60_000, port: PORTS.shipperMetrics },
     retention_days: 30,
   });
   const apiConfig = await writeJson(join(STACK_DIR, 'api.config.json'), {
     listen: { host: '127.0.0.1', port: PORTS.api },
     elasticsearch,
-    index_prefix: DEFAULT_INDEX_PREFIX,
+    index_prefix: DEMO_INDEX_PREFIX,
     tokens: [{ name: 'demo', sha256: hashToken(apiToken) }],
   });
   return { proxyConfig, shipperConfig, apiConfig, logsDir, apiToken };

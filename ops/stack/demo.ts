@@ -10,6 +10,12 @@ export const STACK_DIR = process.env.STACK_DIR ?? join(REPO_ROOT, '.cache', 'sta
 /** Written by `npm start` once everything listens; read by demo:traffic. */
 export const STACK_STATE_FILE = join(STACK_DIR, 'stack.json');
 
+/**
+ * The demo's daily indices: `npm start` writes and expires only these, so the demo shares a cluster
+ * named by ELASTICSEARCH_URL with the operator's own `proxy-events-*` without touching them.
+ */
+export const DEMO_INDEX_PREFIX = 'demo-proxy-events';
+
 export const PORTS = { proxy: 8080, api: 8082, issuer: DEMO_ISSUER_PORT, upstream: 9401, shipperMetrics: 9402 } as const;
 /** A port nothing listens on: the `legacy` service's upstream, so its requests fail with 502. */
 export const DEAD_UPSTREAM_PORT = 9409;

@@ -13,7 +13,7 @@ import { persistentDataDir, serviceUser } from '../elasticsearch/run-as.ts';
 import { writeStackFiles } from './configs.ts';
 import { CALLBACK_PATH } from '../../proxy/auth/endpoints.ts';
 import { DEMO_SSO_ALLOWED_GROUPS, DEMO_SSO_USERS } from '../oidc/demo-identities.ts';
-import { DEMO_PASSWORD, DEMO_PIN, PORTS, SERVICES, STACK_DIR, STACK_STATE_FILE, type StackState } from './demo.ts';
+import { DEMO_INDEX_PREFIX, DEMO_PASSWORD, DEMO_PIN, PORTS, SERVICES, STACK_DIR, STACK_STATE_FILE, type StackState } from './demo.ts';
 import { Supervisor } from './supervisor.ts';
 
 const script = (path: string) => join(REPO_ROOT, path);
@@ -74,7 +74,7 @@ The stack is up.
   Proxy Events page ${apiUrl}/   API token: ${files.apiToken}
   API               ${apiUrl}/api/events/proxy   (OpenAPI: ${apiUrl}/api/openapi.json)
   OIDC issuer       ${issuerUrl}   (demo: its sign-ins live in memory and end when it stops)
-  Elasticsearch     ${elasticsearch.url}
+  Elasticsearch     ${elasticsearch.url}   (the demo writes only ${DEMO_INDEX_PREFIX}-*)
   Shipper metrics   http://127.0.0.1:${PORTS.shipperMetrics}/metrics
   Diagnostics       ${diagnosticsDir}/<part>.log   (warnings and errors also show here)
 

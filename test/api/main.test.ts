@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { parseConfig } from '../../api/config.ts';
 import { ConfigError } from '../../common/errors.ts';
-import { testConnection } from '../helpers/elasticsearch.ts';
+import { childEnv, testConnection } from '../helpers/elasticsearch.ts';
 import { TOKEN } from './harness.ts';
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
@@ -60,7 +60,7 @@ describe('configuration', () => {
 });
 
 function run(args: string[]) {
-  return spawnSync(process.execPath, args, { encoding: 'utf8', timeout: 30_000 });
+  return spawnSync(process.execPath, args, { env: childEnv(), encoding: 'utf8', timeout: 30_000 });
 }
 
 describe('node api/main.ts', () => {
@@ -86,8 +86,8 @@ describe('node api/main.ts', () => {
 
   it('serves, keeps tokens and query strings out of its log, and exits 0 on SIGTERM', async () => {
     const file = join(dir, 'good.json');
-    await writeFile(file, JSON.stringify({ ...VALID, listen: { port: 0 }, elasticsearch: { url: testConnection().url } }));
-    const child = spawn(process.execPath, ['api/main.ts', '--config', file], { stdio: ['ignore', 'pipe', 'pipe'] });
+    await writeFile(file, JSON.stringify({ ...VALID, listen: { port: 0 }, elasticsearch: testConnection() }));
+    const child = spawn(process.execPath, ['api/main.ts', '--config', file], { env: childEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
     let log = '';
     child.stderr.setEncoding('utf8');
     const url: string = await new Promise((resolve, reject) => {

@@ -1,6 +1,8 @@
-// `npm start` and `npm run demo:traffic` as a new user runs them (on the suite's Elasticsearch,
-// with the stack's folder moved to a temporary one): the stack comes up on its documented ports,
-// the demo traffic lands in the API with every kind of outcome, and Ctrl-C stops it cleanly.
+// `npm start` and `npm run demo:traffic` as a new user runs them (on the node test/run.ts started,
+// passed explicitly, with the stack's folder moved to a temporary one): the stack comes up on its
+// documented ports, the demo traffic lands in the API with every kind of outcome, and Ctrl-C stops
+// it cleanly. The demo writes the fixed prefix demo-proxy-events, so the suite runs only on a node
+// of its own, never on a shared TEST_ELASTICSEARCH_URL cluster.
 
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -9,10 +11,10 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { indexPattern, DEFAULT_INDEX_PREFIX } from '../../common/proxy-event-document.ts';
+import { DEFAULT_INDEX_PREFIX, dailyIndexName, indexPattern, indexTemplateName } from '../../common/proxy-event-document.ts';
 import { portInUse } from '../../ops/free-port.ts';
-import { PORTS } from '../../ops/stack/demo.ts';
-import { testConnection } from '../helpers/elasticsearch.ts';
+import { DEMO_INDEX_PREFIX, PORTS } from '../../ops/stack/demo.ts';
+import { childEnv, testConnection, testNodeIsOwn } from '../helpers/elasticsearch.ts';
 import { createElasticsearchClient } from '../../common/elasticsearch-connection.ts';
 
 const REPO = join(import.meta.dirname, '..', '..');
@@ -24,16 +26,25 @@ function collect(child: ChildProcess): { text: () => string } {
   return { text: () => output };
 }
 
-describe('npm start and demo:traffic', () => {
+const PAST_DAY = new Date('2000-01-01T00:00:00Z');
+/** Stands for an operator's own data: `proxy-events-*` on the same cluster. */
+const OPERATOR_SENTINEL = dailyIndexName(DEFAULT_INDEX_PREFIX, PAST_DAY);
+const DEMO_SENTINEL = dailyIndexName(DEMO_INDEX_PREFIX, PAST_DAY);
+
+describe('npm start and demo:traffic', { skip: !testNodeIsOwn() && 'the demo writes demo-proxy-events-*: only on the node test/run.ts starts' }, () => {
   let stackDir: string;
   let stack: ChildProcess;
   let output: { text: () => string };
-  const env = () => ({ ...process.env, STACK_DIR: stackDir });
+  const env = () => childEnv(testConnection(), { STACK_DIR: stackDir });
 
   before(async () => {
     for (const [name, port] of Object.entries(PORTS)) {
       assert.equal(await portInUse(port), false, `port ${port} (${name}) is free: stop a running \`npm start\` before this suite`);
     }
+    // A day long past under each prefix: the demo's retention (30 days) must expire its own only.
+    const client = createElasticsearchClient(testConnection());
+    for (const index of [OPERATOR_SENTINEL, DEMO_SENTINEL]) await client.indices.create({ index }, { ignore: [400] });
+    await client.close();
     stackDir = await mkdtemp(join(tmpdir(), 'proxy-access-log-stack-'));
     stack = spawn(process.execPath, [join(REPO, 'ops/stack/main.ts')], { env: env(), stdio: ['ignore', 'pipe', 'pipe'] });
     output = collect(stack);
@@ -50,7 +61,9 @@ describe('npm start and demo:traffic', () => {
       stack.kill('SIGKILL');
     }
     const client = createElasticsearchClient(testConnection());
-    await client.indices.delete({ index: indexPattern(DEFAULT_INDEX_PREFIX), ignore_unavailable: true, allow_no_indices: true });
+    await client.indices.delete({ index: indexPattern(DEMO_INDEX_PREFIX), ignore_unavailable: true, allow_no_indices: true });
+    await client.indices.deleteIndexTemplate({ name: indexTemplateName(DEMO_INDEX_PREFIX) }, { ignore: [404] });
+    await client.indices.delete({ index: OPERATOR_SENTINEL, ignore_unavailable: true });
     await client.close();
     if (stackDir) await rm(stackDir, { recursive: true, force: true });
   });
@@ -103,6 +116,23 @@ describe('npm start and demo:traffic', () => {
     const byCategory = (name: string) => stats.requests_over_time.reduce((sum, bucket) => sum + (bucket[name] ?? 0), 0);
     for (const category of ['allowed', 'denied', 'error', 'client_error']) assert.ok(byCategory(category) > 0, `some ${category} requests`);
     assert.ok(stats.top_countries.length >= 5, 'visitors from many countries');
+  });
+
+  it('writes and expires only its own prefix, demo-proxy-events, leaving proxy-events-* alone', async () => {
+    const client = createElasticsearchClient(testConnection());
+    try {
+      const deadline = Date.now() + 20_000;
+      while (await client.indices.exists({ index: DEMO_SENTINEL })) {
+        assert.ok(Date.now() < deadline, `the demo's retention did not expire ${DEMO_SENTINEL} within 20 s`);
+        await new Promise((r) => setTimeout(r, 250));
+      }
+      assert.equal(await client.indices.exists({ index: OPERATOR_SENTINEL }), true, `${OPERATOR_SENTINEL} survives the demo's retention`);
+      await client.indices.refresh({ index: indexPattern(DEMO_INDEX_PREFIX) });
+      assert.ok((await client.count({ index: indexPattern(DEMO_INDEX_PREFIX) })).count > 0, 'the demo’s events are under its prefix');
+      assert.equal((await client.count({ index: indexPattern(DEFAULT_INDEX_PREFIX) })).count, 0, 'and none under proxy-events');
+    } finally {
+      await client.close();
+    }
   });
 
   it('refuses a second start while one runs, saying why', async () => {

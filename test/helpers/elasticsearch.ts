@@ -1,19 +1,45 @@
-// The Elasticsearch every suite shares (started by test/run.ts), with an index prefix of its own
-// so suites never see each other's documents.
+// The Elasticsearch every suite shares: the node test/run.ts started, or the cluster named by
+// TEST_ELASTICSEARCH_URL (with _API_KEY, _USERNAME/_PASSWORD, _CA_FILE), never the one named by the
+// operator's ELASTICSEARCH_*. Each suite works under an index prefix of its own, so suites never
+// see each other's documents and a shared test cluster keeps everything else.
 
 import { randomBytes } from 'node:crypto';
 import type { Client } from '@elastic/elasticsearch';
 import {
+  connectionEnv,
   connectionFromEnv,
   createElasticsearchClient,
+  withoutConnectionEnv,
   type ElasticsearchConnection,
 } from '../../common/elasticsearch-connection.ts';
 import { indexPattern, indexTemplateName } from '../../common/proxy-event-document.ts';
 
+export const TEST_CONNECTION_ENV_PREFIX = 'TEST_ELASTICSEARCH_';
+/** Set by test/run.ts only when it started the node itself: suites that write fixed names run only there. */
+export const OWN_NODE_PID_ENV = 'TEST_ELASTICSEARCH_PID';
+
+/** The cluster named by TEST_ELASTICSEARCH_*, or undefined when none is. */
+export function configuredTestConnection(env: NodeJS.ProcessEnv = process.env): ElasticsearchConnection | undefined {
+  return connectionFromEnv(env, `${TEST_CONNECTION_ENV_PREFIX}* environment`, TEST_CONNECTION_ENV_PREFIX);
+}
+
 export function testConnection(): ElasticsearchConnection {
-  const connection = connectionFromEnv();
-  if (!connection) throw new Error('ELASTICSEARCH_URL is not set: run the suites through `npm test` (test/run.ts)');
+  const connection = configuredTestConnection();
+  if (!connection) throw new Error(`${TEST_CONNECTION_ENV_PREFIX}URL is not set: run the suites through \`npm test\` (test/run.ts)`);
   return connection;
+}
+
+/** True when the test cluster is the node test/run.ts started for this run, which nobody else uses. */
+export function testNodeIsOwn(): boolean {
+  return process.env[OWN_NODE_PID_ENV] !== undefined;
+}
+
+/**
+ * The environment for a process a suite starts: the suite's own, which never names the operator's
+ * cluster, plus `connection` as ELASTICSEARCH_* when the process is to reach the test cluster.
+ */
+export function childEnv(connection?: ElasticsearchConnection, extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  return { ...withoutConnectionEnv(process.env), ...(connection ? connectionEnv(connection) : {}), ...extra };
 }
 
 export interface TestElasticsearch {

@@ -1,14 +1,18 @@
 // Retention deletes exactly the daily indices older than N whole UTC days before "now" (a fixed
 // date here, across month and year ends), never another prefix's, and a dry run deletes nothing;
-// installing the template again restores the declared one.
+// installing the template again restores the declared one. The command lists before it deletes and
+// refuses a prefix that is not this project's.
 
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtemp, open, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { applyRetention, installIndexTemplate, retentionCutoff } from '../../common/index-lifecycle.ts';
 import { dailyIndexName, indexPattern, indexTemplate, indexTemplateName } from '../../common/proxy-event-document.ts';
-import { testElasticsearch, type TestElasticsearch } from '../helpers/elasticsearch.ts';
+import { childEnv, testElasticsearch, type TestElasticsearch } from '../helpers/elasticsearch.ts';
 
 const DAY_MS = 86_400_000;
 /** Just after midnight on the second day of a year: keeping 3 days reaches back over the year's end. */
@@ -38,7 +42,10 @@ describe('retention cutoff', () => {
 
 describe('retention on a real node', () => {
   let es: TestElasticsearch;
+  let outputDir: string;
+  let runs = 0;
   before(async () => {
+    outputDir = await mkdtemp(join(tmpdir(), 'retention-test-'));
     es = testElasticsearch('retention');
     await installIndexTemplate(es.client, es.prefix);
     for (const day of DAYS) await es.client.indices.create({ index: `${es.prefix}-${day}` });
@@ -46,7 +53,10 @@ describe('retention on a real node', () => {
     await es.client.indices.create({ index: `${es.prefix}-archive` });
     await es.client.indices.create({ index: `${es.prefix}-x-2020.01.01` });
   });
-  after(async () => es.cleanup());
+  after(async () => {
+    await es.cleanup();
+    await rm(outputDir, { recursive: true, force: true });
+  });
 
   it('installing the template again replaces a changed one with the declared template', async () => {
     const declared = indexTemplate(es.prefix);
@@ -81,21 +91,64 @@ describe('retention on a real node', () => {
     assert.deepEqual(later.expired, [`${es.prefix}-2025.12.30`], 'a day later, one more day goes');
   });
 
-  it('runs from the command line against the real today, dry run included', async (t) => {
+  /** `npm run retention` on the suite's node, stdout and stderr in one file so their order shows. */
+  async function retentionCommand(args: string[]): Promise<{ code: number | null; lines: string[] }> {
+    const file = join(outputDir, `run-${++runs}.txt`);
+    const output = await open(file, 'w');
+    try {
+      const child = spawn(process.execPath, ['ops/retention/main.ts', ...args], { env: childEnv(es.connection), stdio: ['ignore', output.fd, output.fd] });
+      const [code] = (await once(child, 'exit')) as [number | null];
+      return { code, lines: (await readFile(file, 'utf8')).trimEnd().split('\n') };
+    } finally {
+      await output.close();
+    }
+  }
+
+  it('runs from the command line against the real today: lists every index, then the count, before deleting', async (t) => {
     const cli = testElasticsearch('retention-cli');
     t.after(() => cli.cleanup());
-    // Five days apart from today: the outcome is the same if midnight passes during the test.
+    await installIndexTemplate(cli.client, cli.prefix);
+    // Five and six days apart from today: the outcome is the same if midnight passes during the test.
     const now = Date.now();
-    const old = dailyIndexName(cli.prefix, new Date(now - 5 * DAY_MS));
+    const old = [6, 5].map((days) => dailyIndexName(cli.prefix, new Date(now - days * DAY_MS)));
     const today = dailyIndexName(cli.prefix, new Date(now));
-    for (const index of [old, today]) await cli.client.indices.create({ index });
-    const run = promisify(execFile);
-    const dry = await run(process.execPath, ['ops/retention/main.ts', '--days', '1', '--dry-run', '--index-prefix', cli.prefix], { env: process.env });
-    assert.deepEqual(dry.stdout.trim().split('\n'), [old]);
-    assert.deepEqual(await dailyIndices(cli), [old, today].sort(), 'a dry run deletes nothing');
-    const real = await run(process.execPath, ['ops/retention/main.ts', '--days', '1', '--index-prefix', cli.prefix], { env: process.env });
-    assert.deepEqual(real.stdout.trim().split('\n'), [old]);
+    for (const index of [...old, today]) await cli.client.indices.create({ index });
+    const counted = new RegExp(`^retention: 2 daily indices of ${cli.prefix} are older than \\d{4}-\\d{2}-\\d{2}; 1 kept`);
+
+    const dry = await retentionCommand(['--days', '1', '--dry-run', '--index-prefix', cli.prefix]);
+    assert.equal(dry.code, 0, dry.lines.join('\n'));
+    assert.deepEqual(dry.lines.slice(0, 2), old);
+    assert.match(dry.lines[2]!, new RegExp(`${counted.source}\\. Dry run: nothing deleted$`));
+    assert.equal(dry.lines.length, 3);
+    assert.deepEqual(await dailyIndices(cli), [...old, today], 'a dry run deletes nothing');
+
+    const real = await retentionCommand(['--days', '1', '--index-prefix', cli.prefix]);
+    assert.equal(real.code, 0, real.lines.join('\n'));
+    assert.deepEqual(real.lines.slice(0, 2), old);
+    assert.match(real.lines[2]!, new RegExp(`${counted.source}$`));
+    assert.deepEqual(real.lines.slice(3), ['retention: deleted 2']);
     assert.deepEqual(await dailyIndices(cli), [today]);
-    await assert.rejects(run(process.execPath, ['ops/retention/main.ts', '--days', '0']), /--days/);
+
+    const zero = await retentionCommand(['--days', '0', '--index-prefix', cli.prefix]);
+    assert.equal(zero.code, 1);
+    assert.match(zero.lines.join('\n'), /--days/);
+  });
+
+  it('refuses a prefix no index template of this project covers, listing the ones it found', async (t) => {
+    const foreign = testElasticsearch('foreign');
+    t.after(() => foreign.cleanup());
+    // Someone else's indices under a template of their own, and a prefix with no template at all.
+    await foreign.client.indices.putIndexTemplate({ name: indexTemplateName(foreign.prefix), index_patterns: [indexPattern(foreign.prefix)] });
+    const theirs = `${foreign.prefix}-2020.01.01`;
+    await foreign.client.indices.create({ index: theirs });
+    for (const prefix of [foreign.prefix, `${es.prefix}-typo`]) {
+      const refused = await retentionCommand(['--days', '1', '--index-prefix', prefix]);
+      const text = refused.lines.join('\n');
+      assert.equal(refused.code, 1, text);
+      assert.match(text, new RegExp(`^retention: --index-prefix ${prefix}: no index template of this project on \\S+ covers this prefix .*nothing was deleted`));
+      assert.ok(refused.lines.includes(`  ${indexTemplateName(es.prefix)} (prefix ${es.prefix})`), `lists this project's templates:\n${text}`);
+      assert.ok(!text.includes(indexTemplateName(foreign.prefix)), 'and only those');
+    }
+    assert.equal(await foreign.client.indices.exists({ index: theirs }), true);
   });
 });

@@ -5,6 +5,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import type { Client } from '@elastic/elasticsearch';
 import type { ElasticsearchConnection } from '../../common/elasticsearch-connection.ts';
 import { FIELD, indexPattern } from '../../common/proxy-event-document.ts';
+import { childEnv } from '../helpers/elasticsearch.ts';
 
 export interface ShipperRun {
   child: ChildProcess;
@@ -26,9 +27,6 @@ export interface ShipperArgs {
 }
 
 export function startShipper(options: ShipperArgs): ShipperRun {
-  const env: NodeJS.ProcessEnv = { ...process.env, ELASTICSEARCH_URL: options.connection.url };
-  if (options.connection.username) env.ELASTICSEARCH_USERNAME = options.connection.username;
-  if (options.connection.password) env.ELASTICSEARCH_PASSWORD = options.connection.password;
   const child = spawn(
     process.execPath,
     [
@@ -41,7 +39,7 @@ export function startShipper(options: ShipperArgs): ShipperRun {
       '--metrics-interval-ms', '1000',
       ...(options.args ?? []),
     ],
-    { env, stdio: ['ignore', 'ignore', 'pipe'] },
+    { env: childEnv(options.connection), stdio: ['ignore', 'ignore', 'pipe'] },
   );
   let stderr = '';
   child.stderr!.setEncoding('utf8').on('data', (text: string) => (stderr += text));
