@@ -15,6 +15,7 @@ export const ERROR_CODES = {
   API_UNAUTHORIZED: 'the bearer token is missing, malformed or unknown (401)',
   API_NOT_FOUND: 'no such endpoint (404)',
   API_ELASTICSEARCH_UNAVAILABLE: 'Elasticsearch is unreachable, timed out or overloaded (503)',
+  API_CLIENT_CLOSED: 'the client went away before its answer was complete: its Elasticsearch request is aborted and the request is logged as 499, never answered',
   API_INTERNAL: 'an unexpected error; the answer names the request id, the API log holds the rest (500)',
   WEB_BUNDLE_FAILED: 'the web page’s code did not bundle',
   WEB_API_REQUEST_FAILED: 'the web page got an answer other than 2xx from the API, or none',
