@@ -2,12 +2,12 @@
 // Events web page, and any routers passed in) → bearer token for /api/* → the API.
 
 import Router from '@koa/router';
-import Koa from 'koa';
+import Koa, { type Context } from 'koa';
 import type { Logger } from 'pino';
 import type { EventStore } from './event-store.ts';
 import { requireToken } from './middleware/auth.ts';
 import { cors } from './middleware/cors.ts';
-import { errorsAndRequestLog, loggable } from './middleware/errors.ts';
+import { errorsAndRequestLog, loggable, type RequestState } from './middleware/errors.ts';
 import { apiRouter } from './routes/api-router.ts';
 import { ElasticsearchUnavailableError } from './errors.ts';
 import { TokenVerifier, type ConfiguredToken } from './tokens.ts';
@@ -27,7 +27,7 @@ function healthRouter(store: EventStore): Router {
   const router = new Router();
   router.get('/healthz', async (ctx) => {
     try {
-      ctx.body = { status: 'ok', elasticsearch: await store.health() };
+      ctx.body = { status: 'ok', elasticsearch: await store.health((ctx.state as RequestState).clientGone) };
     } catch (error) {
       if (!(error instanceof ElasticsearchUnavailableError)) throw error;
       ctx.status = 503;
@@ -37,14 +37,22 @@ function healthRouter(store: EventStore): Router {
   return router;
 }
 
+/** What Koa reports when the client closed or reset the connection before the response ended. */
+const CLIENT_GONE_CODES = new Set(['ECONNRESET', 'EPIPE', 'ERR_STREAM_PREMATURE_CLOSE']);
+
 function isApiPath(path: string): boolean {
   return path === '/api' || path.startsWith('/api/');
 }
 
 export function createApp(options: AppOptions): Koa {
   const app = new Koa();
-  // Errors Koa sees itself (a stream failing after its headers went out) go to the same log.
-  app.on('error', (error: unknown) => options.logger.warn({ err: loggable(error) }, 'response failed after it started'));
+  // Errors Koa sees itself while sending go on their request's line: a client that went away
+  // makes it a 499; anything else is what cut the response short.
+  app.on('error', (error: unknown, ctx?: Context) => {
+    const state = ctx?.state as RequestState | undefined;
+    if (!state) options.logger.error({ err: loggable(error) }, 'response failed after it started');
+    else if (!state.clientGone.aborted && !CLIENT_GONE_CODES.has((error as { code?: string }).code ?? '')) state.failure ??= error;
+  });
   app.use(errorsAndRequestLog(options.logger));
   app.use(cors(options.corsOrigins ?? []));
   app.use(healthRouter(options.store).routes());

@@ -41,8 +41,26 @@ export class UnauthorizedError extends ApiError {
 export class ElasticsearchUnavailableError extends ApiError {
   readonly code = 'API_ELASTICSEARCH_UNAVAILABLE';
   readonly status = 503;
-  constructor(cause: unknown) {
+  /** Why, in words, for the log: never the request or response bodies. */
+  readonly reason: string;
+  constructor(reason: string, cause: unknown) {
     super('Elasticsearch is unavailable or did not answer in time', { cause });
+    this.reason = reason;
+  }
+  body() {
+    return { error: this.code, message: this.message };
+  }
+}
+
+/** The status nginx and the proxy log for a client that closed its connection first. */
+export const CLIENT_CLOSED_STATUS = 499;
+
+/** The client went away before its answer was complete; nobody receives the body. */
+export class ClientClosedRequestError extends ApiError {
+  readonly code = 'API_CLIENT_CLOSED';
+  readonly status = CLIENT_CLOSED_STATUS;
+  constructor() {
+    super('client closed request');
   }
   body() {
     return { error: this.code, message: this.message };

@@ -23,7 +23,8 @@ export const accessRecordSchema = z.object({
   id: z.string().min(1).max(200),
   /** The configured service id that matched the Host; absent when none matched. */
   service: z.string().min(1).optional(),
-  method: z.string().min(1).max(32),
+  /** Empty when the request was refused before a valid method could be read. */
+  method: z.string().max(32),
   /** The Host the request was made to, lower-cased, without port. */
   host: z.string(),
   /** The URL path without the query string: queries can carry secrets. */

@@ -6,11 +6,14 @@ import { z } from 'zod';
 import { listenHostSchema, portSchema, readConfigFile, readSecretFile, validateConfig } from '../common/config.ts';
 import { isAddressOrCidr } from '../common/ip-address.ts';
 import { SecretHashError } from './errors.ts';
+import { WHEN_UNWRITABLE } from './line-writer.ts';
 import { parseSecretHash, type SecretHash } from './secret-hash.ts';
 
 const SERVICE_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/;
 const HOST_NAME = /^(?=.{1,253}$)[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/;
 const SIZE = /^[1-9]\d*[bkmg]$/;
+const MIN_BUFFER_BYTES = 65_536;
+const DEFAULT_BUFFER_BYTES = 64 * 1024 * 1024;
 
 const secretHash = z.string().transform((text, ctx): SecretHash => {
   try {
@@ -101,7 +104,13 @@ const configSchema = z
         .default({ size: '100m', frequency: 'daily' }),
       /** Rotated files kept besides the current one; older ones are deleted. */
       keep: z.number().int().positive().max(100_000).default(30),
+      /** What happens to requests while lines cannot be written (full disk, read-only mount). */
+      when_unwritable: z.enum(WHEN_UNWRITABLE).default('serve'),
+      /** Most bytes of lines held in memory while they cannot be written. */
+      buffer_max_bytes: z.number().int().min(MIN_BUFFER_BYTES, `at least ${MIN_BUFFER_BYTES} (64 KiB)`).default(DEFAULT_BUFFER_BYTES),
     }),
+    /** Optional status listener: GET /health and GET /metrics (Prometheus), apart from the proxied traffic. */
+    status: z.strictObject({ host: listenHostSchema.default('127.0.0.1'), port: portSchema }).optional(),
     limits: z
       .strictObject({
         max_header_bytes: z.number().int().min(1_024).max(1_048_576).default(16_384),

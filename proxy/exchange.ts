@@ -9,6 +9,9 @@ export const CLIENT_CLOSED_STATUS = 499;
 export const CLIENT_CLOSED_REASON = 'client closed request';
 export const SHUTTING_DOWN_STATUS = 503;
 export const SHUTTING_DOWN_REASON = 'proxy shutting down';
+/** The `refuse` policy's answer while the access log cannot keep more lines. */
+export const ACCESS_LOG_UNAVAILABLE_STATUS = 503;
+export const ACCESS_LOG_UNAVAILABLE_REASON = 'access log unavailable';
 
 export class Exchange {
   readonly startMs = Date.now();
@@ -55,6 +58,11 @@ export class Recorder {
 
   constructor(log: AccessLog | undefined) {
     this.#log = log;
+  }
+
+  /** True while requests must be refused because their lines could not be kept. */
+  get refusing(): boolean {
+    return this.#log?.refusing ?? false;
   }
 
   begin(): void {

@@ -7,14 +7,19 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Protocol } from '../common/access-record.ts';
 import { RESERVED_PREFIX } from './auth/endpoints.ts';
 import { ClientIpResolver, peerAddress } from './client-ip.ts';
-import { CLIENT_CLOSED_REASON, CLIENT_CLOSED_STATUS, Exchange, Recorder, SHUTTING_DOWN_REASON, SHUTTING_DOWN_STATUS } from './exchange.ts';
+import { ACCESS_LOG_UNAVAILABLE_REASON, ACCESS_LOG_UNAVAILABLE_STATUS, CLIENT_CLOSED_REASON, CLIENT_CLOSED_STATUS, Exchange, Recorder, SHUTTING_DOWN_REASON, SHUTTING_DOWN_STATUS } from './exchange.ts';
 import { forward } from './forward.ts';
 import { upstreamRequestHeaders } from './headers.ts';
 import { sendText } from './respond.ts';
-import { hostOf, pathOf, upstreamTarget, type Router } from './routing.ts';
+import { bodyRefusalStatus } from './refusals.ts';
+import { hostHeaderCount, hostOf, pathOf, targetAuthority, upstreamTarget, type Router } from './routing.ts';
 import type { Service } from './services.ts';
 
 const REQUEST_ID = /^[A-Za-z0-9._:@+=\/-]{1,200}$/;
+
+export const DUPLICATE_HOST_REASON = 'duplicate Host header';
+export const MISSING_HOST_REASON = 'missing Host header';
+export const UNSUPPORTED_EXPECTATION_REASON = 'unsupported Expect header';
 
 export interface ProxyContext {
   router: Router<Service>;
@@ -53,10 +58,25 @@ export function arrive(context: ProxyContext, req: IncomingMessage, upgrade: boo
     const given = req.headers['x-request-id'];
     if (typeof given === 'string' && REQUEST_ID.test(given)) id = given;
   }
+  const url = req.url ?? '/';
+  if (url.charCodeAt(0) !== 47 /* / */) {
+    // RFC 9112 §3.2.2: an absolute-form target's authority replaces the Host header, for routing,
+    // the log and X-Forwarded-Host alike.
+    const authority = targetAuthority(url);
+    if (authority !== undefined) req.headers.host = authority;
+  }
   const protocol: Protocol = upgrade ? (secure ? 'wss' : 'ws') : secure ? 'https' : 'http';
   const exchange = new Exchange(id ?? randomUUID(), req.method ?? 'GET', hostOf(req.headers.host), pathOf(req.url), sourceIp, protocol, req.headers['user-agent']);
   context.recorder.begin();
   return { exchange, peer, peerTrusted };
+}
+
+/** RFC 9112 §3.2: an HTTP/1.1 request carries exactly one Host header; anything else is a 400 with this reason. */
+export function hostRefusal(req: IncomingMessage): string | undefined {
+  const count = hostHeaderCount(req.rawHeaders);
+  if (count > 1) return DUPLICATE_HOST_REASON;
+  if (count === 0 && req.httpVersionMajor === 1 && req.httpVersionMinor === 1) return MISSING_HOST_REASON;
+  return undefined;
 }
 
 /** The status of an exchange whose client connection closed before its answer was complete: cut at shutdown, or the client left. */
@@ -73,7 +93,7 @@ function onClose(context: ProxyContext, res: ServerResponse, exchange: Exchange)
   let status: number;
   if (exchange.failStatus !== 0) status = exchange.failStatus;
   else if (res.writableFinished) status = res.statusCode;
-  else status = unansweredStatus(context, exchange);
+  else status = bodyRefusalStatus(res.req, exchange) ?? unansweredStatus(context, exchange);
   context.recorder.finish(exchange, status);
   // After the line is written: the abort reports back through the forward handler, which must
   // then see the exchange as done.
@@ -85,6 +105,12 @@ export function createRequestHandler(context: ProxyContext): (req: IncomingMessa
     const { exchange, peer, peerTrusted } = arrive(context, req, false);
     res.once('close', () => onClose(context, res, exchange));
     if (context.shuttingDown) res.shouldKeepAlive = false;
+    const refusal = hostRefusal(req);
+    if (refusal !== undefined) {
+      exchange.reason = refusal;
+      sendText(res, exchange, 400, refusal, { connection: 'close' });
+      return;
+    }
     const service = context.router.match(exchange.host);
     if (service === undefined) {
       exchange.reason = 'unknown host';
@@ -93,6 +119,11 @@ export function createRequestHandler(context: ProxyContext): (req: IncomingMessa
     }
     exchange.service = service.id;
     exchange.authMethod = service.authMethod;
+    if (context.recorder.refusing) {
+      exchange.reason = ACCESS_LOG_UNAVAILABLE_REASON;
+      sendText(res, exchange, ACCESS_LOG_UNAVAILABLE_STATUS, ACCESS_LOG_UNAVAILABLE_REASON);
+      return;
+    }
     if (exchange.path.startsWith(RESERVED_PREFIX)) {
       service.auth.endpoint(req, res, exchange, exchange.path);
       return;
@@ -100,5 +131,23 @@ export function createRequestHandler(context: ProxyContext): (req: IncomingMessa
     if (!service.auth.admit(req, res, exchange)) return;
     const headers = upstreamRequestHeaders(req.rawHeaders, req.headers, exchange, peer, peerTrusted);
     forward(service.pool, req, res, exchange, upstreamTarget(req.url), headers);
+  };
+}
+
+/**
+ * An `Expect` other than 100-continue, which Node would answer 417 without a `request` event (and
+ * so without a line): answered 417 here and recorded like any request.
+ */
+export function createExpectationHandler(context: ProxyContext): (req: IncomingMessage, res: ServerResponse) => void {
+  return (req, res) => {
+    const { exchange } = arrive(context, req, false);
+    res.once('close', () => onClose(context, res, exchange));
+    const service = context.router.match(exchange.host);
+    if (service !== undefined) {
+      exchange.service = service.id;
+      exchange.authMethod = service.authMethod;
+    }
+    exchange.reason = UNSUPPORTED_EXPECTATION_REASON;
+    sendText(res, exchange, 417, UNSUPPORTED_EXPECTATION_REASON);
   };
 }

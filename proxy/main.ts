@@ -29,7 +29,7 @@ const proxy = await startProxy(config, diagnostics).catch((error: Error) => {
   diagnostics.fatal({ err: error }, 'proxy failed to start');
   process.exit(1);
 });
-diagnostics.info({ proxy: config.proxy_id, host: config.listen.host, port: proxy.port, access_log: config.access_log.enabled ? config.access_log.dir : false }, 'proxy listening');
+diagnostics.info({ proxy: config.proxy_id, host: config.listen.host, port: proxy.port, status_port: proxy.statusPort, access_log: config.access_log.enabled ? config.access_log.dir : false }, 'proxy listening');
 
 const shutdown = (signal: NodeJS.Signals) => {
   diagnostics.info({ signal }, 'stopping');

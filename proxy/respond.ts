@@ -6,6 +6,22 @@ import type { Exchange } from './exchange.ts';
 
 export const UNEXPECTED_ERROR_REASON = 'unexpected error';
 
+/** The policy of every text the proxy writes: it loads nothing, runs nothing, and no site may frame it. */
+export const LOCAL_TEXT_POLICY = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
+
+/**
+ * On every response the proxy writes itself (errors, login pages, redirects): never cached, never
+ * framed (clickjacking of the login forms), no Referer leaking the path onwards. A page that needs
+ * more than LOCAL_TEXT_POLICY allows overrides `content-security-policy` with its own.
+ */
+export const LOCAL_RESPONSE_HEADERS: Readonly<Record<string, string>> = {
+  'cache-control': 'no-store',
+  'content-security-policy': LOCAL_TEXT_POLICY,
+  'referrer-policy': 'no-referrer',
+  'x-content-type-options': 'nosniff',
+  'x-frame-options': 'DENY',
+};
+
 export function sendLocal(
   res: ServerResponse,
   exchange: Exchange,
@@ -22,8 +38,7 @@ export function sendLocal(
   res.writeHead(status, {
     'content-type': contentType,
     'content-length': bytes.length,
-    'cache-control': 'no-store',
-    'x-content-type-options': 'nosniff',
+    ...LOCAL_RESPONSE_HEADERS,
     ...extraHeaders,
   });
   exchange.bytesOut = exchange.method === 'HEAD' ? 0 : bytes.length;

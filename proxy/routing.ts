@@ -39,6 +39,26 @@ export function upstreamTarget(url: string | undefined): string {
   return parsed.pathname + parsed.search;
 }
 
+/**
+ * The authority of an absolute-form target (`http://wiki.example/secret`), which RFC 9112 §3.2.2
+ * puts before any Host header; undefined for origin-form (and `*`) targets.
+ */
+export function targetAuthority(url: string): string | undefined {
+  if (url.charCodeAt(0) === 47 /* / */ || !URL.canParse(url)) return undefined;
+  const host = new URL(url).host;
+  return host.length === 0 ? undefined : host;
+}
+
+/** How many Host headers the request carries (RFC 9112 §3.2: exactly one in HTTP/1.1). */
+export function hostHeaderCount(rawHeaders: readonly string[]): number {
+  let count = 0;
+  for (let index = 0; index < rawHeaders.length; index += 2) {
+    const name = rawHeaders[index]!;
+    if (name.length === 4 && name.toLowerCase() === 'host') count++;
+  }
+  return count;
+}
+
 export class Router<T> {
   readonly #byHost = new Map<string, T>();
 

@@ -14,8 +14,10 @@ import { openAccessLog } from './access-log.ts';
 import { ClientIpResolver } from './client-ip.ts';
 import type { ProxyConfig } from './config.ts';
 import { Recorder } from './exchange.ts';
-import { createRequestHandler, type ProxyContext } from './handler.ts';
+import { createExpectationHandler, createRequestHandler, type ProxyContext } from './handler.ts';
+import { watchRefusals } from './refusals.ts';
 import { buildServices } from './services.ts';
+import { serveStatus, statusPort } from './status.ts';
 import { createUpgradeHandler } from './websocket.ts';
 
 /** How often Node checks header and request timeouts (its default, 30 s, would let them overrun). */
@@ -24,14 +26,14 @@ const TIMEOUT_CHECK_INTERVAL_MS = 1_000;
 export interface RunningProxy {
   server: Server;
   port: number;
+  /** The status listener's port, when one is configured. */
+  statusPort: number | undefined;
   /** Graceful stop; resolves once the access log is flushed and closed. */
   stop(): Promise<void>;
 }
 
 export async function startProxy(config: ProxyConfig, diagnostics: Logger, clock: Clock = systemClock): Promise<RunningProxy> {
-  const log = config.access_log.enabled
-    ? await openAccessLog(config.access_log, config.proxy_id, (error) => diagnostics.error({ err: error }, 'access log write failed'))
-    : undefined;
+  const log = config.access_log.enabled ? await openAccessLog(config.access_log, config.proxy_id, diagnostics) : undefined;
   const recorder = new Recorder(log);
   const { router, services } = buildServices(config, diagnostics, clock);
   const context: ProxyContext = { router, recorder, clientIps: new ClientIpResolver(config.trusted_proxies), tls: config.tls !== undefined, shuttingDown: false, cutting: false };
@@ -42,6 +44,8 @@ export async function startProxy(config: ProxyConfig, diagnostics: Logger, clock
     requestTimeout: limits.request_timeout_ms,
     keepAliveTimeout: limits.keep_alive_timeout_ms,
     connectionsCheckingInterval: TIMEOUT_CHECK_INTERVAL_MS,
+    // Node would answer a missing Host itself, unlogged; the request handler answers it (400) instead.
+    requireHostHeader: false,
   };
   const server: Server = config.tls
     ? createHttpsServer({ ...options, cert: readFileSync(config.tls.cert_file), key: readFileSync(config.tls.key_file) })
@@ -53,6 +57,8 @@ export async function startProxy(config: ProxyConfig, diagnostics: Logger, clock
   const upgrades = new Set<Duplex>();
   server.on('request', createRequestHandler(context));
   server.on('upgrade', createUpgradeHandler(context, upgrades));
+  server.on('checkExpectation', createExpectationHandler(context));
+  watchRefusals(server, recorder, context.tls);
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -63,6 +69,7 @@ export async function startProxy(config: ProxyConfig, diagnostics: Logger, clock
   });
   server.on('error', (error) => diagnostics.error({ err: error }, 'server error'));
   const port = (server.address() as AddressInfo).port;
+  const status = config.status ? await serveStatus(log, config.status.host, config.status.port) : undefined;
 
   let stopping: Promise<void> | undefined;
   const stop = async (): Promise<void> => {
@@ -78,6 +85,8 @@ export async function startProxy(config: ProxyConfig, diagnostics: Logger, clock
     while (recorder.active > 0) await sleep(5);
     await Promise.all(services.map((service) => service.pool.destroy()));
     await log?.close();
+    status?.closeAllConnections();
+    status?.close();
   };
-  return { server, port, stop: () => (stopping ??= stop()) };
+  return { server, port, statusPort: status && statusPort(status), stop: () => (stopping ??= stop()) };
 }

@@ -12,10 +12,11 @@ import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import { RESERVED_PREFIX } from './auth/endpoints.ts';
-import { CLIENT_CLOSED_REASON, SHUTTING_DOWN_REASON, SHUTTING_DOWN_STATUS, type Exchange } from './exchange.ts';
+import { ACCESS_LOG_UNAVAILABLE_REASON, ACCESS_LOG_UNAVAILABLE_STATUS, CLIENT_CLOSED_REASON, SHUTTING_DOWN_REASON, SHUTTING_DOWN_STATUS, type Exchange } from './exchange.ts';
 import { relayChunk, upstreamFailure, upstreamFailureText } from './forward.ts';
-import { arrive, unansweredStatus, type ProxyContext } from './handler.ts';
+import { arrive, hostRefusal, unansweredStatus, type ProxyContext } from './handler.ts';
 import { clientResponseHeaders, upstreamRequestHeaders } from './headers.ts';
+import { LOCAL_RESPONSE_HEADERS } from './respond.ts';
 import { upstreamTarget } from './routing.ts';
 
 type ResponseHeaders = Record<string, string | string[] | undefined>;
@@ -37,7 +38,8 @@ function responseHead(status: number, message: string | undefined, headers: Resp
 function answerLocally(socket: Duplex, exchange: Exchange, status: number, text: string): void {
   const body = `${text}\n`;
   exchange.bytesOut = Buffer.byteLength(body);
-  socket.end(responseHead(status, undefined, { 'content-type': 'text/plain; charset=utf-8', 'content-length': String(exchange.bytesOut), connection: 'close' }) + body);
+  const headers = { 'content-type': 'text/plain; charset=utf-8', 'content-length': String(exchange.bytesOut), ...LOCAL_RESPONSE_HEADERS, connection: 'close' };
+  socket.end(responseHead(status, undefined, headers) + body);
 }
 
 /** Passes on what is queued for `socket`, then closes it: the other side of the tunnel is gone. */
@@ -167,12 +169,15 @@ export function createUpgradeHandler(context: ProxyContext, upgrades: Set<Duplex
       answerLocally(socket, exchange, status, reason);
       context.recorder.finish(exchange, status);
     };
+    const hostProblem = hostRefusal(req);
+    if (hostProblem !== undefined) return refuse(400, hostProblem);
     const service = context.router.match(exchange.host);
     if (service === undefined) return refuse(404, 'unknown host');
     exchange.service = service.id;
     exchange.authMethod = service.authMethod;
     if (exchange.path.startsWith(RESERVED_PREFIX)) return refuse(404, 'unknown proxy endpoint');
     if (context.shuttingDown) return refuse(SHUTTING_DOWN_STATUS, SHUTTING_DOWN_REASON);
+    if (context.recorder.refusing) return refuse(ACCESS_LOG_UNAVAILABLE_STATUS, ACCESS_LOG_UNAVAILABLE_REASON);
     if (!service.auth.admitUpgrade(req, exchange)) return refuse(401, exchange.reason ?? 'login required');
     // Node emits 'upgrade' only for a request that names its protocol.
     const protocol = req.headers.upgrade!;

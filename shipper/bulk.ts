@@ -1,8 +1,11 @@
 // Sends one batch with `_bulk` and settles every item: created, already there (409 on a re-sent
 // line: success), rejected for good (400: mapping and parse errors, the document's own fault; the
 // caller dead-letters them), or retried: 429 and 5xx, and also the other 4xx (a missing index when
-// auto-creation is off, a security or cluster block): those are the cluster's state, not the
-// line's, and dead-lettering every line until an operator notices would be worse than waiting.
+// auto-creation is off, a security or cluster block) and the 400s that name the cluster's state
+// (a closed index): those are the cluster's state, not the line's, and dead-lettering every line
+// until an operator notices would be worse than waiting. A flood-stage disk watermark puts a
+// read_only_allow_delete block on the indices (429 cluster_block_exception); a full cluster
+// past its high watermark leaves new shards unassigned (503 unavailable_shards_exception).
 // The whole request is retried when the cluster cannot be reached or refuses it.
 // Retries go on with capped backoff until they succeed or the signal aborts: an unreachable
 // cluster stalls the shipper, it never drops lines.
@@ -35,6 +38,13 @@ interface ItemResult {
 
 // Only what settles the items comes back: a large batch's full response is mostly noise.
 const FILTER_PATH = ['items.*.status', 'items.*.error.type', 'items.*.error.reason', 'items.*.error.caused_by'];
+
+/** Error types that describe the cluster's state, not the document, whatever their status. */
+const CLUSTER_STATE_ERRORS = new Set(['index_closed_exception', 'cluster_block_exception']);
+
+function isRejectedForGood(result: ItemResult): boolean {
+  return result.status === 400 && !CLUSTER_STATE_ERRORS.has(result.error?.type ?? '');
+}
 
 function describeError(error: unknown): string {
   const e = error as { name?: string; message?: string; meta?: { statusCode?: number } };
@@ -78,7 +88,7 @@ export async function sendBulk<T extends BulkOperation>(client: Client, items: T
       const status = result.status;
       if (status === 201 || status === 200) outcome.created++;
       else if (status === 409) outcome.duplicates++;
-      else if (status === 400) outcome.rejected.push({ item: pending[i]!, error: describeItemError(result) });
+      else if (isRejectedForGood(result)) outcome.rejected.push({ item: pending[i]!, error: describeItemError(result) });
       else {
         again.push(pending[i]!);
         lastRetryReason = `${status} ${describeItemError(result)}`;

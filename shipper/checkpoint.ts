@@ -6,10 +6,40 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { ProxyAccessLogError } from '../common/errors.ts';
+import { describeFileError } from '../common/file-errors.ts';
 import { replaceFile } from '../common/replace-file.ts';
 
 export class CheckpointError extends ProxyAccessLogError {
   readonly code = 'SHIPPER_CHECKPOINT_INVALID';
+}
+
+/**
+ * The state directory refused a write. Going on would mean acknowledging lines whose progress is
+ * not saved (read again and re-sent after a restart) or whose dead letters are lost: the shipper
+ * stops with STATE_UNWRITABLE_EXIT_CODE instead.
+ */
+export class StateWriteError extends ProxyAccessLogError {
+  readonly code = 'SHIPPER_STATE_UNWRITABLE';
+  readonly path: string;
+  readonly problem: string;
+  constructor(what: string, path: string, cause: unknown) {
+    const words = describeFileError(cause);
+    super(`cannot write the ${what} ${path}: ${words}`, { cause });
+    this.path = path;
+    this.problem = words;
+  }
+}
+
+/** The shipper's exit code when its state cannot be written (1 is a bad configuration). */
+export const STATE_UNWRITABLE_EXIT_CODE = 3;
+
+/** Runs a write of the state directory; its failure becomes a StateWriteError naming `what` and `path`. */
+export async function writingState<T>(what: string, path: string, write: () => Promise<T>): Promise<T> {
+  try {
+    return await write();
+  } catch (error) {
+    throw new StateWriteError(what, path, error);
+  }
 }
 
 const entrySchema = z.object({
@@ -56,9 +86,9 @@ export async function loadCheckpoint(path: string): Promise<StoredCheckpoint> {
 }
 
 export async function saveCheckpoint(path: string, checkpoint: Checkpoint): Promise<void> {
-  await replaceFile(path, JSON.stringify(checkpoint));
+  await writingState('checkpoint', path, () => replaceFile(path, JSON.stringify(checkpoint)));
 }
 
 export async function ensureStateDirectory(path: string): Promise<void> {
-  await mkdir(path, { recursive: true });
+  await writingState('state directory', path, () => mkdir(path, { recursive: true }));
 }

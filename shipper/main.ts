@@ -5,6 +5,7 @@
 import pino from 'pino';
 import { createElasticsearchClient } from '../common/elasticsearch-connection.ts';
 import { loadOrExit } from '../common/config.ts';
+import { STATE_UNWRITABLE_EXIT_CODE, StateWriteError } from './checkpoint.ts';
 import { loadConfig } from './config.ts';
 import { servePrometheus } from './metrics.ts';
 import { Shipper } from './shipper.ts';
@@ -35,8 +36,14 @@ let exitCode = 0;
 try {
   await shipper.run();
 } catch (error) {
-  log.error({ err: error }, 'shipper failed');
-  exitCode = 1;
+  if (error instanceof StateWriteError) {
+    // An expected condition of the machine: the words and the path say what to fix, a stack would not.
+    log.fatal({ code: error.code, path: error.path, cause: error.problem }, `shipper stopped: ${error.message}; nothing after the last saved checkpoint is acknowledged, it is read again at the next start`);
+    exitCode = STATE_UNWRITABLE_EXIT_CODE;
+  } else {
+    log.error({ err: error }, 'shipper failed');
+    exitCode = 1;
+  }
 }
 clearInterval(metricsTimer);
 reportMetrics();

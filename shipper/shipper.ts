@@ -7,11 +7,12 @@
 import { join } from 'node:path';
 import type { Client } from '@elastic/elasticsearch';
 import type { Logger } from 'pino';
+import { Incident } from '../common/incident.ts';
 import { applyRetention, createUpcomingIndices, installIndexTemplate } from '../common/index-lifecycle.ts';
 import { dailyIndexName } from '../common/proxy-event-document.ts';
 import { backoffDelay, pause } from './backoff.ts';
 import { sendBulk, type BulkOutcome } from './bulk.ts';
-import { CHECKPOINT_FILE, ensureStateDirectory, loadCheckpoint, saveCheckpoint } from './checkpoint.ts';
+import { CHECKPOINT_FILE, ensureStateDirectory, loadCheckpoint, saveCheckpoint, writingState } from './checkpoint.ts';
 import type { ShipperConfig } from './config.ts';
 import { DEAD_LETTER_FILE, DeadLetterFile, type DeadLetter } from './dead-letter.ts';
 import { documentId, fileOrigin } from './document-id.ts';
@@ -69,11 +70,19 @@ export class Shipper {
   #abandoned = false;
   #stopping = false;
   #indexByDay = new Map<string, string>();
+  /** The cluster refusing bulk requests (unreachable, blocked, closed index, overloaded): one line when it starts and ends. */
+  readonly #bulkRefused: Incident;
+  #bulkRetries = 0;
 
   constructor(config: ShipperConfig, client: Client, log: Logger) {
     this.#config = config;
     this.#client = client;
     this.#log = log;
+    this.#bulkRefused = new Incident(log, {
+      started: 'bulk request not accepted, retrying with backoff',
+      ongoing: 'bulk requests still not accepted, retrying',
+      ended: 'bulk requests accepted again',
+    });
     this.#checkpointPath = join(config.state, CHECKPOINT_FILE);
     this.#deadLetters = new DeadLetterFile(join(config.state, DEAD_LETTER_FILE));
     this.#wakeup = new Wakeup(config.logs);
@@ -215,14 +224,18 @@ export class Shipper {
     if (this.#failure || this.#abandoned) return undefined;
     const toSend = batch.items.filter((item): item is Item & { operation: string } => item.operation !== undefined);
     try {
-      return await sendBulk<Item & { operation: string }>(this.#client, toSend, {
+      const outcome = await sendBulk<Item & { operation: string }>(this.#client, toSend, {
         retry: this.#config.retry,
         signal: this.#abort.signal,
         onRetry: (reason, items, delayMs) => {
           this.metrics.counts.retries++;
-          this.#log.warn({ reason, items, retry_in_ms: Math.round(delayMs) }, 'bulk request not accepted, retrying');
+          this.#bulkRetries++;
+          this.#bulkRefused.failed(() => ({ reason, items, retries: this.#bulkRetries, retry_in_ms: Math.round(delayMs) }));
         },
       });
+      this.#bulkRefused.recovered(() => ({ retries: this.#bulkRetries }));
+      this.#bulkRetries = 0;
+      return outcome;
     } catch (error) {
       if (!this.#abort.signal.aborted) throw error;
       this.#log.warn({ lines: batch.items.length }, 'stopped before the cluster took a batch: it is read again at the next start');
@@ -245,7 +258,7 @@ export class Shipper {
       });
     for (const item of batch.items) if (item.error) deadLetter(item, item.error);
     for (const { item, error } of outcome.rejected) deadLetter(item, `rejected by Elasticsearch: ${error}`);
-    await this.#deadLetters.append(dead);
+    await writingState('dead-letter file', this.#deadLetters.path, () => this.#deadLetters.append(dead));
 
     const counts = this.metrics.counts;
     counts.indexed += outcome.created;

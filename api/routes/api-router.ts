@@ -1,23 +1,22 @@
 // The token-protected endpoints under /api. Each handler validates its query against its
-// parameter table and hands the typed values on; an abandoned request aborts its search.
+// parameter table and hands the typed values on, with the request's signal: an abandoned request
+// aborts its Elasticsearch requests.
 
 import Router from '@koa/router';
 import type { Context } from 'koa';
 import type { Logger } from 'pino';
+import { ClientClosedRequestError } from '../errors.ts';
 import type { EventStore } from '../event-store.ts';
+import type { RequestState } from '../middleware/errors.ts';
 import { EXPORT_PARAMS, LIST_PARAMS, STATS_PARAMS, parseQuery } from '../query/params.ts';
 import { EXPORT_CONTENT_TYPE, exportEvents } from './export.ts';
 import { listEvents } from './list.ts';
 import { openApiDocument } from './openapi.ts';
 import { eventStats } from './stats.ts';
 
-/** Aborted when the client goes away before the response is complete. */
+/** The request's own signal, aborted when its client goes away (set by the error middleware). */
 function clientGone(ctx: Context): AbortSignal {
-  const controller = new AbortController();
-  ctx.res.once('close', () => {
-    if (!ctx.res.writableFinished) controller.abort();
-  });
-  return controller.signal;
+  return (ctx.state as RequestState).clientGone;
 }
 
 export function apiRouter(store: EventStore, logger: Logger): Router {
@@ -41,7 +40,14 @@ export function apiRouter(store: EventStore, logger: Logger): Router {
       ctx.status = 200;
       return;
     }
-    ctx.body = await exportEvents(store, params, clientGone(ctx), logger);
+    const state = ctx.state as RequestState;
+    const stream = await exportEvents(store, params, state.clientGone, logger.child({ requestId: state.requestId }));
+    // A page that fails mid-stream cuts the download short: the request's log line says why. The
+    // client's own going away is not a failure of the export.
+    stream.once('error', (error) => {
+      if (!(error instanceof ClientClosedRequestError)) state.failure = error;
+    });
+    ctx.body = stream;
   });
 
   router.get('/openapi.json', (ctx) => {

@@ -8,6 +8,7 @@ import type { Logger } from 'pino';
 import type { EventStore } from '../event-store.ts';
 import { CSV_HEADER, csvRow } from '../events/csv.ts';
 import { toRecord } from '../events/record.ts';
+import { ElasticsearchUnavailableError } from '../errors.ts';
 import { loggable } from '../middleware/errors.ts';
 import { filterQuery } from '../query/filters.ts';
 import type { EXPORT_PARAMS, Parsed } from '../query/params.ts';
@@ -20,6 +21,14 @@ export const EXPORT_PAGE_SIZE = 1_000;
 const KEEP_ALIVE = '2m';
 
 export const EXPORT_CONTENT_TYPE = { ndjson: 'application/x-ndjson; charset=utf-8', csv: 'text/csv; charset=utf-8' } as const;
+
+/** A point in time left open expires after KEEP_ALIVE; an unreachable Elasticsearch is no bug. */
+function pitNotClosed(log: Logger) {
+  return (error: unknown) => {
+    if (error instanceof ElasticsearchUnavailableError) log.warn({ error: error.code, cause: error.reason }, 'could not close the export point in time');
+    else log.error({ err: loggable(error) }, 'could not close the export point in time');
+  };
+}
 
 async function* lines(
   store: EventStore,
@@ -50,13 +59,14 @@ async function* lines(
       after = hits.at(-1)!.sort;
     }
   } finally {
-    await store.closePointInTime(pit).catch((error: unknown) => log.warn({ err: loggable(error) }, 'could not close the export point in time'));
+    await store.closePointInTime(pit).catch(pitNotClosed(log));
   }
 }
 
 /**
  * Opens the point in time first, so an unreachable Elasticsearch is a 503 before any byte is sent;
- * a failure later can only cut the stream short (logged).
+ * a failure later can only cut the stream short (the stream errors; the caller logs it). `log`
+ * carries the request id.
  */
 export async function exportEvents(store: EventStore, params: ExportParams, signal: AbortSignal, log: Logger): Promise<Readable> {
   const query = filterQuery(params);
@@ -70,11 +80,10 @@ export async function exportEvents(store: EventStore, params: ExportParams, sign
     })(),
     { objectMode: false },
   );
-  stream.on('error', (error) => log.error({ err: loggable(error) }, 'export stopped before its end'));
   // A client gone before the first read (or a HEAD request) never starts the generator, whose
   // finally would close the point in time.
   stream.once('close', () => {
-    if (!started) store.closePointInTime(id).catch((error: unknown) => log.warn({ err: loggable(error) }, 'could not close the export point in time'));
+    if (!started) store.closePointInTime(id).catch(pitNotClosed(log));
   });
   return stream;
 }

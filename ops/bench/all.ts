@@ -18,6 +18,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createElasticsearchClient } from '../../common/elasticsearch-connection.ts';
 import { startLocalNode } from '../elasticsearch/local-node.ts';
+import { currentLoadSection, writeLoadSection } from './api/load-report.ts';
 import { runApiSuite } from './peers/api-suite.ts';
 import { ensurePrerequisites } from './peers/prerequisites.ts';
 import { atExit, stopEverything } from './peers/processes.ts';
@@ -75,7 +76,10 @@ function firstLine(command: string): string {
 
 function writeReport(results: BenchResults): void {
   renderChart('proxy-access-log benchmarks', `${results.started.slice(0, 16).replace('T', ' ')} UTC, ${results.machine.cpus} cores, load ${results.machine.load_start.toFixed(1)}`, chartPanels(results), chartFile);
+  // The API-under-load section comes from `npm run bench:api -- --concurrency …`: kept as it is.
+  const loadSection = currentLoadSection(join(root, 'BENCHMARKS.md'));
   writeFileSync(join(root, 'BENCHMARKS.md'), renderMarkdown(results, 'ops/bench/report/chart.png'));
+  if (loadSection) writeLoadSection(join(root, 'BENCHMARKS.md'), loadSection);
   say(`wrote BENCHMARKS.md, ${chartFile}`);
 }
 
@@ -154,7 +158,7 @@ try {
       save();
     }
     if (parts.includes('api')) {
-      say(`api: ops/bench/api.ts --docs ${options.apiDocs} --runs ${options.apiRuns}`);
+      say(`api: ops/bench/api.ts --documents ${options.apiDocs} --runs ${options.apiRuns}`);
       results.skipped['API at 10,000,000 documents'] =
         'not run by default: indexing 10M documents into this 2-core node takes longer than the whole run; `npm run bench -- --parts api --api-docs 10000000` runs it';
       results.api = await runApiSuite({ esUrl: node.url, docs: options.apiDocs, runs: options.apiRuns, log: say });

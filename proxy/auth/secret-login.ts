@@ -11,7 +11,7 @@ import { redirect, sendLocal, sendText, sendUnexpected } from '../respond.ts';
 import { verifySecret, type SecretHash } from '../secret-hash.ts';
 import { LOGIN_PATH } from './endpoints.ts';
 import { readForm } from './form.ts';
-import { renderLoginPage } from './login-page.ts';
+import { LOGIN_PAGE_POLICY, renderLoginPage } from './login-page.ts';
 import { FailedAttemptLimiter, retryAfterHeader, SERVICE_LOCKED_REASON, ServiceLockout, TOO_MANY_ATTEMPTS_REASON } from './rate-limit.ts';
 import { requestOrigin, safeReturnPath } from './return-to.ts';
 import { admitSession, admitUpgradeSession, commonEndpoint, unknownEndpoint, type ServiceAuth, type Sessions } from './service-auth.ts';
@@ -91,7 +91,7 @@ export class SecretLogin implements ServiceAuth {
   /** `returnTo` is already a safe return path. */
   #page(res: ServerResponse, exchange: Exchange, status: number, returnTo: string, message?: string, headers?: Record<string, string>): void {
     const page = renderLoginPage({ method: this.#method, service: this.#service, returnTo, message });
-    sendLocal(res, exchange, status, HTML, page, headers);
+    sendLocal(res, exchange, status, HTML, page, { 'content-security-policy': LOGIN_PAGE_POLICY, ...headers });
   }
 
   #refuse(res: ServerResponse, exchange: Exchange, reason: string, retryAfter: number, returnTo: string): void {

@@ -1,8 +1,11 @@
 // The API under test: the real Koa app on an ephemeral port, reading a suite's indices on the
-// test Elasticsearch (or any connection given), with one known token.
+// test Elasticsearch (or any connection given), with one known token. Its log (real pino lines)
+// is kept for the test to read; errors are also copied to stderr.
 
+import assert from 'node:assert/strict';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
+import type { Client } from '@elastic/elasticsearch';
 import pino from 'pino';
 import { createElasticsearchClient, type ElasticsearchConnection } from '../../common/elasticsearch-connection.ts';
 import { createApp } from '../../api/app.ts';
@@ -16,6 +19,8 @@ export interface ApiHarness {
   /** GET with the test token unless `token` says otherwise (null: no Authorization header). */
   get(path: string, options?: { token?: string | null; headers?: Record<string, string> }): Promise<Response>;
   json<T = any>(path: string): Promise<{ status: number; body: T }>;
+  /** Every line the API has logged so far, parsed. */
+  logLines(): Record<string, any>[];
   close(): Promise<void>;
 }
 
@@ -26,11 +31,17 @@ export async function startApi(options: {
   corsOrigins?: string[];
 }): Promise<ApiHarness> {
   const timeoutMs = options.timeoutMs ?? 30_000;
+  const logged: string[] = [];
   const client = createElasticsearchClient({ ...options.connection, request_timeout_ms: timeoutMs });
   const app = createApp({
     store: new EventStore(client, options.prefix, timeoutMs),
     tokens: [{ name: 'test', sha256: hashToken(TOKEN) }],
-    logger: pino({ level: 'error' }, pino.destination(2)),
+    logger: pino({ level: 'info' }, {
+      write(line: string) {
+        logged.push(line);
+        if (JSON.parse(line).level >= 50) process.stderr.write(line);
+      },
+    }),
     corsOrigins: options.corsOrigins,
   });
   const server: Server = await new Promise((resolve) => {
@@ -46,6 +57,7 @@ export async function startApi(options: {
       const response = await get(path);
       return { status: response.status, body: await response.json() };
     },
+    logLines: () => logged.map((line) => JSON.parse(line)),
     async close() {
       server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));
@@ -63,4 +75,20 @@ export function query(params: Record<string, string | number | (string | number)
   }
   const text = search.toString();
   return text ? `?${text}` : '';
+}
+
+/** Search contexts open on the node: a point in time holds one per shard until closed. */
+export async function openSearchContexts(client: Client): Promise<number> {
+  const stats = await client.nodes.stats({ metric: 'indices', index_metric: 'search' });
+  return Object.values(stats.nodes).reduce((n, node) => n + (node.indices?.search?.open_contexts ?? 0), 0);
+}
+
+/** Waits (up to 5 s) for the open search contexts to fall back to `before`. */
+export async function searchContextsBackTo(client: Client, before: number): Promise<void> {
+  let now = await openSearchContexts(client);
+  for (let i = 0; i < 50 && now > before; i++) {
+    await new Promise((r) => setTimeout(r, 100));
+    now = await openSearchContexts(client);
+  }
+  assert.ok(now <= before, `open contexts ${now}, before ${before}`);
 }

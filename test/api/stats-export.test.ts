@@ -9,7 +9,7 @@ import { RECORD_COLUMNS, proxyAccessLogSchema } from '../../api/events/record.ts
 import { statsResponseSchema } from '../../api/routes/stats.ts';
 import { DAY_MS, loadDataset } from '../helpers/dataset.ts';
 import { testElasticsearch, type TestElasticsearch } from '../helpers/elasticsearch.ts';
-import { TOKEN, query, startApi, type ApiHarness } from './harness.ts';
+import { TOKEN, openSearchContexts, query, searchContextsBackTo, startApi, type ApiHarness } from './harness.ts';
 import { expected, matcher, type Params } from './oracle.ts';
 
 const COUNT = 6_000;
@@ -197,39 +197,24 @@ describe('GET /api/events/proxy/export', () => {
     assert.equal(await response.text(), `${RECORD_COLUMNS.join(',')}\r\n`);
   });
 
-  const openContexts = async () => {
-    const stats = await es.client.nodes.stats({ metric: 'indices', index_metric: 'search' });
-    return Object.values(stats.nodes).reduce((n, node) => n + (node.indices?.search?.open_contexts ?? 0), 0);
-  };
-
   it('answers HEAD with the headers and leaves no point in time open', async () => {
-    const before = await openContexts();
+    const before = await openSearchContexts(es.client);
     const response = await fetch(`${api.url}/api/events/proxy/export?format=csv`, { method: 'HEAD', headers: { authorization: `Bearer ${TOKEN}` } });
     assert.equal(response.status, 200);
     assert.match(response.headers.get('content-type')!, /text\/csv/);
-    assert.equal(await openContexts(), before);
+    assert.equal(await openSearchContexts(es.client), before);
   });
 
-  /** Waits (up to 5 s) for the open search contexts to fall back to `before`. */
-  async function contextsBackTo(before: number): Promise<void> {
-    let now = await openContexts();
-    for (let i = 0; i < 50 && now > before; i++) {
-      await new Promise((r) => setTimeout(r, 100));
-      now = await openContexts();
-    }
-    assert.ok(now <= before, `open contexts ${now}, before ${before}`);
-  }
-
   it('releases its point in time when the client goes away before reading', async () => {
-    const before = await openContexts();
+    const before = await openSearchContexts(es.client);
     const controller = new AbortController();
     await fetch(`${api.url}/api/events/proxy/export`, { headers: { authorization: `Bearer ${TOKEN}` }, signal: controller.signal });
     controller.abort();
-    await contextsBackTo(before);
+    await searchContextsBackTo(es.client, before);
   });
 
   it('releases its point in time when the client goes away mid-stream', async () => {
-    const before = await openContexts();
+    const before = await openSearchContexts(es.client);
     const controller = new AbortController();
     const response = await fetch(`${api.url}/api/events/proxy/export`, {
       headers: { authorization: `Bearer ${TOKEN}` },
@@ -238,6 +223,6 @@ describe('GET /api/events/proxy/export', () => {
     const reader = response.body!.getReader();
     await reader.read();
     controller.abort();
-    await contextsBackTo(before);
+    await searchContextsBackTo(es.client, before);
   });
 });

@@ -41,3 +41,20 @@ test('a bad value is CONFIG_INVALID naming its key; an IPv6 zone is no trusted p
   assert.throws(() => loadConfig(join(dir, 'absent.json')), { code: 'CONFIG_INVALID', message: /^cannot read configuration file .*absent\.json/ });
   await removeDir(dir);
 });
+
+test('the access log’s unwritable policy and buffer bound are checked by key', async () => {
+  const dir = await tempDir('config-unwritable');
+  const file = join(dir, 'proxy.json');
+  await writeFile(file, JSON.stringify({ ...minimal, access_log: { dir: 'logs', when_unwritable: 'halt', buffer_max_bytes: 1_000 } }));
+  assert.throws(() => loadConfig(file), (error: Error & { code?: string }) => {
+    assert.equal(error.code, 'CONFIG_INVALID');
+    assert.match(error.message, /^ {2}access_log\.when_unwritable: /m);
+    assert.match(error.message, /^ {2}access_log\.buffer_max_bytes: at least 65536/m);
+    return true;
+  });
+  await writeFile(file, JSON.stringify(minimal));
+  const defaults = loadConfig(file).access_log;
+  assert.equal(defaults.when_unwritable, 'serve');
+  assert.equal(defaults.buffer_max_bytes, 64 * 1024 * 1024);
+  await removeDir(dir);
+});

@@ -3,7 +3,6 @@
 // and a checkpoint of the device+inode format migrated; in both, every line lands exactly once.
 
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { cp, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,6 +15,7 @@ import { CHECKPOINT_FILE } from '../../shipper/checkpoint.ts';
 import { documentId, fileOrigin } from '../../shipper/document-id.ts';
 import { toDocument } from '../../shipper/document.ts';
 import { deviceInodeOf } from '../../shipper/file-identity.ts';
+import { mountTmpfs, unmount } from '../helpers/mount.ts';
 import { testElasticsearch, type TestElasticsearch } from '../helpers/elasticsearch.ts';
 import { accessLogName, appendRecords, testRecord } from '../helpers/records.ts';
 import { countDocuments, duplicatedEventIds, metricsLines, startShipper, waitForCount } from './shipper-process.ts';
@@ -29,16 +29,6 @@ async function indexedRequestIds(client: Client, prefix: string): Promise<string
 
 const requestIds = (count: number) => Array.from({ length: count }, (_, i) => testRecord(i).id).sort();
 
-/** Mounts a tmpfs at `path`; the reason when this process may not. */
-function mountTmpfs(path: string): string | undefined {
-  try {
-    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64m', 'tmpfs', path], { stdio: 'pipe' });
-    return undefined;
-  } catch (error) {
-    return (error as { stderr?: Buffer }).stderr?.toString().split('\n')[0] || (error as Error).message;
-  }
-}
-
 describe('shipper file identity', () => {
   /** One index prefix per test, so each counts only its own documents. */
   let moved: TestElasticsearch;
@@ -51,7 +41,7 @@ describe('shipper file identity', () => {
     dir = await mkdtemp(join(tmpdir(), 'shipper-identity-'));
   });
   after(async () => {
-    if (mounted) execFileSync('umount', ['--lazy', mounted]); // lazy: a failed run may have left a file open there
+    if (mounted) unmount(mounted);
     await moved.cleanup();
     await migrated.cleanup();
     await rm(dir, { recursive: true, force: true });
@@ -61,7 +51,7 @@ describe('shipper file identity', () => {
     const es = moved;
     const other = join(dir, 'other-fs');
     await mkdir(other);
-    const refused = mountTmpfs(other);
+    const refused = mountTmpfs(other, '64m');
     if (refused) {
       t.skip(`cannot mount a tmpfs at ${other} (${refused}): the test needs root or CAP_SYS_ADMIN`);
       return;

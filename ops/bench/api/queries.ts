@@ -17,27 +17,36 @@ export interface BenchQuery {
 
 const HOUR_MS = 3_600_000;
 
-export function benchQueries(now: number, deepCursor: string): BenchQuery[] {
-  const iso = (ms: number) => new Date(ms).toISOString();
-  const list = (name: string, params: Record<string, string>): BenchQuery => ({
-    name,
-    path: '/api/events/proxy',
-    params,
-    request: planListSearch(parseQuery(LIST_PARAMS, params)).request,
-  });
-  const statsParams = { start_date: iso(now - 7 * 24 * HOUR_MS), end_date: iso(now) };
+function listQuery(name: string, params: Record<string, string>): BenchQuery {
+  return { name, path: '/api/events/proxy', params, request: planListSearch(parseQuery(LIST_PARAMS, params)).request };
+}
+
+function statsQuery(name: string, now: number): BenchQuery {
+  const params = { start_date: iso(now - 7 * 24 * HOUR_MS), end_date: iso(now) };
+  return { name, path: '/api/events/proxy/stats', params, request: planStatsSearch(parseQuery(STATS_PARAMS, params), now).request };
+}
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+/** The latency comparison: typical searches one at a time. */
+export function benchQueries(now: number, deepCursor: string, deepRecords: number): BenchQuery[] {
   return [
-    list('last hour', { start_date: iso(now - HOUR_MS), end_date: iso(now) }),
-    list('denied only', { category: 'denied' }),
-    list('by host', { host: 'wiki.example.com' }),
-    list('reason text', { reason: 'invalid password' }),
-    list('deep cursor page (record 50,000)', { cursor: deepCursor }),
-    {
-      name: 'stats over 7 days',
-      path: '/api/events/proxy/stats',
-      params: statsParams,
-      request: planStatsSearch(parseQuery(STATS_PARAMS, statsParams), now).request,
-    },
+    listQuery('last hour', { start_date: iso(now - HOUR_MS), end_date: iso(now) }),
+    listQuery('denied only', { category: 'denied' }),
+    listQuery('by host', { host: 'wiki.example.com' }),
+    listQuery('reason text', { reason: 'invalid password' }),
+    listQuery(`deep cursor page (record ${deepRecords.toLocaleString('en')})`, { cursor: deepCursor }),
+    statsQuery('stats over 7 days', now),
+  ];
+}
+
+/** The load levels: what a team's search page, a dashboard and a script send at once. */
+export function loadQueries(now: number, deepCursor: string, deepRecords: number): BenchQuery[] {
+  return [
+    listQuery('list (page_size=50)', { page_size: '50' }),
+    statsQuery('stats over 7 days', now),
+    listQuery('search=login', { search: 'login' }),
+    listQuery(`deep cursor page (record ${deepRecords.toLocaleString('en')})`, { cursor: deepCursor }),
   ];
 }
 

@@ -22,7 +22,7 @@ export class ApiBenchError extends ProxyAccessLogError {
 
 export async function runApiSuite(options: { esUrl: string; docs: number; runs: number; log: (line: string) => void }): Promise<ApiResult> {
   const began = performance.now();
-  const child = spawn(process.execPath, [script, '--docs', String(options.docs), '--runs', String(options.runs)], {
+  const child = spawn(process.execPath, [script, '--documents', String(options.docs), '--runs', String(options.runs)], {
     cwd: root,
     env: { ...process.env, ELASTICSEARCH_URL: options.esUrl },
     stdio: ['ignore', 'pipe', 'pipe'],

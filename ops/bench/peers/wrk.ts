@@ -1,5 +1,5 @@
 // One wrk run (keep-alive, a fixed number of connections, one thread, pinned beside the upstream)
-// and what it printed: requests/s, p50/p99 latency from --latency, errors.
+// and what it printed: requests/s, p50/p99 latency from --latency, errors; and wrk's own CPU.
 
 import { spawn } from 'node:child_process';
 import { CPU_OTHERS, track } from './processes.ts';
@@ -10,6 +10,10 @@ export interface WrkOptions {
   headers: Record<string, string>;
   seconds: number;
   connections: number;
+  /** A Lua script setting the method and body (wrk -s). */
+  script?: string;
+  /** Seconds before wrk counts a request as timed out (its default: 2). */
+  timeout?: number;
 }
 
 export interface WrkResult {
@@ -49,16 +53,26 @@ export function parseWrk(output: string): WrkResult {
   };
 }
 
-export async function runWrk(options: WrkOptions): Promise<WrkResult> {
+/** What bash's `times` prints last: the CPU its children (wrk) used, user and system. */
+function childCpuSeconds(output: string): number {
+  const times = [...output.matchAll(/(\d+)m([\d.]+)s (\d+)m([\d.]+)s/g)].at(-1);
+  if (!times) throw new WrkError(`no CPU times after wrk:\n${output}`);
+  return Number(times[1]) * 60 + Number(times[2]) + Number(times[3]) * 60 + Number(times[4]);
+}
+
+/** One wrk run; `cpu_seconds` is wrk's own CPU, so a saturated load generator shows. */
+export async function runWrk(options: WrkOptions): Promise<WrkResult & { cpu_seconds: number }> {
   const args = ['-c', CPU_OTHERS, 'wrk', '-t1', `-c${options.connections}`, `-d${options.seconds}s`, '--latency'];
   for (const [name, value] of Object.entries(options.headers)) args.push('-H', `${name}: ${value}`);
+  if (options.script) args.push('-s', options.script);
+  if (options.timeout) args.push('--timeout', `${options.timeout}s`);
   args.push(options.url);
-  const child = spawn('taskset', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn('bash', ['-c', 'taskset "$@"; status=$?; times; exit $status', 'wrk', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   track(child);
   let output = '';
   child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
   const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
   if (code !== 0) throw new WrkError(`wrk exited ${code}:\n${output}`);
-  return parseWrk(output);
+  return { ...parseWrk(output), cpu_seconds: childCpuSeconds(output) };
 }

@@ -216,7 +216,7 @@ export function renderMarkdown(results: BenchResults, chartPath: string): string
   if (results.proxy) parts.push('', proxySection(results));
   if (results.shipper) parts.push('', shipperSection(results));
   if (results.api) {
-    parts.push('', '## API', '', `\`ops/bench/api.ts --docs ${results.api.docs} --runs ${results.api.runs}\` against the same node (${results.api.seconds.toFixed(0)} s):`, '', results.api.markdown);
+    parts.push('', '## API', '', `\`ops/bench/api.ts --documents ${results.api.docs} --runs ${results.api.runs}\` against the same node (${results.api.seconds.toFixed(0)} s):`, '', results.api.markdown);
   }
   if (results.scale) parts.push('', scaleSection(results));
   const skipped = Object.entries(results.skipped);
