@@ -32,7 +32,8 @@ for (const [name, value] of Object.entries({ requests: maxRequests, seconds: Num
 let state: StackState;
 try {
   state = JSON.parse(readFileSync(STACK_STATE_FILE, 'utf8')) as StackState;
-} catch {
+} catch (error) {
+  if ((error as NodeJS.ErrnoException).code !== 'ENOENT' && !(error instanceof SyntaxError)) throw error;
   console.error(`no running stack found (${STACK_STATE_FILE}): start it first with npm start`);
   process.exit(1);
 }

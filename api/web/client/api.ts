@@ -69,8 +69,9 @@ async function errorOf(response: Response): Promise<ApiRequestError> {
   let body: unknown;
   try {
     body = await response.json();
-  } catch {
-    body = undefined;
+  } catch (error) {
+    // A body that is not JSON (a proxy's HTML error page, say) still makes a readable error.
+    if (!(error instanceof SyntaxError)) throw error;
   }
   const b = (body ?? {}) as Record<string, unknown>;
   const nested = (typeof b.error === 'object' && b.error !== null ? b.error : b) as Record<string, unknown>;

@@ -7,19 +7,23 @@ import { CATEGORY_LABEL, utcTitle } from './format.ts';
 import type { FilterParam } from './view-state.ts';
 
 async function copy(text: string): Promise<boolean> {
-  try {
-    await navigator.clipboard.writeText(text);
-    return true;
-  } catch {
-    // Clipboard API refused (no secure context): fall back to a selection copy.
-    const area = document.createElement('textarea');
-    area.value = text;
-    document.body.append(area);
-    area.select();
-    const ok = document.execCommand('copy');
-    area.remove();
-    return ok;
+  // The Clipboard API exists only in a secure context, and the browser may still refuse it
+  // (a DOMException such as NotAllowedError); either way a selection copy does the job.
+  if (navigator.clipboard) {
+    try {
+      await navigator.clipboard.writeText(text);
+      return true;
+    } catch (error) {
+      if (!(error instanceof DOMException)) throw error;
+    }
   }
+  const area = document.createElement('textarea');
+  area.value = text;
+  document.body.append(area);
+  area.select();
+  const ok = document.execCommand('copy');
+  area.remove();
+  return ok;
 }
 
 function CopyButton(props: { text: string; label?: string }) {
