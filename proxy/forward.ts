@@ -6,7 +6,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Readable, Writable } from 'node:stream';
 import { Pool, type Dispatcher } from 'undici';
 import type { ServiceConfig } from './config.ts';
-import type { Exchange } from './exchange.ts';
+import { CLIENT_CLOSED_REASON, type Exchange } from './exchange.ts';
 import { clientResponseHeaders } from './headers.ts';
 import { sendText } from './respond.ts';
 
@@ -89,7 +89,7 @@ class ForwardHandler implements Dispatcher.DispatchHandler {
     this.#exchange = exchange;
     this.#req = req;
     this.#res = res;
-    exchange.abortUpstream = () => this.#controller?.abort(new Error('client closed request'));
+    exchange.abortUpstream = () => this.#controller?.abort(new Error(CLIENT_CLOSED_REASON));
   }
 
   #resume = (): void => {
@@ -98,7 +98,7 @@ class ForwardHandler implements Dispatcher.DispatchHandler {
 
   onRequestStart(controller: Dispatcher.DispatchController): void {
     this.#controller = controller;
-    if (this.#exchange.done) controller.abort(new Error('client closed request'));
+    if (this.#exchange.done) controller.abort(new Error(CLIENT_CLOSED_REASON));
   }
 
   onResponseStart(_controller: Dispatcher.DispatchController, statusCode: number, headers: Record<string, string | string[] | undefined>): void {

@@ -14,6 +14,7 @@ import { after, describe, it } from 'node:test';
 import { ELASTICSEARCH_VERSION } from '../../ops/elasticsearch/distribution.ts';
 import { portInUse } from '../../ops/free-port.ts';
 import { PORTS } from '../../ops/stack/demo.ts';
+import { waitFor } from '../helpers/wait.ts';
 
 const REPO = join(import.meta.dirname, '..', '..');
 const TEST_USER = 'pal-first-run';
@@ -93,14 +94,6 @@ function getThroughProxy(host: string, path: string): Promise<number> {
   });
 }
 
-async function until(what: string, timeoutMs: number, check: () => Promise<boolean> | boolean, context: () => string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    assert.ok(Date.now() < deadline, `${what} within ${timeoutMs / 1000} s:\n${context()}`);
-    await new Promise((r) => setTimeout(r, 500));
-  }
-}
-
 describe('npm start from a home directory', { concurrency: false }, () => {
   const cleanups: (() => Promise<void>)[] = [];
   after(async () => {
@@ -145,7 +138,9 @@ describe('npm start from a home directory', { concurrency: false }, () => {
         await rm(home, { recursive: true, force: true });
       });
 
-      await until('"The stack is up"', 300_000, () => output.includes('The stack is up') || npm.exitCode !== null, () => output);
+      await waitFor('"The stack is up"', () => output.includes('The stack is up') || npm.exitCode !== null, { timeoutMs: 300_000, intervalMs: 500 }).catch(
+        (error: Error) => assert.fail(`${error.message}\n${output}`),
+      );
       assert.match(output, /The stack is up/, output);
       dataDir = /data in (\S+)/.exec(output)?.[1];
       assert.ok(dataDir, `the stack says where Elasticsearch keeps its data:\n${output}`);
@@ -161,11 +156,11 @@ describe('npm start from a home directory', { concurrency: false }, () => {
       assert.equal(await getThroughProxy('public.localhost', path), 200);
       const token = (await readFile(join(checkout, '.cache', 'stack', 'api-token'), 'utf8')).trim();
       let listed: { data?: { path?: string }[] } = {};
-      await until('the request listed by the API', 60_000, async () => {
+      await waitFor('the request listed by the API', async () => {
         const response = await fetch(`http://127.0.0.1:${PORTS.api}/api/events/proxy?path=${encodeURIComponent(path)}`, { headers: { authorization: `Bearer ${token}` } });
         listed = response.ok ? ((await response.json()) as typeof listed) : {};
         return (listed.data ?? []).some((event) => event.path === path);
-      }, () => JSON.stringify(listed));
+      }, { timeoutMs: 60_000, intervalMs: 500 }).catch((error: Error) => assert.fail(`${error.message}\n${JSON.stringify(listed)}`));
 
       npm.kill('SIGTERM');
       const timer = setTimeout(() => npm.kill('SIGKILL'), 90_000);
