@@ -1,0 +1,196 @@
+// One SIEM output's own reader: a tailer of its own over the proxy's files, from a checkpoint of its
+// own (<state>/outputs/<name>/checkpoint.json), so an output whose receiver is away falls behind on
+// its own, re-reads from its own offsets when the receiver is back, and never holds back
+// Elasticsearch or another output. One batch at a time: a batch is delivered (retried with backoff
+// until the receiver confirms it), then its lines are acknowledged and the checkpoint written.
+// Delivery is at least once: a batch sent again after a failure, a crash or a stop reaches the
+// receiver again, with the same event ids.
+
+import { join } from 'node:path';
+import type { Logger } from 'pino';
+import { Incident } from '../../common/incident.ts';
+import { backoffDelay, pause, type RetryPolicy } from '../backoff.ts';
+import { CHECKPOINT_FILE, ensureStateDirectory, loadCheckpoint, saveCheckpoint } from '../checkpoint.ts';
+import type { OutputConfig } from '../config.ts';
+import { documentId, fileOrigin } from '../document-id.ts';
+import { OutputMetrics } from '../metrics.ts';
+import { parseLine } from '../parse-line.ts';
+import { STOP_GRACE_MS } from '../shipper.ts';
+import { Tailer, type Line, type TailedFile } from '../tailer.ts';
+import { Wakeup } from '../wakeup.ts';
+import { HttpOutput } from './http.ts';
+import type { Output } from './output.ts';
+import { SyslogOutput } from './syslog.ts';
+
+/** Where an output's checkpoint lives in the state directory. */
+export function outputCheckpointPath(state: string, name: string): string {
+  return join(state, 'outputs', name, CHECKPOINT_FILE);
+}
+
+export interface PipelineOptions {
+  logs: string;
+  state: string;
+  poll_interval_ms: number;
+  retry: RetryPolicy;
+}
+
+interface Item {
+  file: TailedFile;
+  generation: number;
+  end: number;
+}
+
+function createOutput(config: OutputConfig): Output {
+  return config.type === 'syslog' ? new SyslogOutput(config) : new HttpOutput(config);
+}
+
+export class OutputPipeline {
+  readonly metrics: OutputMetrics;
+  readonly #options: PipelineOptions;
+  readonly #config: OutputConfig;
+  readonly #output: Output;
+  readonly #log: Logger;
+  readonly #checkpointPath: string;
+  readonly #wakeup: Wakeup;
+  /** Aborted at stop: ends waits. */
+  readonly #stopped = new AbortController();
+  /** Aborted a grace period after stop: gives up on the batch being delivered. */
+  readonly #abort = new AbortController();
+  readonly #undelivered: Incident;
+  #tailer: Tailer | undefined;
+  #items: Item[] = [];
+  #events: string[] = [];
+  #bytes = 0;
+  #startedAt = 0;
+  #stopping = false;
+  /** A batch was given up at stop: nothing after it may be acknowledged. */
+  #abandoned = false;
+
+  constructor(options: PipelineOptions, config: OutputConfig, log: Logger) {
+    this.#options = options;
+    this.#config = config;
+    this.#output = createOutput(config);
+    this.#log = log;
+    this.#checkpointPath = outputCheckpointPath(options.state, config.name);
+    this.#wakeup = new Wakeup(options.logs);
+    this.metrics = new OutputMetrics(() => this.#tailer?.lagBytes() ?? 0);
+    this.#undelivered = new Incident(log, {
+      started: 'output receiver did not confirm a batch, retrying with backoff (other outputs go on)',
+      ongoing: 'output receiver still not confirming, retrying',
+      ended: 'output receiver confirming again',
+    });
+  }
+
+  get name(): string {
+    return this.#config.name;
+  }
+
+  /** Runs until `stop()`: then delivers what it has read (within the grace period), checkpoints and returns. */
+  async run(): Promise<void> {
+    const stateDirectory = join(this.#checkpointPath, '..');
+    await ensureStateDirectory(stateDirectory);
+    const tailer = new Tailer(this.#options.logs, await loadCheckpoint(this.#checkpointPath), {
+      onLoss: (loss) => {
+        this.metrics.counts.bytes_lost += loss.bytes;
+        this.#log.warn({ file: loss.name, file_identity: loss.identity, bytes_lost: loss.bytes, cause: loss.cause }, 'log file bytes lost before this output read them');
+      },
+    });
+    this.#tailer = tailer;
+    try {
+      await this.#readLoop(tailer);
+      if (this.#items.length > 0) await this.#flush();
+      if (tailer.checkpointDirty && !this.#abandoned) await this.#saveCheckpoint();
+    } finally {
+      this.#wakeup.close();
+      await tailer.close();
+      await this.#output.close();
+    }
+  }
+
+  stop(): void {
+    if (this.#stopping) return;
+    this.#stopping = true;
+    this.#stopped.abort();
+    this.#wakeup.signal();
+    setTimeout(() => this.#abort.abort(), STOP_GRACE_MS).unref();
+  }
+
+  async #readLoop(tailer: Tailer): Promise<void> {
+    const { max_lines, max_bytes, flush_interval_ms } = this.#config.batch;
+    while (!this.#stopping) {
+      const line = tailer.takeLine();
+      if (line) {
+        this.#add(line);
+        if (this.#items.length >= max_lines || this.#bytes >= max_bytes || Date.now() - this.#startedAt >= flush_interval_ms) await this.#flush();
+        continue;
+      }
+      if (this.#items.length > 0 && Date.now() - this.#startedAt >= flush_interval_ms) {
+        await this.#flush();
+        continue;
+      }
+      if (await tailer.refill()) continue;
+      if (tailer.checkpointDirty) await this.#saveCheckpoint();
+      const untilFlush = this.#items.length > 0 ? this.#startedAt + flush_interval_ms - Date.now() : Infinity;
+      await this.#wakeup.wait(Math.max(1, Math.min(untilFlush, this.#options.poll_interval_ms)));
+    }
+  }
+
+  /** The line is encoded at once: its bytes are a view into the tailer's buffer, valid until the next refill. */
+  #add(line: Line): void {
+    if (this.#items.length === 0) this.#startedAt = Date.now();
+    this.metrics.counts.lines_read++;
+    this.#items.push({ file: line.file, generation: line.generation, end: line.end });
+    if (line.bytes.length === 0 && !line.problem) return; // a blank line holds nothing
+    const parsed = parseLine(line.bytes, line.problem);
+    if (!parsed.ok) {
+      this.metrics.counts.skipped++;
+      return;
+    }
+    const { record } = parsed;
+    const event = this.#output.encode(record, documentId(record.proxy, fileOrigin(line.file.identity, line.generation), line.offset));
+    this.#events.push(event);
+    this.#bytes += event.length;
+  }
+
+  async #flush(): Promise<void> {
+    const items = this.#items;
+    const events = this.#events;
+    this.#items = [];
+    this.#events = [];
+    this.#bytes = 0;
+    if (events.length > 0 && !(await this.#deliver(events))) {
+      this.#abandoned = true;
+      this.#log.warn({ events: events.length }, 'stopped before the output receiver confirmed a batch: it is sent again at the next start');
+      return;
+    }
+    const tailer = this.#tailer!;
+    for (const item of items) tailer.acknowledge(item.file, item.generation, item.end);
+    await this.#saveCheckpoint();
+  }
+
+  /** True once the receiver confirmed the batch; false when the stop's grace period ran out first. */
+  async #deliver(events: string[]): Promise<boolean> {
+    const counts = this.metrics.counts;
+    for (let attempt = 0; !this.#abort.signal.aborted; attempt++) {
+      try {
+        await this.#output.deliver(events, AbortSignal.any([this.#abort.signal, AbortSignal.timeout(this.#config.timeout_ms)]));
+        counts.delivered += events.length;
+        this.#undelivered.recovered(() => ({ retries: counts.retries }));
+        return true;
+      } catch (error) {
+        if (this.#abort.signal.aborted) break;
+        counts.retries++;
+        const delay = backoffDelay(this.#options.retry, attempt);
+        this.#undelivered.failed(() => ({ reason: (error as Error).message, events: events.length, retry_in_ms: Math.round(delay) }));
+        await pause(delay, this.#abort.signal).catch(() => {});
+      }
+    }
+    return false;
+  }
+
+  async #saveCheckpoint(): Promise<void> {
+    const tailer = this.#tailer!;
+    tailer.checkpointDirty = false;
+    await saveCheckpoint(this.#checkpointPath, tailer.checkpoint());
+  }
+}
