@@ -63,8 +63,8 @@ export class OutputPipeline {
   #bytes = 0;
   #startedAt = 0;
   #stopping = false;
-  /** A batch was given up at stop: nothing after it may be acknowledged. */
-  #abandoned = false;
+  /** The files the saved checkpoint knows, so that a file found while behind is saved at once. */
+  #savedFiles = '';
 
   constructor(options: PipelineOptions, config: OutputConfig, log: Logger) {
     this.#options = options;
@@ -99,7 +99,8 @@ export class OutputPipeline {
     try {
       await this.#readLoop(tailer);
       if (this.#items.length > 0) await this.#flush();
-      if (tailer.checkpointDirty && !this.#abandoned) await this.#saveCheckpoint();
+      // Only confirmed lines are ever acknowledged, so the checkpoint can always be saved.
+      await this.#saveCheckpoint();
     } finally {
       this.#wakeup.close();
       await tailer.close();
@@ -159,7 +160,6 @@ export class OutputPipeline {
     this.#events = [];
     this.#bytes = 0;
     if (events.length > 0 && !(await this.#deliver(events))) {
-      this.#abandoned = true;
       this.#log.warn({ events: events.length }, 'stopped before the output receiver confirmed a batch: it is sent again at the next start');
       return;
     }
@@ -171,7 +171,12 @@ export class OutputPipeline {
   /** True once the receiver confirmed the batch; false when the stop's grace period ran out first. */
   async #deliver(events: string[]): Promise<boolean> {
     const counts = this.metrics.counts;
+    const tailer = this.#tailer!;
     for (let attempt = 0; !this.#abort.signal.aborted; attempt++) {
+      // While the receiver is away the reader waits here, but files keep rotating: the output
+      // learns of each one and saves it, so that its deletion is reported even after a restart.
+      if (attempt > 0) await tailer.look();
+      await this.#saveIfNewFiles();
       try {
         await this.#output.deliver(events, AbortSignal.any([this.#abort.signal, AbortSignal.timeout(this.#config.timeout_ms)]));
         counts.delivered += events.length;
@@ -188,9 +193,15 @@ export class OutputPipeline {
     return false;
   }
 
+  async #saveIfNewFiles(): Promise<void> {
+    if (Object.keys(this.#tailer!.checkpoint().files).join('\n') !== this.#savedFiles) await this.#saveCheckpoint();
+  }
+
   async #saveCheckpoint(): Promise<void> {
     const tailer = this.#tailer!;
     tailer.checkpointDirty = false;
-    await saveCheckpoint(this.#checkpointPath, tailer.checkpoint());
+    const checkpoint = tailer.checkpoint();
+    await saveCheckpoint(this.#checkpointPath, checkpoint);
+    this.#savedFiles = Object.keys(checkpoint.files).join('\n');
   }
 }
