@@ -13,9 +13,10 @@ import { backoffDelay, pause, type RetryPolicy } from '../backoff.ts';
 import { CHECKPOINT_FILE, ensureStateDirectory, loadCheckpoint, saveCheckpoint } from '../checkpoint.ts';
 import type { OutputConfig } from '../config.ts';
 import { documentId, fileOrigin } from '../document-id.ts';
+import { GracefulStop } from '../graceful-stop.ts';
 import { OutputMetrics } from '../metrics.ts';
 import { parseLine } from '../parse-line.ts';
-import { STOP_GRACE_MS } from '../shipper.ts';
+import { readBatches } from '../read-loop.ts';
 import { Tailer, type Line, type TailedFile } from '../tailer.ts';
 import { Wakeup } from '../wakeup.ts';
 import { HttpOutput } from './http.ts';
@@ -40,6 +41,13 @@ interface Item {
   end: number;
 }
 
+class Batch {
+  readonly items: Item[] = [];
+  readonly events: string[] = [];
+  bytes = 0;
+  startedAt = 0;
+}
+
 function createOutput(config: OutputConfig): Output {
   return config.type === 'syslog' ? new SyslogOutput(config) : new HttpOutput(config);
 }
@@ -52,17 +60,10 @@ export class OutputPipeline {
   readonly #log: Logger;
   readonly #checkpointPath: string;
   readonly #wakeup: Wakeup;
-  /** Aborted at stop: ends waits. */
-  readonly #stopped = new AbortController();
-  /** Aborted a grace period after stop: gives up on the batch being delivered. */
-  readonly #abort = new AbortController();
+  readonly #stop = new GracefulStop(() => this.#wakeup.signal());
   readonly #undelivered: Incident;
   #tailer: Tailer | undefined;
-  #items: Item[] = [];
-  #events: string[] = [];
-  #bytes = 0;
-  #startedAt = 0;
-  #stopping = false;
+  #batch = new Batch();
   /** The files the saved checkpoint knows, so that a file found while behind is saved at once. */
   #savedFiles = '';
 
@@ -98,7 +99,7 @@ export class OutputPipeline {
     this.#tailer = tailer;
     try {
       await this.#readLoop(tailer);
-      if (this.#items.length > 0) await this.#flush();
+      if (this.#batch.items.length > 0) await this.#flush();
       // Only confirmed lines are ever acknowledged, so the checkpoint can always be saved.
       await this.#saveCheckpoint();
     } finally {
@@ -109,38 +110,27 @@ export class OutputPipeline {
   }
 
   stop(): void {
-    if (this.#stopping) return;
-    this.#stopping = true;
-    this.#stopped.abort();
-    this.#wakeup.signal();
-    setTimeout(() => this.#abort.abort(), STOP_GRACE_MS).unref();
+    this.#stop.request();
   }
 
   async #readLoop(tailer: Tailer): Promise<void> {
-    const { max_lines, max_bytes, flush_interval_ms } = this.#config.batch;
-    while (!this.#stopping) {
-      const line = tailer.takeLine();
-      if (line) {
-        this.#add(line);
-        if (this.#items.length >= max_lines || this.#bytes >= max_bytes || Date.now() - this.#startedAt >= flush_interval_ms) await this.#flush();
-        continue;
-      }
-      if (this.#items.length > 0 && Date.now() - this.#startedAt >= flush_interval_ms) {
-        await this.#flush();
-        continue;
-      }
-      if (await tailer.refill()) continue;
-      if (tailer.checkpointDirty) await this.#saveCheckpoint();
-      const untilFlush = this.#items.length > 0 ? this.#startedAt + flush_interval_ms - Date.now() : Infinity;
-      await this.#wakeup.wait(Math.max(1, Math.min(untilFlush, this.#options.poll_interval_ms)));
-    }
+    await readBatches(tailer, this.#wakeup, this.#config.batch, this.#options.poll_interval_ms, {
+      stopping: () => this.#stop.requested,
+      batch: () => this.#batch,
+      add: (line) => this.#add(line),
+      dispatch: () => this.#flush(),
+      idle: async () => {
+        if (tailer.checkpointDirty) await this.#saveCheckpoint();
+      },
+    });
   }
 
   /** The line is encoded at once: its bytes are a view into the tailer's buffer, valid until the next refill. */
   #add(line: Line): void {
-    if (this.#items.length === 0) this.#startedAt = Date.now();
+    const batch = this.#batch;
+    if (batch.items.length === 0) batch.startedAt = Date.now();
     this.metrics.counts.lines_read++;
-    this.#items.push({ file: line.file, generation: line.generation, end: line.end });
+    batch.items.push({ file: line.file, generation: line.generation, end: line.end });
     if (line.bytes.length === 0 && !line.problem) return; // a blank line holds nothing
     const parsed = parseLine(line.bytes, line.problem);
     if (!parsed.ok) {
@@ -149,16 +139,13 @@ export class OutputPipeline {
     }
     const { record } = parsed;
     const event = this.#output.encode(record, documentId(record.proxy, fileOrigin(line.file.identity, line.generation), line.offset));
-    this.#events.push(event);
-    this.#bytes += event.length;
+    batch.events.push(event);
+    batch.bytes += event.length;
   }
 
   async #flush(): Promise<void> {
-    const items = this.#items;
-    const events = this.#events;
-    this.#items = [];
-    this.#events = [];
-    this.#bytes = 0;
+    const { items, events } = this.#batch;
+    this.#batch = new Batch();
     if (events.length > 0 && !(await this.#deliver(events))) {
       this.#log.warn({ events: events.length }, 'stopped before the output receiver confirmed a batch: it is sent again at the next start');
       return;
@@ -172,22 +159,22 @@ export class OutputPipeline {
   async #deliver(events: string[]): Promise<boolean> {
     const counts = this.metrics.counts;
     const tailer = this.#tailer!;
-    for (let attempt = 0; !this.#abort.signal.aborted; attempt++) {
+    for (let attempt = 0; !this.#stop.delivery.aborted; attempt++) {
       // While the receiver is away the reader waits here, but files keep rotating: the output
       // learns of each one and saves it, so that its deletion is reported even after a restart.
       if (attempt > 0) await tailer.look();
       await this.#saveIfNewFiles();
       try {
-        await this.#output.deliver(events, AbortSignal.any([this.#abort.signal, AbortSignal.timeout(this.#config.timeout_ms)]));
+        await this.#output.deliver(events, AbortSignal.any([this.#stop.delivery, AbortSignal.timeout(this.#config.timeout_ms)]));
         counts.delivered += events.length;
         this.#undelivered.recovered(() => ({ retries: counts.retries }));
         return true;
       } catch (error) {
-        if (this.#abort.signal.aborted) break;
+        if (this.#stop.delivery.aborted) break;
         counts.retries++;
         const delay = backoffDelay(this.#options.retry, attempt);
         this.#undelivered.failed(() => ({ reason: (error as Error).message, events: events.length, retry_in_ms: Math.round(delay) }));
-        await pause(delay, this.#abort.signal).catch(() => {});
+        await pause(delay, this.#stop.delivery).catch(() => {});
       }
     }
     return false;

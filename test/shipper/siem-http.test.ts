@@ -8,9 +8,9 @@ import { rm, stat, writeFile } from 'node:fs/promises';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { describe, it } from 'node:test';
+import { describe, it, type TestContext } from 'node:test';
 import { accessLogName, appendRecords, testRecord } from '../helpers/records.ts';
-import { shipperWorkspace } from '../helpers/shipper-workspace.ts';
+import { shipperWorkspace, type ShipperWorkspace } from '../helpers/shipper-workspace.ts';
 import { waitFor } from '../helpers/wait.ts';
 import { startShipper, waitForCount } from './shipper-process.ts';
 import { documentsById, outputNumbers, sameIds, withOutputs } from './siem.ts';
@@ -65,6 +65,16 @@ async function startReceiver(): Promise<Receiver> {
   };
   await receiver.start();
   return receiver;
+}
+
+/** A suite's workspace and a receiver that refuses (503) until told otherwise; both removed after the test. */
+async function refusedWorkspace(t: TestContext, suite: string): Promise<{ workspace: ShipperWorkspace; receiver: Receiver }> {
+  const workspace = await shipperWorkspace(suite);
+  t.after(() => workspace.remove());
+  const receiver = await startReceiver();
+  t.after(() => receiver.stop());
+  receiver.status = 503;
+  return { workspace, receiver };
 }
 
 describe('HTTP output', () => {
@@ -123,12 +133,8 @@ describe('HTTP output', () => {
   });
 
   it('sends generic NDJSON again until the receiver accepts it, and skips lines that are not records', async (t) => {
-    const workspace = await shipperWorkspace('siem-ndjson');
-    t.after(() => workspace.remove());
+    const { workspace, receiver } = await refusedWorkspace(t, 'siem-ndjson');
     const { es, logs } = workspace;
-    const receiver = await startReceiver();
-    t.after(() => receiver.stop());
-    receiver.status = 503;
     const shipper = startShipper(await withOutputs(workspace, [{ name: 'generic', type: 'http', url: receiver.url }]));
     t.after(() => shipper.kill());
     appendRecords(logs, 1, 0, 100);
@@ -159,12 +165,8 @@ describe('HTTP output', () => {
   });
 
   it('reports the bytes an output never read when its file was deleted while it was behind, and Elasticsearch loses nothing', async (t) => {
-    const workspace = await shipperWorkspace('siem-gone');
-    t.after(() => workspace.remove());
+    const { workspace, receiver } = await refusedWorkspace(t, 'siem-gone');
     const { es, logs } = workspace;
-    const receiver = await startReceiver();
-    t.after(() => receiver.stop());
-    receiver.status = 503;
     const args = await withOutputs(workspace, [{ name: 'behind', type: 'http', url: receiver.url }]);
     appendRecords(logs, 1, 0, 100);
     let shipper = startShipper(args);
