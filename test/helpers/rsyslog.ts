@@ -75,13 +75,13 @@ export async function startRsyslog(dir: string, tls?: RsyslogTls): Promise<Rsysl
   let exited: Promise<unknown> = Promise.resolve();
   let stderr = '';
   const start = async () => {
-    const process = spawn(RSYSLOGD, ['-n', '-f', configFile, '-i', join(dir, 'rsyslogd.pid')], { stdio: ['ignore', 'pipe', 'pipe'] });
-    child = process;
-    process.stdout!.setEncoding('utf8').on('data', (text: string) => (stderr += text));
-    process.stderr!.setEncoding('utf8').on('data', (text: string) => (stderr += text));
-    exited = new Promise((resolve) => process.once('exit', resolve));
+    const daemon = spawn(RSYSLOGD, ['-n', '-f', configFile, '-i', join(dir, 'rsyslogd.pid')], { stdio: ['ignore', 'pipe', 'pipe'] });
+    child = daemon;
+    daemon.stdout!.setEncoding('utf8').on('data', (text: string) => (stderr += text));
+    daemon.stderr!.setEncoding('utf8').on('data', (text: string) => (stderr += text));
+    exited = new Promise((resolve) => daemon.once('exit', resolve));
     const failed = new Promise<never>((_, reject) => {
-      process.once('error', reject);
+      daemon.once('error', reject);
       void exited.then((code) => reject(new Error(`rsyslogd exited (${String(code)}) before listening: ${stderr}`)));
     });
     failed.catch(() => {});
