@@ -6,6 +6,7 @@ import type { Client } from '@elastic/elasticsearch';
 import type { ElasticsearchConnection } from '../../common/elasticsearch-connection.ts';
 import { FIELD, indexPattern } from '../../common/proxy-event-document.ts';
 import { childEnv } from '../helpers/elasticsearch.ts';
+import { scrapePrometheus } from '../helpers/prometheus.ts';
 
 export interface ShipperRun {
   child: ChildProcess;
@@ -97,17 +98,14 @@ export function metricsLines(stderr: string): Array<Record<string, number | null
     .map((line) => (JSON.parse(line) as { metrics: Record<string, number | null> }).metrics);
 }
 
-/**
- * The shipper's Prometheus samples by name, e.g. `shipper_lag_bytes`, labelled ones with their
- * labels (`shipper_output_retries_total{output="siem"}`); it must run with `--metrics-port`.
- */
+/** The shipper's Prometheus samples by name, e.g. `shipper_lag_bytes`; it must run with `--metrics-port`. */
 export async function scrapeMetrics(run: ShipperRun): Promise<Record<string, number>> {
+  return (await scrapePrometheus(metricsUrl(run))).unlabelled();
+}
+
+/** Where the shipper serves its Prometheus metrics; it must run with `--metrics-port`. */
+export function metricsUrl(run: ShipperRun): string {
   const url = /"metrics_url":"([^"]+)"/.exec(run.stderr())?.[1];
   if (url === undefined) throw new Error('the shipper has not printed its metrics_url yet');
-  const samples: Record<string, number> = {};
-  for (const line of (await (await fetch(url)).text()).split('\n')) {
-    const sample = /^(shipper_\w+(?:\{[^}]*\})?) (\S+)$/.exec(line);
-    if (sample) samples[sample[1]!] = Number(sample[2]);
-  }
-  return samples;
+  return url;
 }

@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import type { Client } from '@elastic/elasticsearch';
 import { indexPattern } from '../../common/proxy-event-document.ts';
 import type { ShipperWorkspace } from '../helpers/shipper-workspace.ts';
-import { scrapeMetrics, type ShipperArgs, type ShipperRun } from './shipper-process.ts';
+import { scrapePrometheus } from '../helpers/prometheus.ts';
+import { metricsUrl, type ShipperArgs, type ShipperRun } from './shipper-process.ts';
 
 /** Quick retries, so a receiver that comes back is noticed within a second. */
 const RETRY = { initial_delay_ms: 100, max_delay_ms: 1_000 };
@@ -30,8 +31,8 @@ export type OutputNumbers = Record<'lines_read' | 'delivered' | 'skipped' | 'ret
 
 /** One output's counters and lag, from the shipper's Prometheus metrics. */
 export async function outputNumbers(run: ShipperRun, output: string): Promise<OutputNumbers> {
-  const samples = await scrapeMetrics(run);
-  const value = (name: string) => samples[`shipper_output_${name}{output="${output}"}`] ?? 0;
+  const samples = await scrapePrometheus(metricsUrl(run));
+  const value = (name: string) => samples.get(`shipper_output_${name}`, { output }) ?? 0;
   return {
     lines_read: value('lines_read_total'),
     delivered: value('delivered_total'),
