@@ -6,7 +6,7 @@
 // Delivery is at least once: a batch sent again after a failure, a crash or a stop reaches the
 // receiver again, with the same event ids.
 
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { Logger } from 'pino';
 import { Incident } from '../../common/incident.ts';
 import { backoffDelay, pause, type RetryPolicy } from '../backoff.ts';
@@ -88,8 +88,7 @@ export class OutputPipeline {
 
   /** Runs until `stop()`: then delivers what it has read (within the grace period), checkpoints and returns. */
   async run(): Promise<void> {
-    const stateDirectory = join(this.#checkpointPath, '..');
-    await ensureStateDirectory(stateDirectory);
+    await ensureStateDirectory(dirname(this.#checkpointPath));
     const tailer = new Tailer(this.#options.logs, await loadCheckpoint(this.#checkpointPath), {
       onLoss: (loss) => {
         this.metrics.counts.bytes_lost += loss.bytes;
