@@ -7,15 +7,12 @@ import { appendFileSync } from 'node:fs';
 import { rm, stat, writeFile } from 'node:fs/promises';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, it, type TestContext } from 'node:test';
 import { accessLogName, appendRecords, testRecord } from '../helpers/records.ts';
 import { shipperWorkspace, type ShipperWorkspace } from '../helpers/shipper-workspace.ts';
 import { waitFor } from '../helpers/wait.ts';
 import { startShipper, waitForCount } from './shipper-process.ts';
-import { documentsById, outputNumbers, sameIds, withOutputs } from './siem.ts';
-
-const LONG = { timeoutMs: 90_000, intervalMs: 100 };
+import { documentsById, LONG_WAIT, outageMidStream, outputNumbers, sameIds, withOutputs } from './siem.ts';
 
 interface Received {
   headers: IncomingHttpHeaders;
@@ -81,7 +78,7 @@ describe('HTTP output', () => {
   it('delivers Splunk HEC events with the token from its file, and loses nothing when the receiver stops and starts mid-stream', async (t) => {
     const workspace = await shipperWorkspace('siem-hec');
     t.after(() => workspace.remove());
-    const { es, logs } = workspace;
+    const { es } = workspace;
     const receiver = await startReceiver();
     t.after(() => receiver.stop());
     await writeFile(join(workspace.dir, 'hec-token'), 'hec-token-3b1f\n');
@@ -90,33 +87,11 @@ describe('HTTP output', () => {
     t.after(() => shipper.kill());
     const events = () => receiver.accepted.reduce((sum, batch) => sum + batch.lines.length, 0);
 
-    const FIRST = 100;
-    appendRecords(logs, 1, 0, FIRST);
-    await waitFor('the receiver to accept the first events', () => events() >= FIRST, LONG);
-    const ROUNDS = 60;
-    const PER_ROUND = 25;
-    const total = FIRST + ROUNDS * PER_ROUND;
-    let written = FIRST;
-    const writing = (async () => {
-      for (let round = 0; round < ROUNDS; round++) {
-        appendRecords(logs, 1, written, written + PER_ROUND);
-        written += PER_ROUND;
-        await sleep(100);
-      }
-    })();
-    await waitFor('the receiver to accept events of the stream', () => events() >= FIRST + 2 * PER_ROUND, LONG);
-    await receiver.stop();
-    const writtenAtStop = written;
-    await waitFor('the output to retry twice while the receiver is down', async () => (await outputNumbers(shipper, 'splunk')).retries >= 2, LONG);
-    assert.ok(written < total, 'the receiver was stopped while lines were still coming');
-    await waitForCount(es.client, es.prefix, writtenAtStop + 2 * PER_ROUND, 60_000);
-    await receiver.start();
-    await writing;
-    assert.equal(await waitForCount(es.client, es.prefix, total), total);
+    await outageMidStream(workspace, shipper, 'splunk', { events, stop: () => receiver.stop(), start: () => receiver.start() });
 
     const indexed = await documentsById(es.client, es.prefix);
     const hecEvents = () => receiver.accepted.flatMap((batch) => batch.lines.map((line) => JSON.parse(line) as { time: number; host: string; source: string; sourcetype: string; event: { event_id: string } }));
-    await waitFor('the receiver to hold every event id Elasticsearch has', () => sameIds(hecEvents().map((event) => event.event.event_id), indexed).missing.length === 0, LONG);
+    await waitFor('the receiver to hold every event id Elasticsearch has', () => sameIds(hecEvents().map((event) => event.event.event_id), indexed).missing.length === 0, LONG_WAIT);
     assert.deepEqual(sameIds(hecEvents().map((event) => event.event.event_id), indexed), { missing: [], unknown: [] });
 
     for (const batch of receiver.accepted) {
@@ -145,21 +120,21 @@ describe('HTTP output', () => {
     const refused = await waitFor('three refusals', async () => {
       const numbers = await outputNumbers(shipper, 'generic');
       return numbers.retries >= 3 && numbers;
-    }, LONG);
+    }, LONG_WAIT);
     assert.equal(refused.delivered, 0);
     assert.equal(refused.skipped, 1);
     assert.ok(refused.lag_bytes > 0);
     receiver.status = 200;
     const indexed = await documentsById(es.client, es.prefix);
     const ids = () => receiver.accepted.flatMap((batch) => batch.lines.map((line) => (JSON.parse(line) as { event_id: string }).event_id));
-    await waitFor('every event accepted', () => ids().length >= 150, LONG);
+    await waitFor('every event accepted', () => ids().length >= 150, LONG_WAIT);
     assert.deepEqual(sameIds(ids(), indexed), { missing: [], unknown: [] });
     assert.equal(receiver.accepted[0]!.headers['content-type'], 'application/x-ndjson');
     assert.equal(receiver.accepted[0]!.headers.authorization, undefined);
     const caughtUp = await waitFor('the output caught up', async () => {
       const numbers = await outputNumbers(shipper, 'generic');
       return numbers.lag_bytes === 0 && numbers;
-    }, LONG);
+    }, LONG_WAIT);
     assert.equal(caughtUp.delivered, 150);
     assert.equal(await shipper.stop(), 0);
   });
@@ -172,7 +147,7 @@ describe('HTTP output', () => {
     let shipper = startShipper(args);
     t.after(() => shipper.kill());
     await waitForCount(es.client, es.prefix, 100);
-    await waitFor('the output refused', async () => (await outputNumbers(shipper, 'behind')).retries >= 1, LONG);
+    await waitFor('the output refused', async () => (await outputNumbers(shipper, 'behind')).retries >= 1, LONG_WAIT);
     assert.equal(await shipper.stop(), 0);
 
     // Rotation's retention deletes the file the output had not delivered yet.
@@ -185,7 +160,7 @@ describe('HTTP output', () => {
     const numbers = await waitFor('the output caught up with what is left', async () => {
       const sample = await outputNumbers(shipper, 'behind');
       return sample.delivered === 50 && sample.lag_bytes === 0 && sample;
-    }, LONG);
+    }, LONG_WAIT);
     assert.equal(numbers.bytes_lost, lostBytes);
     const warning = shipper.stderr().split('\n').find((line) => line.includes('log file bytes lost before this output read them'));
     assert.match(warning ?? '(no warning)', /"output":"behind".*"file":"access\.1\.log".*"bytes_lost":\d+/);

@@ -5,7 +5,6 @@
 import assert from 'node:assert/strict';
 import { stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, it } from 'node:test';
 import { loadCheckpoint } from '../../shipper/checkpoint.ts';
 import { outputCheckpointPath } from '../../shipper/outputs/pipeline.ts';
@@ -16,9 +15,7 @@ import { startRsyslog, type ReceivedMessage } from '../helpers/rsyslog.ts';
 import { shipperWorkspace } from '../helpers/shipper-workspace.ts';
 import { waitFor } from '../helpers/wait.ts';
 import { countDocuments, startShipper, waitForCount } from './shipper-process.ts';
-import { documentsById, outputNumbers, sameIds, withOutputs } from './siem.ts';
-
-const LONG = { timeoutMs: 90_000, intervalMs: 100 };
+import { documentsById, LONG_WAIT, outageMidStream, outputNumbers, sameIds, withOutputs } from './siem.ts';
 
 function structuredEventIds(messages: ReceivedMessage[]): string[] {
   return messages.map((message) => /event_id="([^"]+)"/.exec(message.structured_data)?.[1] ?? '(none)');
@@ -35,32 +32,7 @@ describe('syslog output to rsyslog', () => {
     const shipper = startShipper(await withOutputs(workspace, [output]));
     t.after(() => shipper.kill());
 
-    const FIRST = 100;
-    appendRecords(logs, 1, 0, FIRST);
-    await waitFor('rsyslog to receive the first events', async () => (await rsyslog.received()).length >= FIRST, LONG);
-    // Then traffic keeps coming: 60 rounds of 25 lines, 100 ms apart.
-    const ROUNDS = 60;
-    const PER_ROUND = 25;
-    const total = FIRST + ROUNDS * PER_ROUND;
-    let written = FIRST;
-    const writing = (async () => {
-      for (let round = 0; round < ROUNDS; round++) {
-        appendRecords(logs, 1, written, written + PER_ROUND);
-        written += PER_ROUND;
-        await sleep(100);
-      }
-    })();
-
-    await waitFor('rsyslog to receive events of the stream', async () => (await rsyslog.received()).length >= FIRST + 2 * PER_ROUND, LONG);
-    await rsyslog.stop();
-    const writtenAtStop = written;
-    await waitFor('the output to retry twice while rsyslogd is down', async () => (await outputNumbers(shipper, 'siem')).retries >= 2, LONG);
-    assert.ok(written < total, 'rsyslogd was stopped while lines were still coming');
-    // Elasticsearch is not held back by the output being down.
-    await waitForCount(es.client, es.prefix, writtenAtStop + 2 * PER_ROUND, 60_000);
-    await rsyslog.start();
-    await writing;
-    assert.equal(await waitForCount(es.client, es.prefix, total), total);
+    const total = await outageMidStream(workspace, shipper, 'siem', { events: async () => (await rsyslog.received()).length, stop: () => rsyslog.stop(), start: () => rsyslog.start() });
 
     const indexed = await documentsById(es.client, es.prefix);
     const received = await waitFor(
@@ -69,7 +41,7 @@ describe('syslog output to rsyslog', () => {
         const messages = await rsyslog.received();
         return sameIds(structuredEventIds(messages), indexed).missing.length === 0 && messages;
       },
-      LONG,
+      LONG_WAIT,
     );
     const { missing, unknown } = sameIds(structuredEventIds(received), indexed);
     assert.deepEqual({ missing, unknown }, { missing: [], unknown: [] });
@@ -117,7 +89,7 @@ describe('syslog output to rsyslog', () => {
     const received = await waitFor('rsyslog to receive 200 events over TLS', async () => {
       const messages = await rsyslog.received();
       return messages.length >= 200 && messages;
-    }, LONG);
+    }, LONG_WAIT);
     const documents = received.map((message) => {
       assert.equal(message.structured_data, '-');
       return JSON.parse(message.msg) as Record<string, unknown> & { event_id: string };
@@ -128,7 +100,7 @@ describe('syslog output to rsyslog', () => {
     const untrusting = await waitFor('the untrusting output to be refused twice', async () => {
       const numbers = await outputNumbers(shipper, 'untrusting');
       return numbers.retries >= 2 && numbers;
-    }, LONG);
+    }, LONG_WAIT);
     assert.equal(untrusting.delivered, 0);
     const refusal = shipper.stderr().split('\n').find((line) => line.includes('"output":"untrusting"') && line.includes('output receiver did not confirm a batch'));
     assert.match(refusal ?? '(no line)', /"reason":"syslog receiver tls:\/\/127\.0\.0\.1:\d+: (UNABLE_TO_VERIFY_LEAF_SIGNATURE|SELF_SIGNED_CERT_IN_CHAIN)"/);
