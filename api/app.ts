@@ -10,6 +10,8 @@ import { cors } from './middleware/cors.ts';
 import { errorsAndRequestLog, loggable, type RequestState } from './middleware/errors.ts';
 import { apiRouter } from './routes/api-router.ts';
 import { ElasticsearchUnavailableError } from './errors.ts';
+import { defaultInsightsConfig, type InsightsConfig } from './insights/config.ts';
+import { insightsRouter } from './routes/insights.ts';
 import { TokenVerifier, type ConfiguredToken } from './tokens.ts';
 import { webRouter } from './web/router.ts';
 
@@ -21,6 +23,8 @@ export interface AppOptions {
   corsOrigins?: readonly string[];
   /** Routers served without a token, before /api (e.g. the web page). Their paths must not start with /api/. */
   publicRouters?: readonly Router[];
+  /** The detectors' thresholds; the defaults when absent. */
+  insights?: InsightsConfig;
 }
 
 function healthRouter(store: EventStore): Router {
@@ -59,6 +63,8 @@ export function createApp(options: AppOptions): Koa {
   for (const router of [webRouter(), ...(options.publicRouters ?? [])]) app.use(router.routes()).use(router.allowedMethods());
   const auth = requireToken(new TokenVerifier(options.tokens));
   app.use((ctx, next) => (isApiPath(ctx.path) ? auth(ctx, next) : next()));
+  const insights = insightsRouter(options.store, options.insights ?? defaultInsightsConfig());
+  app.use(insights.routes()).use(insights.allowedMethods());
   const api = apiRouter(options.store, options.logger);
   app.use(api.routes()).use(api.allowedMethods());
   return app;

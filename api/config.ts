@@ -8,6 +8,7 @@ import {
   elasticsearchConnectionSchema,
   type ElasticsearchConnection,
 } from '../common/elasticsearch-connection.ts';
+import { insightsConfigSchema } from './insights/config.ts';
 
 const originSchema = z
   .string()
@@ -31,6 +32,8 @@ export const apiConfigSchema = z
       .array(z.object({ name: z.string().min(1), sha256: z.string().regex(/^[0-9a-f]{64}$/, 'must be a 64-digit lower-case hex SHA-256 digest') }).strict())
       .min(1, 'must list at least one token'),
     cors: z.object({ origins: z.array(originSchema).default([]) }).strict().default({ origins: [] }),
+    /** The detectors of GET /api/events/proxy/insights (api/insights/config.ts). */
+    insights: insightsConfigSchema.prefault({}),
     log_level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })
   .strict();

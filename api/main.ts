@@ -30,7 +30,7 @@ const config = loadOrExit('api', () => loadConfig(configFile));
 const logger = pino({ name: 'api', level: config.log_level }, pino.destination(2));
 const client = createElasticsearchClient(config.elasticsearch);
 const store = new EventStore(client, config.index_prefix, config.elasticsearch.request_timeout_ms);
-const app = createApp({ store, tokens: config.tokens, logger, corsOrigins: config.cors.origins });
+const app = createApp({ store, tokens: config.tokens, logger, corsOrigins: config.cors.origins, insights: config.insights });
 
 const server: Server = app.listen(config.listen.port, config.listen.host);
 server.once('error', (error) => {
