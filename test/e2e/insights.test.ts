@@ -157,7 +157,7 @@ describe('insights: planted attacks through proxy → shipper → Elasticsearch 
 
   async function signIn(service: string, user: User, ip: string): Promise<BrowserLikeClient> {
     const client = visitor(ip);
-    assert.equal(await send(client, at(service, LOGIN_PATH), { password: PASSWORD, return_to: '/' }), 302);
+    assert.equal(await send(client, at(service, LOGIN_PATH), { password: PASSWORD, return_to: '/' }), 303);
     assert.equal(await send(client, at(service, '/')), 200, `${user} signed in to ${service}`);
     return client;
   }
