@@ -5,26 +5,25 @@
 // it finds, with filters that list exactly the events behind each finding.
 
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
 import { Agent } from 'undici';
 import type { Finding } from '../../api/insights/finding.ts';
-import { generateToken, hashToken } from '../../api/tokens.ts';
+import { generateToken } from '../../api/tokens.ts';
 import { LOGIN_PATH } from '../../proxy/auth/endpoints.ts';
 import { hashSecret } from '../../proxy/secret-hash.ts';
-import { freePort } from '../../ops/free-port.ts';
 import { BrowserLikeClient } from '../../ops/stack/browser-like-client.ts';
-import { Supervisor } from '../../ops/stack/supervisor.ts';
+import type { Supervisor } from '../../ops/stack/supervisor.ts';
 import { toDocument } from '../../shipper/document.ts';
 import { DAY_MS, indexDocuments, loadingClient } from '../helpers/dataset.ts';
 import { testElasticsearch, type TestElasticsearch } from '../helpers/elasticsearch.ts';
+import { startPipeline } from '../helpers/pipeline-stack.ts';
 import { waitFor } from '../helpers/wait.ts';
 import { HOME_IP, usualTraffic, type UsualService, type User } from '../helpers/usual-traffic.ts';
 
-const REPO = join(import.meta.dirname, '..', '..');
 const PASSWORD = 'correct horse battery staple';
 const BRUTE_FORCER = '133.242.0.1'; // JP
 const SPRAYER = '200.160.2.3'; // BR
@@ -61,43 +60,6 @@ describe('insights: planted attacks through proxy → shipper → Elasticsearch 
     es = testElasticsearch('e2e-insights');
     dir = await mkdtemp(join(tmpdir(), 'proxy-access-log-insights-'));
     agent = new Agent();
-    const [proxyPort, apiPort, upstreamPort, metricsPort, deadPort] = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort()]);
-    proxyUrl = `http://127.0.0.1:${proxyPort}`;
-    apiUrl = `http://127.0.0.1:${apiPort}`;
-    const upstream = `http://127.0.0.1:${upstreamPort}`;
-    const config = async (name: string, value: unknown) => {
-      const file = join(dir, `${name}.json`);
-      await writeFile(file, JSON.stringify(value));
-      return file;
-    };
-    const hash = await hashSecret(PASSWORD);
-    const proxyConfig = await config('proxy', {
-      proxy_id: 'insights-proxy',
-      listen: { host: '127.0.0.1', port: proxyPort },
-      trusted_proxies: ['127.0.0.1/32'],
-      access_log: { dir: join(dir, 'logs') },
-      services: [
-        ...LOGIN_SERVICES.map(({ id, user }) => ({ id, hosts: [`${id}.localhost`], upstream, auth: { method: 'password', hash, user_id: user } })),
-        { id: 'open', hosts: ['open.localhost'], upstream, auth: { method: 'none' } },
-        { id: 'shop', hosts: ['shop.localhost'], upstream: `http://127.0.0.1:${deadPort}`, auth: { method: 'none' } },
-      ],
-    });
-    const shipperConfig = await config('shipper', {
-      logs: join(dir, 'logs'),
-      state: join(dir, 'state'),
-      elasticsearch: es.connection,
-      index_prefix: es.prefix,
-      batch: { flush_interval_ms: 200 },
-      poll_interval_ms: 200,
-      metrics: { port: metricsPort },
-    });
-    const apiConfig = await config('api', {
-      listen: { host: '127.0.0.1', port: apiPort },
-      elasticsearch: es.connection,
-      index_prefix: es.prefix,
-      tokens: [{ name: 'e2e', sha256: hashToken(token) }],
-      log_level: 'warn',
-    });
     // A week of ordinary use, ending a minute before now: the live phases follow it.
     const now = Date.now();
     const history = usualTraffic({ services: HISTORY_SERVICES, start: now - 8 * DAY_MS, end: now - 60_000, perHour: 30, seed: 7 });
@@ -107,11 +69,20 @@ describe('insights: planted attacks through proxy → shipper → Elasticsearch 
     } finally {
       await client.close();
     }
-    supervisor = new Supervisor(['upstream', 'api', 'shipper', 'proxy'], dir);
-    await supervisor.start('upstream', join(REPO, 'ops/stack/demo-upstream.ts'), ['--port', String(upstreamPort)], `${upstream}/`);
-    await supervisor.start('api', join(REPO, 'api/main.ts'), ['--config', apiConfig], `${apiUrl}/healthz`);
-    await supervisor.start('shipper', join(REPO, 'shipper/main.ts'), ['--config', shipperConfig], `http://127.0.0.1:${metricsPort}/metrics`);
-    await supervisor.start('proxy', join(REPO, 'proxy/main.ts'), ['--config', proxyConfig], `${proxyUrl}/`);
+    ({ proxyUrl, apiUrl, supervisor } = await startPipeline({
+      es,
+      dir,
+      token,
+      proxyId: 'insights-proxy',
+      services: async ({ upstream, deadPort }) => {
+        const hash = await hashSecret(PASSWORD);
+        return [
+          ...LOGIN_SERVICES.map(({ id, user }) => ({ id, hosts: [`${id}.localhost`], upstream, auth: { method: 'password', hash, user_id: user } })),
+          { id: 'open', hosts: ['open.localhost'], upstream, auth: { method: 'none' } },
+          { id: 'shop', hosts: ['shop.localhost'], upstream: `http://127.0.0.1:${deadPort}`, auth: { method: 'none' } },
+        ];
+      },
+    }));
   });
 
   after(async () => {
