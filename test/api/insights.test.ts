@@ -156,7 +156,7 @@ describe('GET /api/events/proxy/insights', () => {
     assert.equal(new Set(first).size, first.length);
   });
 
-  it('takes start_date and end_date as the events endpoint does', async () => {
+  it('takes start_date and end_date as the events endpoint does, and answers an empty list before any index exists', async () => {
     const bad = await api.json('/api/events/proxy/insights?start_date=yesterday');
     assert.equal(bad.status, 400);
     assert.equal(bad.body.parameter, 'start_date');
@@ -167,6 +167,12 @@ describe('GET /api/events/proxy/insights', () => {
     assert.equal(unknown.status, 400);
     assert.equal(unknown.body.parameter, 'service_id');
     assert.equal((await api.get('/api/events/proxy/insights', { token: null })).status, 401);
+    const empty = await startApi({ connection: es.connection, prefix: `${es.prefix}-none` });
+    try {
+      assert.deepEqual((await empty.json('/api/events/proxy/insights')).body, { data: [], total_count: 0 });
+    } finally {
+      await empty.close();
+    }
     const openApi = await api.json('/api/openapi.json');
     assert.ok(openApi.body.paths['/api/events/proxy/insights']);
     assert.ok(openApi.body.components.schemas.Finding);
