@@ -9,6 +9,7 @@ export const ERROR_CODES = {
   PROXY_CLIENT_CLOSED: 'the client closed the connection before its request body was read (logged as 499)',
   PROXY_REVOCATIONS_INVALID: 'the file of revoked sessions (`<sessions.secret_file>.revoked`) cannot be read or is not what the proxy writes; the proxy does not start',
   SHIPPER_CHECKPOINT_INVALID: 'the checkpoint file cannot be read; move it away to start over',
+  SHIPPER_GEO_DATABASE_INVALID: 'geo.database_file cannot be read as a MaxMind DB City or Country database; the shipper does not start',
   SHIPPER_STATE_UNWRITABLE: 'the checkpoint or the dead-letter file cannot be written (full disk, read-only state directory); the shipper stops',
   SHIPPER_OUTPUT_UNDELIVERED: 'a SIEM output’s receiver did not confirm a batch (refused it, unreachable, connection cut, timed out); the batch is retried with backoff',
   RETENTION_OPTIONS_INVALID: 'retention was asked to keep less than one whole day',

@@ -124,6 +124,16 @@ export const shipperConfigSchema = z
       })
       .strict()
       .prefault({}),
+    geo: z
+      .object({
+        /**
+         * A MaxMind DB City or Country file (GeoLite2-City, GeoIP2-City, DB-IP City Lite) to locate
+         * source addresses with; geoip-lite's bundled data when absent.
+         */
+        database_file: z.string().min(1).optional(),
+      })
+      .strict()
+      .prefault({}),
     /** When set, daily indices older than this many days are deleted at start and then daily. */
     retention_days: positiveInt.optional(),
     /** SIEM outputs besides Elasticsearch, each with its own checkpoint (shipper/outputs/). */
@@ -177,6 +187,8 @@ function resolvePaths(raw: ConfigObject, dir: string): void {
   for (const key of ['logs', 'state'] as const) if (typeof raw[key] === 'string') raw[key] = resolve(dir, raw[key]);
   const elasticsearch = raw.elasticsearch as ConfigObject | undefined;
   if (typeof elasticsearch?.ca_file === 'string') elasticsearch.ca_file = resolve(dir, elasticsearch.ca_file);
+  const geo = raw.geo as ConfigObject | undefined;
+  if (typeof geo?.database_file === 'string') geo.database_file = resolve(dir, geo.database_file);
   if (!Array.isArray(raw.outputs)) return;
   for (const entry of raw.outputs as unknown[]) {
     if (typeof entry !== 'object' || entry === null) continue;

@@ -9,12 +9,22 @@ import { loadOrExit } from '../common/config.ts';
 import { listenerPort, serveMetrics } from '../common/metrics-listener.ts';
 import { STATE_UNWRITABLE_EXIT_CODE, StateWriteError } from './checkpoint.ts';
 import { loadConfig } from './config.ts';
+import { GeoDatabaseError, useGeoDatabase } from './geo.ts';
 import { OutputPipeline } from './outputs/pipeline.ts';
 import { Shipper } from './shipper.ts';
 
 const log = pino({ base: { name: 'shipper' } }, pino.destination({ fd: 2, sync: true }));
 
 const config = loadOrExit('shipper', () => loadConfig(process.argv.slice(2)));
+if (config.geo.database_file) {
+  try {
+    log.info({ geo_database: useGeoDatabase(config.geo.database_file) }, 'geo database loaded');
+  } catch (error) {
+    if (!(error instanceof GeoDatabaseError)) throw error;
+    process.stderr.write(`shipper: geo.database_file: ${error.message}\n`);
+    process.exit(1);
+  }
+}
 
 const client = createElasticsearchClient(config.elasticsearch);
 const shipper = new Shipper(config, client, log);
