@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { after, before, describe, it, type TestContext } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Pool } from 'undici';
-import { DROPPED_LINES_REASON } from '../../proxy/access-log.ts';
+import { DROPPED_LINES_REASON } from '../../common/access-record.ts';
 import { mountTmpfs, unmount } from '../helpers/mount.ts';
 import { ACCESS_LOG_UNAVAILABLE_REASON, ACCESS_LOG_UNAVAILABLE_STATUS } from '../../proxy/exchange.ts';
 import type { AccessLogStatus, WhenUnwritable } from '../../proxy/line-writer.ts';
