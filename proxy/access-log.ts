@@ -142,10 +142,12 @@ export async function openAccessLog(settings: ProxyConfig['access_log'], proxyId
     checkpointAt = Date.now();
     writer.write(CHECKPOINT);
   };
-  // At start it signs the link to the last line of the run before.
+  // At start it signs the link to the last line of the run before. While the file is unwritable a
+  // checkpoint waits: it would only be held or dropped, and counted among the dropped requests.
   if (chain.signing) checkpoint();
+  const checkpointDue = () => chain.signing && chain.sinceCheckpoint > 0 && writer.writable;
   const ticker = setInterval(() => {
-    if (chain.signing && chain.sinceCheckpoint > 0 && (stream.file !== checkpointFile || Date.now() - checkpointAt >= CHECKPOINT_INTERVAL_MS)) checkpoint();
+    if (checkpointDue() && (stream.file !== checkpointFile || Date.now() - checkpointAt >= CHECKPOINT_INTERVAL_MS)) checkpoint();
     writer.flush();
   }, FLUSH_INTERVAL_MS).unref();
   return {
@@ -159,7 +161,7 @@ export async function openAccessLog(settings: ProxyConfig['access_log'], proxyId
         clearInterval(ticker);
         if (stream.destroyed) return resolve();
         stream.once('close', () => resolve());
-        if (chain.signing && chain.sinceCheckpoint > 0) checkpoint();
+        if (checkpointDue()) checkpoint();
         writer.flush();
         if (writer.writable) return stream.end();
         // SonicBoom's end would retry the failed write forever: what cannot be written now is lost.

@@ -179,7 +179,12 @@ export async function verifyElasticsearch(client: Client, prefix: string, range:
       index: events,
       ignore_unavailable: true,
       allow_no_indices: true,
-      query: { bool: { filter: [timeFilter(range), { term: { [FIELD.observerName]: proxy } }], must_not: [{ range: { [FIELD.eventSequence]: { gte: window.first, lte: window.last } } }] } },
+      query: {
+        bool: {
+          filter: [timeFilter(range), { term: { [FIELD.observerName]: proxy } }, { exists: { field: FIELD.eventSequence } }],
+          must_not: [{ range: { [FIELD.eventSequence]: { gte: window.first, lte: window.last } } }],
+        },
+      },
     });
     if (outside.count > 0) {
       into.notices.push({ proxy, detail: `${outside.count} records in the range lie before its first or after its last checkpoint (sequences ${window.first} to ${window.last}): not covered by this run` });

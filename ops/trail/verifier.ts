@@ -97,7 +97,7 @@ export function verifyChain(proxy: string, entries: TrailEntry[], keys: TrustedK
         into.notices.push({ proxy, detail: `a new chain starts at sequence ${chosen.seq} (${chosen.where}): the proxy found no earlier line to continue from` });
       } else if (chosen.seq > last.seq + 1) {
         const range = chosen.seq === last.seq + 2 ? `${last.seq + 1}` : `${last.seq + 1} to ${chosen.seq - 1}`;
-        finding('missing', chosen, `sequence ${range} missing between ${last.where} and ${chosen.where}`, last.seq + 1);
+        finding('missing', undefined, `sequence ${range} missing between ${last.where} and ${chosen.where}`, last.seq + 1);
       } else if (chosen.prev !== last.hash) {
         finding('altered', last, `its hash does not match the link in sequence ${chosen.seq} (${chosen.where})`);
       }
