@@ -9,6 +9,7 @@ import { open, readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ACCESS_LOG_BASENAME, ACCESS_LOG_EXTENSION, ACCESS_LOG_FILE_PATTERN } from '../common/access-record.ts';
 import { checkpointPayload, GENESIS_PREVIOUS, genesisSequence, keyIdOf, lineHash, signCheckpoint } from '../common/trail.ts';
+import { systemClock, type Clock } from './auth/clock.ts';
 import { TrailKeyError } from './errors.ts';
 
 /** Stands for a checkpoint in the writer's queue: it is built when it is sealed, from the chain's state then. */
@@ -36,16 +37,18 @@ export class TrailChain {
   readonly #opening: string;
   readonly #signer: TrailSigner | undefined;
   readonly #sealBytesMax: number;
+  readonly #clock: Clock;
   #seq: number;
   #prev: string;
   /** Lines sealed since the last checkpoint. */
   sinceCheckpoint = 0;
 
-  constructor(proxyId: string, head: ChainHead | undefined, signer: TrailSigner | undefined, nowMs = Date.now()) {
+  constructor(proxyId: string, head: ChainHead | undefined, signer: TrailSigner | undefined, clock: Clock = systemClock) {
     this.#proxyId = proxyId;
     this.#opening = `{"proxy":${JSON.stringify(proxyId)},"seq":`;
     this.#signer = signer;
-    this.#seq = head ? head.seq + 1 : genesisSequence(nowMs);
+    this.#clock = clock;
+    this.#seq = head ? head.seq + 1 : genesisSequence(clock());
     this.#prev = head ? head.hash : GENESIS_PREVIOUS;
     this.#sealBytesMax = Buffer.byteLength(this.#opening) + SEQ_DIGITS_MAX + `,"prev":"${GENESIS_PREVIOUS}",`.length + 1;
   }
@@ -71,7 +74,7 @@ export class TrailChain {
 
   #checkpointBody(): string {
     const signer = this.#signer!;
-    const time = new Date().toISOString();
+    const time = new Date(this.#clock()).toISOString();
     const signature = signCheckpoint(signer.key, checkpointPayload(this.#proxyId, this.#seq, this.#prev, time, signer.id));
     return `"checkpoint":${JSON.stringify({ time, key: signer.id, signature })}}`;
   }
