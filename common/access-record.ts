@@ -47,9 +47,16 @@ export const accessRecordSchema = z.object({
   protocol: z.enum(PROTOCOLS),
   /** Id of the proxy instance that wrote the line. */
   proxy: z.string().min(1),
+  /** The line's place in its proxy's chain (common/trail.ts); absent in lines of proxies before the trail. */
+  seq: z.number().int().nonnegative().optional(),
+  /** The hash of the proxy's previous line (common/trail.ts). */
+  prev: z.string().length(43).optional(),
 });
 
 export type AccessRecord = z.infer<typeof accessRecordSchema>;
+
+/** The reason of the line that stands for lines the proxy could not keep: `<this>: <count>`. */
+export const DROPPED_LINES_REASON = 'access log lines dropped';
 
 export const CATEGORIES = ['allowed', 'denied', 'error', 'client_error'] as const;
 export type Category = (typeof CATEGORIES)[number];

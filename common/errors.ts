@@ -8,6 +8,7 @@ export const ERROR_CODES = {
   PROXY_BODY_TOO_LARGE: 'a login form body is over the size limit (answered 413)',
   PROXY_CLIENT_CLOSED: 'the client closed the connection before its request body was read (logged as 499)',
   PROXY_REVOCATIONS_INVALID: 'the file of revoked sessions (`<sessions.secret_file>.revoked`) cannot be read or is not what the proxy writes; the proxy does not start',
+  PROXY_TRAIL_KEY_INVALID: 'the trail signing key (`access_log.signing_key_file`) cannot be read or is not an Ed25519 private key; the proxy does not start',
   SHIPPER_CHECKPOINT_INVALID: 'the checkpoint file cannot be read; move it away to start over',
   SHIPPER_GEO_DATABASE_INVALID: 'geo.database_file cannot be read as a MaxMind DB City or Country database; the shipper does not start',
   SHIPPER_STATE_UNWRITABLE: 'the checkpoint or the dead-letter file cannot be written (full disk, read-only state directory); the shipper stops',

@@ -3,7 +3,7 @@
 // The shipper, the API and `npm start` import this; ops/retention/main.ts is its command line.
 
 import type { Client } from '@elastic/elasticsearch';
-import { dailyIndexName, dayOfDailyIndex, indexPattern, indexTemplate, TEMPLATE_MANAGER } from './proxy-event-document.ts';
+import { dailyIndexName, dayOfDailyIndex, indexPattern, indexTemplate, TEMPLATE_MANAGER, trailIndexPrefix } from './proxy-event-document.ts';
 import { ProxyAccessLogError } from './errors.ts';
 
 const DAY_MS = 86_400_000;
@@ -65,8 +65,10 @@ export function retentionCutoff(days: number, now: Date): Date {
 }
 
 /**
- * The daily indices of `prefix` whose day is before the cutoff. Only names that are exactly
- * `<prefix>-YYYY.MM.DD` are considered, so another prefix that starts with this one is never touched.
+ * The daily indices of `prefix` whose day is before the cutoff: events and trail checkpoints alike,
+ * so a deleted day leaves no checkpoint behind that would point at its missing events. Only names
+ * that are exactly `<prefix>-YYYY.MM.DD` or `<prefix>.trail-YYYY.MM.DD` are considered, so another
+ * prefix that starts with this one is never touched.
  */
 export async function planRetention(client: Client, options: RetentionOptions): Promise<RetentionPlan> {
   if (!Number.isInteger(options.days) || options.days < 1) {
@@ -74,12 +76,14 @@ export async function planRetention(client: Client, options: RetentionOptions): 
   }
   const cutoff = retentionCutoff(options.days, options.now ?? new Date());
   // Resolving names needs only view_index_metadata on the prefix; listing with _cat needs cluster monitor.
-  const { indices } = await client.indices.resolveIndex({ name: indexPattern(options.prefix), expand_wildcards: 'all' });
+  const prefixes = [options.prefix, trailIndexPrefix(options.prefix)];
+  const { indices } = await client.indices.resolveIndex({ name: prefixes.map(indexPattern), expand_wildcards: 'all' });
+  const dayOf = (name: string) => prefixes.map((prefix) => dayOfDailyIndex(prefix, name)).find((day) => day !== undefined);
   const daily = indices
     .map((index) => index.name)
-    .filter((name) => dayOfDailyIndex(options.prefix, name) !== undefined)
-    .sort();
-  const expired = daily.filter((name) => dayOfDailyIndex(options.prefix, name)! < cutoff);
+    .filter((name) => dayOf(name) !== undefined)
+    .sort((a, b) => dayOf(a)!.getTime() - dayOf(b)!.getTime() || a.localeCompare(b));
+  const expired = daily.filter((name) => dayOf(name)! < cutoff);
   const kept = daily.filter((name) => !expired.includes(name));
   return { expired, kept, cutoff };
 }

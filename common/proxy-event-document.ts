@@ -35,6 +35,10 @@ export const FIELD = {
   observerName: 'observer.name',
   category: 'proxy_access.category',
   authMethod: 'proxy_access.auth_method',
+  /** The trail (common/trail.ts): the line's place in its proxy's chain, its hash, and the line itself. */
+  eventSequence: 'event.sequence',
+  eventHash: 'event.hash',
+  eventOriginal: 'event.original',
 } as const;
 
 export type FieldName = (typeof FIELD)[keyof typeof FIELD];
@@ -73,6 +77,9 @@ export const FIELD_TYPE: Record<FieldName, FieldType> = {
   [FIELD.observerName]: 'keyword',
   [FIELD.category]: 'keyword',
   [FIELD.authMethod]: 'keyword',
+  [FIELD.eventSequence]: 'long',
+  [FIELD.eventHash]: 'keyword',
+  [FIELD.eventOriginal]: 'keyword',
 };
 
 /** Keyword values longer than this are kept in _source but not indexed (a long path or User-Agent). */
@@ -98,6 +105,10 @@ export interface ProxyEventDocument {
     duration: number;
     outcome: 'success' | 'failure';
     reason?: string;
+    /** The trail: absent for lines written before it. */
+    sequence?: number;
+    hash?: string;
+    original?: string;
   };
   http: {
     request: { method: string; body: { bytes: number } };
@@ -112,8 +123,15 @@ export interface ProxyEventDocument {
   proxy_access: { category: Category; auth_method: AuthMethod };
 }
 
+/** A trail checkpoint as it is indexed into `<prefix>.trail-YYYY.MM.DD`: the line, found by proxy and sequence. */
+export interface TrailCheckpointDocument {
+  '@timestamp': string;
+  event: { kind: 'state'; sequence: number; hash: string; original: string };
+  observer: { name: string };
+}
+
 type MappingProperty =
-  | { type: FieldType; ignore_above?: number; fields?: Record<string, { type: FieldType }> }
+  | { type: FieldType; ignore_above?: number; index?: false; doc_values?: false; fields?: Record<string, { type: FieldType }> }
   | { properties: Record<string, MappingProperty> };
 
 /** Nested `properties` built from the flat field table, so the mapping cannot drift from FIELD. */
@@ -128,7 +146,9 @@ function mappingProperties(): Record<string, MappingProperty> {
       level = (next as { properties: Record<string, MappingProperty> }).properties;
     }
     const type = FIELD_TYPE[name];
-    const leaf: MappingProperty = type === 'keyword' ? { type, ignore_above: KEYWORD_IGNORE_ABOVE } : { type };
+    // The original line is only read back whole (verify-trail), never searched.
+    const leaf: MappingProperty =
+      name === FIELD.eventOriginal ? { type, index: false, doc_values: false } : type === 'keyword' ? { type, ignore_above: KEYWORD_IGNORE_ABOVE } : { type };
     if (name === FIELD.reason) leaf.fields = { text: { type: FIELD_TYPE[FIELD.reasonText] } };
     level[parts.at(-1)!] = leaf;
   }
@@ -145,6 +165,11 @@ export const DEFAULT_INDEX_PREFIX = 'proxy-events';
 export function dailyIndexName(prefix: string, at: Date): string {
   const day = at.toISOString().slice(0, 10).replaceAll('-', '.');
   return `${prefix}-${day}`;
+}
+
+/** The prefix of the trail's checkpoint indices: `<prefix>.trail-YYYY.MM.DD`, outside the events' `<prefix>-*`. */
+export function trailIndexPrefix(prefix: string): string {
+  return `${prefix}.trail`;
 }
 
 /** The UTC day a daily index holds, or undefined for a name that is not one of ours. */
@@ -177,7 +202,7 @@ export function indexTemplateName(prefix: string): string {
 export function indexTemplate(prefix: string) {
   return {
     name: indexTemplateName(prefix),
-    index_patterns: [indexPattern(prefix)],
+    index_patterns: [indexPattern(prefix), indexPattern(trailIndexPrefix(prefix))],
     priority: 200,
     template: {
       settings: {
@@ -191,6 +216,6 @@ export function indexTemplate(prefix: string) {
         properties: mappingProperties(),
       },
     },
-    _meta: { description: 'Reverse-proxy access events (ECS), one daily index per UTC day', managed_by: TEMPLATE_MANAGER, index_prefix: prefix },
+    _meta: { description: 'Reverse-proxy access events (ECS) and their trail checkpoints, one daily index per UTC day', managed_by: TEMPLATE_MANAGER, index_prefix: prefix },
   };
 }

@@ -8,28 +8,31 @@
 // cheaper than handing each write to the thread pool and waking this thread again when it is done.
 // SonicBoom itself buffers nothing (minLength 0): its buffer is unbounded and it retries on every
 // write, so batching, holding and retrying while the file is unwritable are line-writer.ts's.
+// Every line is sealed into the proxy's trail (proxy/trail-chain.ts); with a signing key, a signed
+// checkpoint follows at start, after a rotation, at least every CHECKPOINT_INTERVAL_MS while lines
+// are written, and at stop.
 
 import { randomUUID } from 'node:crypto';
 import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import pinoRoll from 'pino-roll';
-import { ACCESS_LOG_BASENAME, ACCESS_LOG_EXTENSION, ACCESS_LOG_FILE_PATTERN, type AccessRecord } from '../common/access-record.ts';
+import { ACCESS_LOG_BASENAME, ACCESS_LOG_EXTENSION, ACCESS_LOG_FILE_PATTERN, DROPPED_LINES_REASON, type AccessRecord } from '../common/access-record.ts';
+import { CHECKPOINT_INTERVAL_MS } from '../common/trail.ts';
 import type { ProxyConfig } from './config.ts';
 import { LineWriter, type AccessLogStatus, type LineSink } from './line-writer.ts';
+import { CHECKPOINT, loadTrailSigner, readChainHead, TrailChain } from './trail-chain.ts';
 
 const BATCH_BYTES = 8_192;
 const FLUSH_INTERVAL_MS = 200;
 
-/** The reason of the line that stands for lines the proxy could not keep. */
-export const DROPPED_LINES_REASON = 'access log lines dropped';
-/** Its status: the log was unavailable to those requests. */
+/** The status of the line that stands for lines the proxy could not keep: the log was unavailable to those requests. */
 const DROPPED_LINES_STATUS = 503;
 /** Its source_ip: no client sent it. */
 const NO_CLIENT_ADDRESS = '0.0.0.0';
 
-/** A record as the request handler builds it; the writer adds the instance's `proxy` id. */
-export type RequestRecord = Omit<AccessRecord, 'proxy'>;
+/** A record as the request handler builds it; the writer adds the instance's `proxy` id and the trail's `seq` and `prev`. */
+export type RequestRecord = Omit<AccessRecord, 'proxy' | 'seq' | 'prev'>;
 
 export interface AccessLog {
   write(record: RequestRecord): void;
@@ -91,7 +94,9 @@ function sinkOf(stream: RollStream, diagnostics: Logger): LineSink {
 }
 
 export async function openAccessLog(settings: ProxyConfig['access_log'], proxyId: string, diagnostics: Logger): Promise<AccessLog> {
+  const signer = settings.signing_key_file === undefined ? undefined : await loadTrailSigner(settings.signing_key_file);
   await mkdir(settings.dir, { recursive: true });
+  const chain = new TrailChain(proxyId, await readChainHead(settings.dir, proxyId), signer);
   await startNewFile(settings.dir);
   const stream = (await pinoRoll({
     file: join(settings.dir, ACCESS_LOG_BASENAME),
@@ -103,11 +108,11 @@ export async function openAccessLog(settings: ProxyConfig['access_log'], proxyId
     sync: true,
   })) as unknown as RollStream;
   // The record has a fixed shape, so JSON.stringify writes it directly: pino's generic serialiser
-  // (asJson) cost about 8 µs a line here, four times as much, on every request.
-  const opening = `{"proxy":${JSON.stringify(proxyId)},`;
-  const line = (record: RequestRecord) => `${opening}${JSON.stringify(record).slice(1)}\n`;
+  // (asJson) cost about 8 µs a line here, four times as much, on every request. The chain's seal
+  // puts the opening brace, `proxy`, `seq` and `prev` before it.
+  const body = (record: RequestRecord) => JSON.stringify(record).slice(1);
   const droppedLine = (count: number, sinceMs: number, nowMs: number) =>
-    line({
+    body({
       time: new Date(sinceMs).toISOString(),
       id: randomUUID(),
       method: '-',
@@ -126,12 +131,27 @@ export async function openAccessLog(settings: ProxyConfig['access_log'], proxyId
     batchBytes: BATCH_BYTES,
     bufferMaxBytes: settings.buffer_max_bytes,
     policy: settings.when_unwritable,
+    sealer: chain,
     droppedLine,
     diagnostics,
   });
-  const ticker = setInterval(() => writer.flush(), FLUSH_INTERVAL_MS).unref();
+  let checkpointFile = stream.file;
+  let checkpointAt = Date.now();
+  const checkpoint = () => {
+    checkpointFile = stream.file;
+    checkpointAt = Date.now();
+    writer.write(CHECKPOINT);
+  };
+  // At start it signs the link to the last line of the run before. While the file is unwritable a
+  // checkpoint waits: it would only be held or dropped, and counted among the dropped requests.
+  if (chain.signing) checkpoint();
+  const checkpointDue = () => chain.signing && chain.sinceCheckpoint > 0 && writer.writable;
+  const ticker = setInterval(() => {
+    if (checkpointDue() && (stream.file !== checkpointFile || Date.now() - checkpointAt >= CHECKPOINT_INTERVAL_MS)) checkpoint();
+    writer.flush();
+  }, FLUSH_INTERVAL_MS).unref();
   return {
-    write: (record) => writer.write(line(record)),
+    write: (record) => writer.write(body(record)),
     get refusing() {
       return writer.refusing;
     },
@@ -141,6 +161,7 @@ export async function openAccessLog(settings: ProxyConfig['access_log'], proxyId
         clearInterval(ticker);
         if (stream.destroyed) return resolve();
         stream.once('close', () => resolve());
+        if (checkpointDue()) checkpoint();
         writer.flush();
         if (writer.writable) return stream.end();
         // SonicBoom's end would retry the failed write forever: what cannot be written now is lost.

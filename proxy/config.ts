@@ -108,6 +108,8 @@ export const proxyConfigSchema = z
       when_unwritable: z.enum(WHEN_UNWRITABLE).default('serve'),
       /** Most bytes of lines held in memory while they cannot be written. */
       buffer_max_bytes: z.number().int().min(MIN_BUFFER_BYTES, `at least ${MIN_BUFFER_BYTES} (64 KiB)`).default(DEFAULT_BUFFER_BYTES),
+      /** Ed25519 private key (PEM, `npm run trail-key`) that signs the trail's checkpoints; without it the lines are chained but nothing is signed. */
+      signing_key_file: z.string().min(1).optional(),
     }),
     /** Optional status listener: GET /health and GET /metrics (Prometheus), apart from the proxied traffic. */
     status: z.strictObject({ host: listenHostSchema.default('127.0.0.1'), port: portSchema }).optional(),
@@ -172,6 +174,7 @@ export type AuthConfig = ServiceConfig['auth'];
 export function parseConfig(json: unknown, baseDir: string, source = 'proxy'): ProxyConfig {
   const config = validateConfig(proxyConfigSchema, json, source);
   config.access_log.dir = resolve(baseDir, config.access_log.dir);
+  if (config.access_log.signing_key_file) config.access_log.signing_key_file = resolve(baseDir, config.access_log.signing_key_file);
   if (config.sessions.secret_file) config.sessions.secret_file = resolve(baseDir, config.sessions.secret_file);
   if (config.tls) config.tls = { cert_file: resolve(baseDir, config.tls.cert_file), key_file: resolve(baseDir, config.tls.key_file) };
   config.services.forEach(({ auth }, index) => {

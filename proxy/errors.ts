@@ -19,3 +19,8 @@ export class ClientClosedError extends ProxyAccessLogError {
 export class RevocationsFileError extends ProxyAccessLogError {
   readonly code = 'PROXY_REVOCATIONS_INVALID';
 }
+
+/** `access_log.signing_key_file` is unreadable or not an Ed25519 private key; the proxy does not start. */
+export class TrailKeyError extends ProxyAccessLogError {
+  readonly code = 'PROXY_TRAIL_KEY_INVALID';
+}

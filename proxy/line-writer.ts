@@ -7,6 +7,8 @@
 // start of the incident, which a flood of later requests must not push out of the record.
 // `refuse` policy: from the first dropped line until writing works again, `refusing` is true and
 // the proxy answers 503.
+// Lines come in unsealed and are sealed (proxy/trail-chain.ts) the moment they are accepted, in the
+// order they will be written: a dropped line is never sealed, so the chain stays whole.
 
 import type { Logger } from 'pino';
 import { describeFileError } from '../common/file-errors.ts';
@@ -26,12 +28,20 @@ export interface LineSink {
   append(chunk: string): Error | undefined;
 }
 
-export interface LineWriterOptions {
+/** Turns an accepted item into its line: the trail's seal. */
+export interface LineSealer<Item> {
+  seal(item: Item): string;
+  /** Bytes of the sealed line, at most: what holding `item` would cost. */
+  sealedBytesAtMost(item: Item): number;
+}
+
+export interface LineWriterOptions<Item> {
   batchBytes: number;
   bufferMaxBytes: number;
   policy: WhenUnwritable;
-  /** The line recording `count` dropped lines, the first dropped at `sinceMs`. */
-  droppedLine(count: number, sinceMs: number, nowMs: number): string;
+  sealer: LineSealer<Item>;
+  /** The item recording `count` dropped lines, the first dropped at `sinceMs`. */
+  droppedLine(count: number, sinceMs: number, nowMs: number): Item;
   diagnostics: Logger;
 }
 
@@ -60,9 +70,10 @@ function countLines(text: string): number {
   return count;
 }
 
-export class LineWriter {
+export class LineWriter<Item> {
   readonly #sink: LineSink;
-  readonly #options: LineWriterOptions;
+  readonly #options: LineWriterOptions<Item>;
+  readonly #sealer: LineSealer<Item>;
   readonly #incident: Incident;
   /** The batch being gathered while writable. */
   #pending = '';
@@ -81,9 +92,10 @@ export class LineWriter {
   #writeErrors = 0;
   #lastError: Error | undefined;
 
-  constructor(sink: LineSink, options: LineWriterOptions) {
+  constructor(sink: LineSink, options: LineWriterOptions<Item>) {
     this.#sink = sink;
     this.#options = options;
+    this.#sealer = options.sealer;
     this.#incident = new Incident(options.diagnostics, {
       started: 'access log unwritable: holding lines in memory, retrying',
       ongoing: 'access log still unwritable',
@@ -99,11 +111,11 @@ export class LineWriter {
     return this.#dropped > 0 && this.#options.policy === 'refuse';
   }
 
-  write(line: string): void {
+  write(item: Item): void {
     if (!this.#incident.active) {
-      this.#pending += line;
+      this.#pending += this.#sealer.seal(item);
       if (this.#pending.length >= this.#options.batchBytes) this.flush();
-    } else this.#hold(line);
+    } else this.#hold(item);
   }
 
   /** Writes the gathered batch, or, while unwritable, tries the sink again. Called every tick. */
@@ -148,17 +160,17 @@ export class LineWriter {
     this.#incident.failed(() => this.#incidentFields());
   }
 
-  #hold(line: string): void {
+  #hold(item: Item): void {
     // Once one line is dropped, all are until writing works again: one gap, counted by one line.
-    const bytes = Buffer.byteLength(line);
-    if (this.#dropped > 0 || this.#sinkBytes + this.#heldBytes + bytes > this.#options.bufferMaxBytes) {
+    if (this.#dropped > 0 || this.#sinkBytes + this.#heldBytes + this.#sealer.sealedBytesAtMost(item) > this.#options.bufferMaxBytes) {
       if (this.#dropped === 0) this.#firstDropMs = Date.now();
       this.#dropped++;
       this.#droppedTotal++;
       this.#incidentDropped++;
       return;
     }
-    this.#heldBytes += bytes;
+    const line = this.#sealer.seal(item);
+    this.#heldBytes += Buffer.byteLength(line);
     this.#incidentLines++;
     const last = this.#held.length - 1;
     if (last >= 0 && this.#held[last]!.length + line.length <= this.#options.batchBytes) this.#held[last] += line;
@@ -178,7 +190,7 @@ export class LineWriter {
       if (error === undefined) this.#writtenBytes += bytes;
     }
     if (error === undefined && this.#dropped > 0) {
-      const line = this.#options.droppedLine(this.#dropped, this.#firstDropMs, Date.now());
+      const line = this.#sealer.seal(this.#options.droppedLine(this.#dropped, this.#firstDropMs, Date.now()));
       this.#dropped = 0;
       this.#sinkBytes = Buffer.byteLength(line);
       error = this.#sink.append(line);

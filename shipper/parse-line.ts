@@ -3,10 +3,12 @@
 
 import { isUtf8 } from 'node:buffer';
 import { accessRecordSchema, type AccessRecord } from '../common/access-record.ts';
+import { checkpointLineSchema, type CheckpointLine } from '../common/trail.ts';
 import type { LineProblem } from './tailer.ts';
 
 export type ParsedLine =
   | { ok: true; record: AccessRecord; text: string }
+  | { ok: true; checkpoint: CheckpointLine; text: string }
   | { ok: false; error: string; text: string; base64?: string };
 
 const PROBLEM_MESSAGE: Record<LineProblem, string> = {
@@ -28,10 +30,19 @@ export function parseLine(bytes: Buffer, problem: LineProblem | undefined): Pars
   } catch (error) {
     return { ok: false, error: `not JSON: ${(error as Error).message}`, text };
   }
+  if (typeof value === 'object' && value !== null && 'checkpoint' in value) {
+    const result = checkpointLineSchema.safeParse(value);
+    if (result.success) return { ok: true, checkpoint: result.data, text };
+    return { ok: false, error: `not a trail checkpoint: ${describeIssues(result.error.issues)}`, text };
+  }
   const result = accessRecordSchema.safeParse(value);
   if (result.success) return { ok: true, record: result.data, text };
-  const issues = result.error.issues
+  return { ok: false, error: `not an access record: ${describeIssues(result.error.issues)}`, text };
+}
+
+function describeIssues(issues: readonly { path: PropertyKey[]; message: string }[]): string {
+  return issues
     .slice(0, MAX_ISSUES_REPORTED)
-    .map((issue) => `${issue.path.join('.') || '(line)'}: ${issue.message}`);
-  return { ok: false, error: `not an access record: ${issues.join('; ')}`, text };
+    .map((issue) => `${issue.path.map(String).join('.') || '(line)'}: ${issue.message}`)
+    .join('; ');
 }

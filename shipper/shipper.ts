@@ -22,6 +22,7 @@ import { ShipperMetrics } from './metrics.ts';
 import { parseLine } from './parse-line.ts';
 import { readBatches } from './read-loop.ts';
 import { Tailer, type Line, type TailedFile } from './tailer.ts';
+import { checkpointDocument, checkpointIndex, withTrail } from './trail-document.ts';
 import { Wakeup } from './wakeup.ts';
 
 const RETENTION_INTERVAL_MS = 86_400_000;
@@ -151,10 +152,17 @@ export class Shipper {
       item.base64 = parsed.base64;
       return;
     }
-    const { record } = parsed;
-    const id = documentId(record.proxy, fileOrigin(line.file.identity, line.generation), line.offset);
-    item.operation = `{"create":{"_index":"${this.#indexFor(record.time)}","_id":"${id}"}}\n${JSON.stringify(toDocument(record))}`;
-    item.recordTime = record.time;
+    const origin = fileOrigin(line.file.identity, line.generation);
+    if ('checkpoint' in parsed) {
+      const { checkpoint } = parsed;
+      const id = documentId(checkpoint.proxy, origin, line.offset);
+      item.operation = `{"create":{"_index":"${checkpointIndex(this.#config.index_prefix, checkpoint)}","_id":"${id}"}}\n${JSON.stringify(checkpointDocument(checkpoint, parsed.text))}`;
+    } else {
+      const { record } = parsed;
+      const id = documentId(record.proxy, origin, line.offset);
+      item.operation = `{"create":{"_index":"${this.#indexFor(record.time)}","_id":"${id}"}}\n${JSON.stringify(withTrail(toDocument(record), record, parsed.text))}`;
+      item.recordTime = record.time;
+    }
     batch.bytes += item.operation.length;
   }
 

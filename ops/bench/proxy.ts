@@ -5,9 +5,11 @@
 // request (from /proc, Linux) is reported too: it is what the access log actually costs.
 // Everything binds to 127.0.0.1. Options: --seconds N (per measurement, default 4), --rounds N
 // (default 4), --connections N (default 32). With taskset available, the load generator is pinned
-// to the last CPU so it cannot crowd out what it measures.
+// to the last CPU so it cannot crowd out what it measures. With the log on, the proxy also chains
+// every line and signs checkpoints (the trail), as a compliance deployment runs it.
 
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { generateKeyPairSync } from 'node:crypto';
 import { availableParallelism, tmpdir } from 'node:os';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -91,7 +93,13 @@ async function startProxy(dir: string, upstreamPort: number, log: boolean): Prom
   const config = {
     proxy_id: log ? 'bench-log-on' : 'bench-log-off',
     listen: { host: '127.0.0.1', port: 0 },
-    access_log: { enabled: log, dir: join(dir, log ? 'logs-on' : 'logs-off'), rotation: { size: '100m', frequency: 'daily' }, keep: 5 },
+    access_log: {
+      enabled: log,
+      dir: join(dir, log ? 'logs-on' : 'logs-off'),
+      rotation: { size: '100m', frequency: 'daily' },
+      keep: 5,
+      ...(log ? { signing_key_file: join(dir, SIGNING_KEY_FILE) } : {}),
+    },
     services: [{ id: 'bench', hosts: ['bench.test'], upstream: `http://127.0.0.1:${upstreamPort}`, auth: { method: 'none' } }],
   };
   const file = join(dir, log ? 'on.json' : 'off.json');
@@ -103,8 +111,10 @@ async function startProxy(dir: string, upstreamPort: number, log: boolean): Prom
 
 const median = (list: number[]) => [...list].sort((a, b) => a - b)[Math.floor(list.length / 2)]!;
 
+const SIGNING_KEY_FILE = 'trail.key';
 const dir = await mkdtemp(join(tmpdir(), 'proxy-bench-'));
 try {
+  await writeFile(join(dir, SIGNING_KEY_FILE), generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });
   const upstream = await start(undefined, [join(here, 'proxy/upstream.ts')], /^(\d+)\n/);
   const upstreamPort = Number(upstream.match[1]);
   const names = ['direct to upstream', 'proxy, access log off', 'proxy, access log on'];

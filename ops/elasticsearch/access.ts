@@ -5,13 +5,13 @@
 
 import type { Client, estypes } from '@elastic/elasticsearch';
 import { installIndexTemplate } from '../../common/index-lifecycle.ts';
-import { indexPattern } from '../../common/proxy-event-document.ts';
+import { indexPattern, trailIndexPrefix } from '../../common/proxy-event-document.ts';
 
 export const PARTS = ['shipper', 'api', 'retention'] as const;
 export type Part = (typeof PARTS)[number];
 
 /**
- * What each part may do, on `<prefix>-*` only. `create_doc` allows the shipper's bulk `create` (and
+ * What each part may do, on `<prefix>-*` and the trail's `<prefix>.trail-*` only. `create_doc` allows the shipper's bulk `create` (and
  * refuses `index`, which could overwrite an event); `create_index` its creating tomorrow's index.
  * The API's cluster `monitor` is for its /healthz, which reports the cluster's health; it reads no
  * documents. Retention's `view_index_metadata` lets it list the prefix's indices before deleting old ones.
@@ -28,7 +28,7 @@ export function roleName(prefix: string, part: Part): string {
 
 export function roleDescriptor(prefix: string, part: Part): estypes.SecurityRoleDescriptor {
   const { cluster, indices } = PRIVILEGES[part];
-  return { cluster, indices: [{ names: [indexPattern(prefix)], privileges: indices }] };
+  return { cluster, indices: [{ names: [indexPattern(prefix), indexPattern(trailIndexPrefix(prefix))], privileges: indices }] };
 }
 
 export interface PartAccess {

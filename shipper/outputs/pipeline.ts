@@ -136,6 +136,8 @@ export class OutputPipeline {
       this.metrics.counts.skipped++;
       return;
     }
+    // The trail's signed checkpoints are no events: they go to Elasticsearch's trail indices only.
+    if (!('record' in parsed)) return;
     const { record } = parsed;
     const event = this.#output.encode(record, documentId(record.proxy, fileOrigin(line.file.identity, line.generation), line.offset));
     batch.events.push(event);

@@ -12,7 +12,7 @@ import {
   withoutConnectionEnv,
   type ElasticsearchConnection,
 } from '../../common/elasticsearch-connection.ts';
-import { indexPattern, indexTemplateName } from '../../common/proxy-event-document.ts';
+import { indexPattern, indexTemplateName, trailIndexPrefix } from '../../common/proxy-event-document.ts';
 
 export const TEST_CONNECTION_ENV_PREFIX = 'TEST_ELASTICSEARCH_';
 /** Set by test/run.ts only when it started the node itself: suites that write fixed names run only there. */
@@ -47,7 +47,7 @@ export interface TestElasticsearch {
   client: Client;
   /** A fresh index prefix for this suite, e.g. `t-shipper-3fa9c1`. */
   prefix: string;
-  /** Deletes the suite's indices and template. */
+  /** Deletes the suite's indices (events and trail) and template. */
   cleanup(): Promise<void>;
 }
 
@@ -60,7 +60,7 @@ export function testElasticsearch(suite: string): TestElasticsearch {
     client,
     prefix,
     async cleanup() {
-      await client.indices.delete({ index: indexPattern(prefix), ignore_unavailable: true, allow_no_indices: true });
+      await client.indices.delete({ index: [indexPattern(prefix), indexPattern(trailIndexPrefix(prefix))], ignore_unavailable: true, allow_no_indices: true });
       await client.indices.deleteIndexTemplate({ name: indexTemplateName(prefix) }, { ignore: [404] });
       await client.close();
     },

@@ -85,13 +85,15 @@ export async function logFiles(dir: string): Promise<string[]> {
   return names.sort((a, b) => Number(ACCESS_LOG_FILE_PATTERN.exec(a)![1]) - Number(ACCESS_LOG_FILE_PATTERN.exec(b)![1])).map((name) => join(dir, name));
 }
 
-/** Every line of every access-log file, each validated against the record schema. */
+/** Every record line of every access-log file, each validated against the record schema; the trail's checkpoint lines are left out. */
 export async function readRecords(dir: string): Promise<AccessRecord[]> {
   const records: AccessRecord[] = [];
   for (const file of await logFiles(dir)) {
     const text = await readFile(file, 'utf8');
     for (const line of text.split('\n')) {
-      if (line.length > 0) records.push(accessRecordSchema.parse(JSON.parse(line)));
+      if (line.length === 0) continue;
+      const value = JSON.parse(line) as object;
+      if (!('checkpoint' in value)) records.push(accessRecordSchema.parse(value));
     }
   }
   return records;

@@ -2,7 +2,8 @@
 // the real proxy process serves. For each policy: the memory held is bounded by buffer_max_bytes,
 // `serve` keeps answering and records the dropped count in one line, `refuse` answers 503 once the
 // buffer is full; deleting the filler lets the proxy write everything it held, without a restart,
-// with no torn line, and the diagnostics say it once at the start and once at the end.
+// with no torn line, and the diagnostics say it once at the start and once at the end. The trail
+// over it verifies, the dropped lines reported as a declared gap.
 
 import assert from 'node:assert/strict';
 import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
@@ -11,10 +12,11 @@ import { join } from 'node:path';
 import { after, before, describe, it, type TestContext } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Pool } from 'undici';
-import { DROPPED_LINES_REASON } from '../../proxy/access-log.ts';
+import { DROPPED_LINES_REASON } from '../../common/access-record.ts';
 import { mountTmpfs, unmount } from '../helpers/mount.ts';
 import { ACCESS_LOG_UNAVAILABLE_REASON, ACCESS_LOG_UNAVAILABLE_STATUS } from '../../proxy/exchange.ts';
 import type { AccessLogStatus, WhenUnwritable } from '../../proxy/line-writer.ts';
+import { makeKeyPair, verifyTrail, type KeyPair } from '../trail/verify-trail.ts';
 import { readRecords, removeDir, serviceConfig, startUpstream, tempDir, type Upstream } from './helpers.ts';
 import { spawnProxy, type ProxyProcess } from './process.ts';
 
@@ -76,11 +78,13 @@ async function send(pool: Pool, tag: string, from: number, to: number): Promise<
 describe('access log on a full disk', () => {
   let dir: string;
   let upstream: Upstream;
+  let keys: KeyPair;
   const mounted: string[] = [];
   const proxies: ProxyProcess[] = [];
   before(async () => {
     dir = await tempDir('unwritable');
     upstream = await startUpstream((_seen, res) => res.end('ok'));
+    keys = await makeKeyPair(dir);
   });
   after(async () => {
     for (const proxy of proxies) if (proxy.child.exitCode === null) proxy.child.kill('SIGKILL');
@@ -104,7 +108,7 @@ describe('access log on a full disk', () => {
       proxy_id: `full-${policy}`,
       listen: { host: '127.0.0.1', port: 0 },
       status: { port: 0 },
-      access_log: { dir: logs, when_unwritable: policy, buffer_max_bytes: BUFFER_MAX_BYTES },
+      access_log: { dir: logs, when_unwritable: policy, buffer_max_bytes: BUFFER_MAX_BYTES, signing_key_file: keys.privateFile },
       services: [serviceConfig('app', upstream.url)],
     }).finally(() => delete process.env.NODE_OPTIONS);
     proxies.push(proxy);
@@ -162,6 +166,10 @@ describe('access log on a full disk', () => {
     assert.ok(Number(ended[0]!.duration_ms) > 0);
     assert.ok(diagnostics.every((line) => !JSON.stringify(line).includes('"stack"')), 'no stack for a full disk');
     assert.ok(diagnostics.length < 12, `a handful of diagnostics lines, not one per retry: ${diagnostics.length}`);
+
+    const trail = await verifyTrail(['--files', logs, '--public-key', keys.publicFile]);
+    assert.equal(trail.code, 0, `the trail verifies: ${trail.stdout}${trail.stderr}`);
+    assert.match(trail.stdout, new RegExp(`note: proxy \\S+: declared gap: the proxy could not write ${dropped} lines`));
   }
 
   it('serve: keeps answering, holds at most buffer_max_bytes, records the dropped count, recovers without restart', async (t) => {

@@ -1,7 +1,7 @@
 // Retention deletes exactly the daily indices older than N whole UTC days before "now" (a fixed
-// date here, across month and year ends), never another prefix's, and a dry run deletes nothing;
-// installing the template again restores the declared one. The command lists before it deletes and
-// refuses a prefix that is not this project's.
+// date here, across month and year ends), the trail's with the events', never another prefix's,
+// and a dry run deletes nothing; installing the template again restores the declared one. The
+// command lists before it deletes and refuses a prefix that is not this project's.
 
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { applyRetention, installIndexTemplate, retentionCutoff } from '../../common/index-lifecycle.ts';
-import { dailyIndexName, indexPattern, indexTemplate, indexTemplateName } from '../../common/proxy-event-document.ts';
+import { dailyIndexName, indexPattern, indexTemplate, indexTemplateName, trailIndexPrefix } from '../../common/proxy-event-document.ts';
 import { childEnv, testElasticsearch, type TestElasticsearch } from '../helpers/elasticsearch.ts';
 
 const DAY_MS = 86_400_000;
@@ -89,6 +89,16 @@ describe('retention on a real node', () => {
 
     const later = await applyRetention(es.client, { prefix: es.prefix, days: 3, now: new Date('2026-01-03T00:00:00.000Z') });
     assert.deepEqual(later.expired, [`${es.prefix}-2025.12.30`], 'a day later, one more day goes');
+  });
+
+  it('deletes the trail’s checkpoint indices by the same days as the events', async () => {
+    const trail = (day: string) => dailyIndexName(trailIndexPrefix(es.prefix), new Date(`${day}T00:00:00.000Z`));
+    for (const day of ['2025-12-20', '2026-01-02']) await es.client.indices.create({ index: trail(day) });
+    const result = await applyRetention(es.client, { prefix: es.prefix, days: 3, now: NOW });
+    assert.deepEqual(result.expired, [trail('2025-12-20')]);
+    assert.ok(result.kept.includes(trail('2026-01-02')));
+    assert.equal(await es.client.indices.exists({ index: trail('2025-12-20') }), false);
+    assert.equal(await es.client.indices.exists({ index: trail('2026-01-02') }), true);
   });
 
   /** `npm run retention` on the suite's node, stdout and stderr in one file so their order shows. */
