@@ -71,8 +71,9 @@ export class EventStore {
     this.timeoutMs = timeoutMs;
   }
 
+  /** The client's own retries stay: they only move a request off a node that is gone (elasticsearch.nodes). */
   #options(signal: AbortSignal | undefined) {
-    return { requestTimeout: this.timeoutMs, signal, maxRetries: 0 };
+    return { requestTimeout: this.timeoutMs, signal };
   }
 
   /**
