@@ -1,8 +1,9 @@
 // The API's only store: searches over every daily index of the prefix, each bounded by the
 // configured timeout and aborted when the client goes away (ClientClosedRequestError, never a
 // 503). A search that meets a shard still starting (a daily index just created) waits for the
-// shards once, briefly, and is tried again. Connection failures, timeouts and overload become
-// ElasticsearchUnavailableError (503); anything else stays unexpected (500).
+// shards once, briefly, and is tried again. Connection failures, timeouts, overload and a point in
+// time that lost a shard with its node become ElasticsearchUnavailableError (503); anything else
+// stays unexpected (500).
 
 import { errors, type Client } from '@elastic/elasticsearch';
 import type { estypes } from '@elastic/elasticsearch';
@@ -39,11 +40,19 @@ function shardsNotStarted(error: unknown): boolean {
   return error instanceof errors.ResponseError && error.statusCode === 503 && SHARDS_NOT_STARTED.has(errorBody(error).type ?? '');
 }
 
+/** What a search under a point in time meets when the node that held one of its shard contexts left (or it expired). */
+const POINT_IN_TIME_LOST = 'search_context_missing_exception';
+
+function pointInTimeLost(error: errors.ResponseError): boolean {
+  return JSON.stringify(error.body ?? '').includes(POINT_IN_TIME_LOST);
+}
+
 /** Why Elasticsearch could not serve the request, in words; undefined when it is not unavailability but a bug. */
 function unavailableReason(error: unknown, timeoutMs: number): string | undefined {
   if (error instanceof errors.TimeoutError) return `no answer from Elasticsearch within ${timeoutMs} ms`;
   if (error instanceof errors.NoLivingConnectionsError) return 'no Elasticsearch node is reachable';
   if (error instanceof errors.ConnectionError) return `cannot reach Elasticsearch: ${error.message}`;
+  if (error instanceof errors.ResponseError && pointInTimeLost(error)) return 'a shard of the point in time is gone: its node left the cluster, or it expired';
   if (error instanceof errors.ResponseError && UNAVAILABLE_STATUS.has(error.statusCode ?? 0)) {
     const { type, reason } = errorBody(error);
     const said = [type, reason].filter(Boolean).join(': ').replaceAll(/\s+/g, ' ').slice(0, REASON_CHARS);

@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import type { Context, Next } from 'koa';
 import type { Logger } from 'pino';
 import type { ErrorCode } from '../../common/errors.ts';
-import { ApiError, CLIENT_CLOSED_STATUS, ClientClosedRequestError, ElasticsearchUnavailableError } from '../errors.ts';
+import { ApiError, CLIENT_CLOSED_STATUS, ClientClosedRequestError, ElasticsearchUnavailableError, ExportInterruptedError } from '../errors.ts';
 
 export interface RequestState {
   requestId: string;
@@ -34,6 +34,7 @@ export function loggable(error: unknown): Record<string, unknown> {
 function expected(error: unknown): { level: 'info' | 'warn'; code: ErrorCode; cause: string } | undefined {
   if (error instanceof ClientClosedRequestError) return { level: 'info', code: error.code, cause: error.message };
   if (error instanceof ElasticsearchUnavailableError) return { level: 'warn', code: error.code, cause: error.reason };
+  if (error instanceof ExportInterruptedError) return { level: 'warn', code: error.code, cause: `${error.message} (after ${error.records} records)` };
   return undefined;
 }
 
