@@ -1,9 +1,10 @@
 // The API's only store: searches over every daily index of the prefix, each bounded by the
 // configured timeout and aborted when the client goes away (ClientClosedRequestError, never a
 // 503). A search that meets a shard still starting (a daily index just created) waits for the
-// shards once, briefly, and is tried again. Connection failures, timeouts, overload and a point in
-// time that lost a shard with its node become ElasticsearchUnavailableError (503); anything else
-// stays unexpected (500).
+// shards once, briefly, and is tried again. Connection failures, timeouts, overload, credentials
+// refused (a restarted secured cluster refuses every API key until its security index is back) and
+// a point in time that lost a shard with its node become ElasticsearchUnavailableError (503);
+// anything else stays unexpected (500).
 
 import { errors, type Client } from '@elastic/elasticsearch';
 import type { estypes } from '@elastic/elasticsearch';
@@ -52,12 +53,15 @@ function unavailableReason(error: unknown, timeoutMs: number): string | undefine
   if (error instanceof errors.TimeoutError) return `no answer from Elasticsearch within ${timeoutMs} ms`;
   if (error instanceof errors.NoLivingConnectionsError) return 'no Elasticsearch node is reachable';
   if (error instanceof errors.ConnectionError) return `cannot reach Elasticsearch: ${error.message}`;
-  if (error instanceof errors.ResponseError && pointInTimeLost(error)) return 'a shard of the point in time is gone: its node left the cluster, or it expired';
-  if (error instanceof errors.ResponseError && UNAVAILABLE_STATUS.has(error.statusCode ?? 0)) {
-    const { type, reason } = errorBody(error);
-    const said = [type, reason].filter(Boolean).join(': ').replaceAll(/\s+/g, ' ').slice(0, REASON_CHARS);
-    return `Elasticsearch answered ${error.statusCode}${said ? ` (${said})` : ''}`;
-  }
+  if (!(error instanceof errors.ResponseError)) return undefined;
+  if (pointInTimeLost(error)) return 'a shard of the point in time is gone: its node left the cluster, or it expired';
+  const { type, reason } = errorBody(error);
+  const said = [type, reason].filter(Boolean).join(': ').replaceAll(/\s+/g, ' ').slice(0, REASON_CHARS);
+  const answered = `Elasticsearch answered ${error.statusCode}${said ? ` (${said})` : ''}`;
+  if (UNAVAILABLE_STATUS.has(error.statusCode ?? 0)) return answered;
+  // A secured cluster that has just started cannot check API keys until its security index is
+  // back; a revoked or wrong key gets the same 401, for which the log line is the operator's cue.
+  if (error.statusCode === 401) return `${answered}: the API's credentials were not accepted (wrong or revoked, or the cluster's security index is still starting)`;
   return undefined;
 }
 

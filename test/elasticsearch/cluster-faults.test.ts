@@ -67,7 +67,7 @@ describe('secured 3-node cluster under faults', () => {
         { kind: 'cluster stopped', downSeconds: 5 },
       ],
       gapSeconds: 5,
-      drainTimeoutMs: 60_000,
+      drainTimeoutMs: 300_000,
       log: (line) => console.error(`[faults] ${line}`),
     });
     const { counts: _counts, answers, ...figures } = result;

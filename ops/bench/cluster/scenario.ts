@@ -30,6 +30,7 @@ const PART_REQUEST_TIMEOUT_MS = 10_000;
 /** The shippers' backoff cap: after an outage they are back within this of the cluster. */
 const SHIPPER_MAX_RETRY_DELAY_MS = 2_000;
 const FRESHNESS_SAMPLE_MS = 1_000;
+const KEYS_ACCEPTED_WITHIN_MS = 300_000;
 /** The API's error code for an unavailable cluster: what every answer during a full stop must carry. */
 export const UNAVAILABLE_CODE = 'API_ELASTICSEARCH_UNAVAILABLE';
 
@@ -56,7 +57,11 @@ export interface ScenarioOptions {
   log: (line: string) => void;
 }
 
-/** From the fault until the cluster has all its nodes again, every primary active; ms since the epoch. */
+/**
+ * From the fault until the cluster has all its nodes again with every primary active, and, after
+ * a full stop, accepts the parts' API keys again (a restarted secured cluster refuses them until
+ * its security index is back); ms since the epoch.
+ */
 export interface FaultWindow {
   kind: FaultKind;
   node?: string;
@@ -123,6 +128,7 @@ export async function runClusterScenario(options: ScenarioOptions): Promise<Scen
   const apiUrl = `http://127.0.0.1:${await freePort()}`;
   const stopProbes = new AbortController();
   let traffic: ReturnType<typeof startTraffic> | undefined;
+  const clients: Client[] = [admin];
   try {
     await mkdir(options.dir, { recursive: true });
     const apiConfig = await writeConfig('api', {
@@ -159,6 +165,8 @@ export async function runClusterScenario(options: ScenarioOptions): Promise<Scen
       await proxies.start(`proxy-${i}`, join(root, 'proxy/main.ts'), ['--config', proxyConfig], `${proxyUrls.at(-1)}/`);
     }
 
+    const keyed = createElasticsearchClient({ ...base, api_key: keys.api });
+    clients.push(keyed);
     const started = Date.now();
     const freshness = new FreshnessProbe(admin, prefix, stopProbes.signal);
     const counting = probeCount(admin, prefix, stopProbes.signal);
@@ -169,7 +177,7 @@ export async function runClusterScenario(options: ScenarioOptions): Promise<Scen
 
     const windows: FaultWindow[] = [];
     for (const fault of options.faults) {
-      const window = await inject(fault, cluster, admin, prefix, log);
+      const window = await inject(fault, cluster, admin, prefix, keyed, log);
       windows.push(window);
       log(`${fault.kind}${window.node ? ` (${window.node})` : ''}: back after ${((window.end - window.start) / 1000).toFixed(1)} s`);
       await sleep(options.gapSeconds * 1_000);
@@ -228,11 +236,20 @@ export async function runClusterScenario(options: ScenarioOptions): Promise<Scen
     await proxies.stopAll();
     await parts.stopAll();
     await upstream.close();
-    await admin.close();
+    await Promise.all(clients.map((client) => client.close()));
   }
 }
 
-async function inject(fault: Fault, cluster: LocalCluster, admin: Client, prefix: string, log: (line: string) => void): Promise<FaultWindow> {
+/** Resolves once a request authenticated by an API key (`keyed`) is answered again. */
+async function acceptsKeys(keyed: Client, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await keyed.cluster.health().then(() => true, () => false))) {
+    if (Date.now() > deadline) throw new Error(`the cluster did not accept API keys within ${timeoutMs} ms of its start`);
+    await sleep(200);
+  }
+}
+
+async function inject(fault: Fault, cluster: LocalCluster, admin: Client, prefix: string, keyed: Client, log: (line: string) => void): Promise<FaultWindow> {
   const down = () => sleep(fault.downSeconds * 1_000);
   const everyNode = cluster.nodes.length;
   if (fault.kind === 'cluster stopped') {
@@ -242,6 +259,7 @@ async function inject(fault: Fault, cluster: LocalCluster, admin: Client, prefix
     await down();
     for (const node of cluster.nodes) node.start();
     await cluster.waitForNodes(everyNode);
+    await acceptsKeys(keyed, KEYS_ACCEPTED_WITHIN_MS);
     return { kind: fault.kind, start, end: Date.now() };
   }
   const victim = fault.kind === 'master killed' ? nodeNamed(cluster, await masterName(admin)) : await dataNodeVictim(admin, cluster, prefix);
