@@ -41,11 +41,19 @@ function shardsNotStarted(error: unknown): boolean {
   return error instanceof errors.ResponseError && error.statusCode === 503 && SHARDS_NOT_STARTED.has(errorBody(error).type ?? '');
 }
 
-/** What a search under a point in time meets when the node that held one of its shard contexts left (or it expired). */
-const POINT_IN_TIME_LOST = 'search_context_missing_exception';
+/**
+ * Failures of the cluster, not of the request, whatever status they come with: a search under a
+ * point in time whose node holding one of its shard contexts left (or that expired), and a search
+ * Elasticsearch cancelled (a shard's node went away with its task, or a connection of ours closed).
+ */
+const CLUSTER_CAUSES = {
+  search_context_missing_exception: 'a shard of the point in time is gone: its node left the cluster, or it expired',
+  task_cancelled_exception: 'Elasticsearch cancelled the search',
+} as const;
 
-function pointInTimeLost(error: errors.ResponseError): boolean {
-  return JSON.stringify(error.body ?? '').includes(POINT_IN_TIME_LOST);
+function clusterCause(error: errors.ResponseError): string | undefined {
+  const body = JSON.stringify(error.body ?? '');
+  return Object.entries(CLUSTER_CAUSES).find(([type]) => body.includes(`"${type}"`))?.[1];
 }
 
 /** Why Elasticsearch could not serve the request, in words; undefined when it is not unavailability but a bug. */
@@ -54,7 +62,8 @@ function unavailableReason(error: unknown, timeoutMs: number): string | undefine
   if (error instanceof errors.NoLivingConnectionsError) return 'no Elasticsearch node is reachable';
   if (error instanceof errors.ConnectionError) return `cannot reach Elasticsearch: ${error.message}`;
   if (!(error instanceof errors.ResponseError)) return undefined;
-  if (pointInTimeLost(error)) return 'a shard of the point in time is gone: its node left the cluster, or it expired';
+  const cause = clusterCause(error);
+  if (cause) return cause;
   const { type, reason } = errorBody(error);
   const said = [type, reason].filter(Boolean).join(': ').replaceAll(/\s+/g, ' ').slice(0, REASON_CHARS);
   const answered = `Elasticsearch answered ${error.statusCode}${said ? ` (${said})` : ''}`;

@@ -132,7 +132,8 @@ export function renderClusterSection(result: ScenarioResult, context: SectionCon
     '',
     failures.length > 0 ? `API answers other than 200 outside the full stop: ${failures.join('; ')}.` : 'Every API answer outside the full stop was a 200.',
     '',
-    'Faults (a window lasts from the fault until the cluster has all three nodes again and every primary shard active):',
+    'Faults (a window lasts from the fault until the cluster has all three nodes again with every primary shard active, and after the full stop until it accepts API keys again). ' +
+      'Freshness outside fault windows counts the sampled lines whose wait from timestamp to searchable overlapped no window; API figures outside the full stop count the requests whose time in flight overlapped no full stop.',
     '',
     '| fault | node | at | window |',
     '| --- | --- | ---: | ---: |',
