@@ -20,7 +20,8 @@ import { loadDataset } from '../helpers/dataset.ts';
 import { startTestCluster, type TestCluster } from '../helpers/secured-cluster.ts';
 
 const PAGING_PREFIX = 'paging-events';
-const RECORDS = 6_000;
+/** Enough that an export cannot sit whole in the loopback connection's buffers before the node is killed. */
+const RECORDS = 20_000;
 /** How long a walk keeps asking again after a 503 before the test gives up on it. */
 const RESUME_WITHIN_MS = 120_000;
 
@@ -172,6 +173,8 @@ describe('secured 3-node cluster under faults', () => {
       }
       assert.ok(victim, 'a node was killed mid-export');
       assertExactlyOnce(ids, expected, 'export');
+      const resumed = api.logLines().filter((line) => /resuming under a new point in time/.test(line.msg ?? '')).length;
+      console.error(`[paging] export: ${ids.length} records, ${resumed} page(s) resumed under a new point in time`);
       victim.start();
       await es.cluster.waitForNodes(3);
     });
