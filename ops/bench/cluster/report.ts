@@ -126,7 +126,7 @@ export function renderClusterSection(result: ScenarioResult, context: SectionCon
     `| duplicates (documents beyond the first per request id) | ${result.duplicates} | 0 | ${verdict(result.duplicates === 0)} |`,
     `| missing (lines without a document) | ${result.missing} | 0 | ${verdict(result.missing === 0)} |`,
     `| API answers 200, outside the full stop | ${result.apiOkPercent.toFixed(2)} % of ${result.apiAnswers - result.duringStop.answers} | ≥ ${GOALS.apiOkPercent} % | ${verdict(result.apiOkPercent >= GOALS.apiOkPercent)} |`,
-    `| API answers during the full stop that were not 503 \`API_ELASTICSEARCH_UNAVAILABLE\` | ${result.duringStop.other.length} of ${result.duringStop.answers} | 0 | ${verdict(result.duringStop.other.length === 0)} |`,
+    `| API answers during the full stop that were neither 200 nor 503 \`API_ELASTICSEARCH_UNAVAILABLE\` | ${result.duringStop.other.length} of ${result.duringStop.answers}${result.duringStop.other.length > 0 ? ` (${result.duringStop.other.map((a) => `${a.status} ${a.error ?? a.message ?? ''}`.trim()).join('; ')})` : ''} | 0 | ${verdict(result.duringStop.other.length === 0)} |`,
     `| API p95 latency, outside the full stop | ${Math.round(result.apiP95Ms)} ms | | |`,
     `| freshness p95 (line timestamp → searchable), outside fault windows | ${Math.round(result.freshnessP95Ms)} ms (${result.freshnessSamples} samples; ${Math.round(result.freshnessP95AllMs)} ms over all samples) | ≤ ${GOALS.freshnessP95Ms} ms | ${verdict(result.freshnessP95Ms <= GOALS.freshnessP95Ms)} |`,
     '',

@@ -78,7 +78,10 @@ export interface ScenarioResult extends Reckoning {
   apiOkPercent: number;
   apiP95Ms: number;
   apiAnswers: number;
-  /** Answers during the full stop, and those among them that were not a 503 naming the unavailable cluster. */
+  /**
+   * Answers during the full stop, and those among them that were neither a 200 (a request that
+   * overlapped the stop's edges) nor a 503 naming the unavailable cluster.
+   */
   duringStop: { answers: number; other: ApiAnswer[] };
   /** Every answer that was not a 200, outside the stop, by status and code. */
   apiFailures: Record<string, number>;
@@ -222,7 +225,7 @@ export async function runClusterScenario(options: ScenarioOptions): Promise<Scen
       apiOkPercent: outside.length === 0 ? 0 : (100 * outside.filter((a) => a.status === 200).length) / outside.length,
       apiP95Ms: outside.length === 0 ? 0 : percentile(sorted(outside.map((a) => a.ms)), 95),
       apiAnswers: answers.length,
-      duringStop: { answers: during.length, other: during.filter((a) => a.status !== 503 || a.error !== UNAVAILABLE_CODE) },
+      duringStop: { answers: during.length, other: during.filter((a) => a.status !== 200 && (a.status !== 503 || a.error !== UNAVAILABLE_CODE)) },
       apiFailures,
       freshnessP95Ms: quiet.length === 0 ? 0 : percentile(sorted(quiet.map((s) => s.searchableAt - s.lineAt)), 95),
       freshnessSamples: quiet.length,
