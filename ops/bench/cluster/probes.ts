@@ -49,7 +49,10 @@ export function probeApi(apiUrl: string, token: string, clients: number, signal:
   return Promise.all(Array.from({ length: clients }, (_, i) => client(i))).then(() => answers);
 }
 
-/** The number of searchable documents, once a second; null when the cluster did not answer. */
+/** A busy cluster may take seconds to count: a sample missed is a gap, spread over when the next one comes. */
+const COUNT_TIMEOUT_MS = 5_000;
+
+/** The number of searchable documents, about once a second; null when the cluster did not answer. */
 export interface CountSample {
   at: number;
   count: number | null;
@@ -60,7 +63,7 @@ export async function probeCount(admin: Client, prefix: string, signal: AbortSig
   while (!signal.aborted) {
     const at = Date.now();
     const count = await admin
-      .count({ index: indexPattern(prefix), ignore_unavailable: true, allow_no_indices: true }, { requestTimeout: 900, signal })
+      .count({ index: indexPattern(prefix), ignore_unavailable: true, allow_no_indices: true }, { requestTimeout: COUNT_TIMEOUT_MS, signal })
       .then((response) => response.count)
       .catch(() => null);
     samples.push({ at, count });
