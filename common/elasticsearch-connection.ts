@@ -2,7 +2,7 @@
 // optional credentials and CA, from a config section or from ELASTICSEARCH_* environment variables.
 
 import { readFileSync } from 'node:fs';
-import { Client, type ClientOptions } from '@elastic/elasticsearch';
+import { Client, ClusterConnectionPool, type ClientOptions } from '@elastic/elasticsearch';
 import { z } from 'zod';
 import { validateConfig } from './config.ts';
 
@@ -80,6 +80,11 @@ export function createElasticsearchClient(
     // Only onto another node: a connection failure or 502/503/504 is tried once on each of the
     // others (never a timeout, which could double the wait); one node alone is never retried.
     maxRetries: nodes.length - 1,
+    // Not the default weighted pool: once every node has failed (a cluster stopped whole), its
+    // round-robin weight stays above every node's for hundreds of requests, each refused with "no
+    // living connections" while the cluster is back. This pool sends to every node while all are
+    // dead, and pings a dead one back in while the others serve.
+    ConnectionPool: ClusterConnectionPool,
     ...overrides,
   };
   if (connection.api_key) options.auth = { apiKey: connection.api_key };
