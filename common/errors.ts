@@ -10,6 +10,7 @@ export const ERROR_CODES = {
   PROXY_REVOCATIONS_INVALID: 'the file of revoked sessions (`<sessions.secret_file>.revoked`) cannot be read or is not what the proxy writes; the proxy does not start',
   SHIPPER_CHECKPOINT_INVALID: 'the checkpoint file cannot be read; move it away to start over',
   SHIPPER_STATE_UNWRITABLE: 'the checkpoint or the dead-letter file cannot be written (full disk, read-only state directory); the shipper stops',
+  SHIPPER_OUTPUT_UNDELIVERED: 'a SIEM output’s receiver did not confirm a batch (refused it, unreachable, connection cut, timed out); the batch is retried with backoff',
   RETENTION_OPTIONS_INVALID: 'retention was asked to keep less than one whole day',
   API_BAD_PARAMETER: 'a query parameter is unknown, repeated where it may not be, or has a bad value (400)',
   API_UNAUTHORIZED: 'the bearer token is missing, malformed or unknown (401)',
