@@ -52,6 +52,27 @@ export class ElasticsearchUnavailableError extends ApiError {
   }
 }
 
+/**
+ * An export that had sent records lost Elasticsearch for longer than it waits to resume. Its
+ * status can no longer be sent: the body is the export's last line, and the download is cut short.
+ */
+export class ExportInterruptedError extends ApiError {
+  readonly code = 'API_EXPORT_INTERRUPTED';
+  readonly status = 503;
+  /** Resumes the export after the last record sent (the same request with `cursor=`). */
+  readonly cursor: string | null;
+  /** Records sent before the interruption. */
+  readonly records: number;
+  constructor(cursor: string | null, records: number, cause: ElasticsearchUnavailableError) {
+    super('the export lost Elasticsearch part-way; resume it with the same request and this cursor', { cause });
+    this.cursor = cursor;
+    this.records = records;
+  }
+  body() {
+    return { error: this.code, message: this.message, cursor: this.cursor, records: this.records };
+  }
+}
+
 /** The status nginx and the proxy log for a client that closed its connection first. */
 export const CLIENT_CLOSED_STATUS = 499;
 

@@ -1,7 +1,9 @@
 // The API's only store: searches over every daily index of the prefix, each bounded by the
 // configured timeout and aborted when the client goes away (ClientClosedRequestError, never a
 // 503). A search that meets a shard still starting (a daily index just created) waits for the
-// shards once, briefly, and is tried again. Connection failures, timeouts and overload become
+// shards once, briefly, and is tried again. Connection failures, timeouts, overload, credentials
+// refused (a restarted secured cluster refuses every API key until its security index is back), a
+// point in time that lost a shard with its node and a search the cluster cancelled become
 // ElasticsearchUnavailableError (503); anything else stays unexpected (500).
 
 import { errors, type Client } from '@elastic/elasticsearch';
@@ -41,16 +43,36 @@ function shardsNotStarted(error: unknown): boolean {
   return error instanceof errors.ResponseError && error.statusCode === 503 && SHARDS_NOT_STARTED.has(errorBody(error).type ?? '');
 }
 
+/**
+ * Failures of the cluster, not of the request, whatever status they come with: a search under a
+ * point in time whose node holding one of its shard contexts left (or that expired), and a search
+ * Elasticsearch cancelled (a shard's node went away with its task, or a connection of ours closed).
+ */
+const CLUSTER_CAUSES = {
+  search_context_missing_exception: 'a shard of the point in time is gone: its node left the cluster, or it expired',
+  task_cancelled_exception: 'Elasticsearch cancelled the search',
+} as const;
+
+function clusterCause(error: errors.ResponseError): string | undefined {
+  const body = JSON.stringify(error.body ?? '');
+  return Object.entries(CLUSTER_CAUSES).find(([type]) => body.includes(`"${type}"`))?.[1];
+}
+
 /** Why Elasticsearch could not serve the request, in words; undefined when it is not unavailability but a bug. */
 function unavailableReason(error: unknown, timeoutMs: number): string | undefined {
   if (error instanceof errors.TimeoutError) return `no answer from Elasticsearch within ${timeoutMs} ms`;
   if (error instanceof errors.NoLivingConnectionsError) return 'no Elasticsearch node is reachable';
   if (error instanceof errors.ConnectionError) return `cannot reach Elasticsearch: ${error.message}`;
-  if (error instanceof errors.ResponseError && UNAVAILABLE_STATUS.has(error.statusCode ?? 0)) {
-    const { type, reason } = errorBody(error);
-    const said = [type, reason].filter(Boolean).join(': ').replaceAll(/\s+/g, ' ').slice(0, REASON_CHARS);
-    return `Elasticsearch answered ${error.statusCode}${said ? ` (${said})` : ''}`;
-  }
+  if (!(error instanceof errors.ResponseError)) return undefined;
+  const cause = clusterCause(error);
+  if (cause) return cause;
+  const { type, reason } = errorBody(error);
+  const said = [type, reason].filter(Boolean).join(': ').replaceAll(/\s+/g, ' ').slice(0, REASON_CHARS);
+  const answered = `Elasticsearch answered ${error.statusCode}${said ? ` (${said})` : ''}`;
+  if (UNAVAILABLE_STATUS.has(error.statusCode ?? 0)) return answered;
+  // A secured cluster that has just started cannot check API keys until its security index is
+  // back; a revoked or wrong key gets the same 401, for which the log line is the operator's cue.
+  if (error.statusCode === 401) return `${answered}: the API's credentials were not accepted (wrong or revoked, or the cluster's security index is still starting)`;
   return undefined;
 }
 
@@ -81,8 +103,9 @@ export class EventStore {
     this.#metrics = metrics;
   }
 
+  /** The client's own retries stay: they only move a request off a node that is gone (elasticsearch.nodes). */
   #options(signal: AbortSignal | undefined) {
-    return { requestTimeout: this.timeoutMs, signal, maxRetries: 0 };
+    return { requestTimeout: this.timeoutMs, signal };
   }
 
   /**

@@ -1,14 +1,21 @@
-// How every process reaches Elasticsearch: one URL plus optional credentials and CA,
-// from a config section or from ELASTICSEARCH_* environment variables.
+// How every process reaches Elasticsearch: one URL (and optionally the cluster's other nodes) plus
+// optional credentials and CA, from a config section or from ELASTICSEARCH_* environment variables.
 
 import { readFileSync } from 'node:fs';
-import { Client, type ClientOptions } from '@elastic/elasticsearch';
+import { Client, ClusterConnectionPool, type ClientOptions } from '@elastic/elasticsearch';
 import { z } from 'zod';
 import { validateConfig } from './config.ts';
 
+const httpUrl = z.url({ protocol: /^https?$/ });
+
 export const elasticsearchConnectionSchema = z
   .object({
-    url: z.url({ protocol: /^https?$/ }),
+    url: httpUrl,
+    /**
+     * The cluster's other nodes: requests are spread over `url` and these, and one that meets an
+     * unreachable node (or a 502/503/504) is sent again to the next, so losing a node is no outage.
+     */
+    nodes: z.array(httpUrl).min(1).optional(),
     api_key: z.string().min(1).optional(),
     username: z.string().min(1).optional(),
     password: z.string().min(1).optional(),
@@ -27,7 +34,9 @@ export type ElasticsearchConnection = z.infer<typeof elasticsearchConnectionSche
 export const CONNECTION_ENV_PREFIX = 'ELASTICSEARCH_';
 
 /** The variable of each connection key after a prefix: `ELASTICSEARCH_URL`, `ELASTICSEARCH_API_KEY`, … */
-const CONNECTION_ENV_KEYS = { url: 'URL', api_key: 'API_KEY', username: 'USERNAME', password: 'PASSWORD', ca_file: 'CA_FILE' } as const;
+const CONNECTION_ENV_KEYS = { url: 'URL', nodes: 'NODES', api_key: 'API_KEY', username: 'USERNAME', password: 'PASSWORD', ca_file: 'CA_FILE' } as const;
+/** `<prefix>NODES` lists the other nodes' URLs separated by commas. */
+const LIST_SEPARATOR = ',';
 
 /**
  * The connection described by `<prefix>URL` and friends, or undefined when no URL is set; a bad
@@ -39,7 +48,8 @@ export function connectionFromEnv(
   prefix = CONNECTION_ENV_PREFIX,
 ): ElasticsearchConnection | undefined {
   if (!env[`${prefix}${CONNECTION_ENV_KEYS.url}`]) return undefined;
-  const raw = Object.fromEntries(Object.entries(CONNECTION_ENV_KEYS).map(([key, name]) => [key, env[`${prefix}${name}`] || undefined]));
+  const raw: Record<string, unknown> = Object.fromEntries(Object.entries(CONNECTION_ENV_KEYS).map(([key, name]) => [key, env[`${prefix}${name}`] || undefined]));
+  if (typeof raw.nodes === 'string') raw.nodes = raw.nodes.split(LIST_SEPARATOR).map((url) => url.trim());
   return validateConfig(elasticsearchConnectionSchema, raw, source, ['elasticsearch']);
 }
 
@@ -48,7 +58,7 @@ export function connectionEnv(connection: ElasticsearchConnection, prefix = CONN
   const env: Record<string, string> = {};
   for (const [key, name] of Object.entries(CONNECTION_ENV_KEYS)) {
     const value = connection[key as keyof typeof CONNECTION_ENV_KEYS];
-    if (value !== undefined) env[`${prefix}${name}`] = value;
+    if (value !== undefined) env[`${prefix}${name}`] = Array.isArray(value) ? value.join(LIST_SEPARATOR) : value;
   }
   return env;
 }
@@ -63,10 +73,18 @@ export function createElasticsearchClient(
   connection: ElasticsearchConnection,
   overrides: Partial<ClientOptions> = {},
 ): Client {
+  const nodes = [connection.url, ...(connection.nodes ?? [])];
   const options: ClientOptions = {
-    node: connection.url,
+    nodes,
     requestTimeout: connection.request_timeout_ms,
-    maxRetries: 0,
+    // Only onto another node: a connection failure or 502/503/504 is tried once on each of the
+    // others (never a timeout, which could double the wait); one node alone is never retried.
+    maxRetries: nodes.length - 1,
+    // Not the default weighted pool: once every node has failed (a cluster stopped whole), its
+    // round-robin weight stays above every node's for hundreds of requests, each refused with "no
+    // living connections" while the cluster is back. This pool sends to every node while all are
+    // dead, and pings a dead one back in while the others serve.
+    ConnectionPool: ClusterConnectionPool,
     ...overrides,
   };
   if (connection.api_key) options.auth = { apiKey: connection.api_key };

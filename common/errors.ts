@@ -18,6 +18,7 @@ export const ERROR_CODES = {
   API_UNAUTHORIZED: 'the bearer token is missing, malformed or unknown (401)',
   API_NOT_FOUND: 'no such endpoint (404)',
   API_ELASTICSEARCH_UNAVAILABLE: 'Elasticsearch is unreachable, timed out or overloaded (503)',
+  API_EXPORT_INTERRUPTED: 'an export lost Elasticsearch part-way and could not go on: its last line names the error and the cursor to resume from (the same export with `cursor=`), and the download is cut short',
   API_CLIENT_CLOSED: 'the client went away before its answer was complete: its Elasticsearch request is aborted and the request is logged as 499, never answered',
   API_INTERNAL: 'an unexpected error; the answer names the request id, the API log holds the rest (500)',
   ALERTS_STATE_INVALID: 'the alerts state file (alerts.state_file) cannot be read or is not what the alerts process writes; it does not start',

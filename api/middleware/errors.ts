@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import type { Context, Next } from 'koa';
 import type { Logger } from 'pino';
 import type { ErrorCode } from '../../common/errors.ts';
-import { ApiError, CLIENT_CLOSED_STATUS, ClientClosedRequestError, ElasticsearchUnavailableError } from '../errors.ts';
+import { ApiError, CLIENT_CLOSED_STATUS, ClientClosedRequestError, ElasticsearchUnavailableError, ExportInterruptedError } from '../errors.ts';
 import type { ApiMetrics } from '../metrics.ts';
 
 export interface RequestState {
@@ -35,6 +35,7 @@ export function loggable(error: unknown): Record<string, unknown> {
 function expected(error: unknown): { level: 'info' | 'warn'; code: ErrorCode; cause: string } | undefined {
   if (error instanceof ClientClosedRequestError) return { level: 'info', code: error.code, cause: error.message };
   if (error instanceof ElasticsearchUnavailableError) return { level: 'warn', code: error.code, cause: error.reason };
+  if (error instanceof ExportInterruptedError) return { level: 'warn', code: error.code, cause: `${error.message} (after ${error.records} records)` };
   return undefined;
 }
 

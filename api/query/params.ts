@@ -80,6 +80,7 @@ export const STATS_PARAMS = {
 export const EXPORT_PARAMS = {
   format: one(oneOf(['ndjson', 'csv']).default('ndjson'), 'ndjson (one JSON record a line) or csv (with a header row).'),
   ...SORT_PARAMS,
+  cursor: one(text('cursor'), 'The cursor of an interrupted export (its last line, API_EXPORT_INTERRUPTED), with the same sort and filters: the records after those it sent.'),
   ...FILTER_PARAMS,
 } as const;
 

@@ -9,7 +9,7 @@ import { ClientClosedRequestError } from '../errors.ts';
 import type { EventStore } from '../event-store.ts';
 import type { RequestState } from '../middleware/errors.ts';
 import { EXPORT_PARAMS, LIST_PARAMS, STATS_PARAMS, parseQuery } from '../query/params.ts';
-import { EXPORT_CONTENT_TYPE, exportEvents } from './export.ts';
+import { EXPORT_CONTENT_TYPE, exportEvents, flushedTo } from './export.ts';
 import { listEvents } from './list.ts';
 import { openApiDocument } from './openapi.ts';
 import { eventStats } from './stats.ts';
@@ -41,7 +41,7 @@ export function apiRouter(store: EventStore, logger: Logger): Router {
       return;
     }
     const state = ctx.state as RequestState;
-    const stream = await exportEvents(store, params, state.clientGone, logger.child({ requestId: state.requestId }));
+    const stream = await exportEvents(store, params, state.clientGone, logger.child({ requestId: state.requestId }), flushedTo(ctx.res));
     // A page that fails mid-stream cuts the download short: the request's log line says why. The
     // client's own going away is not a failure of the export.
     stream.once('error', (error) => {

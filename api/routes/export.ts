@@ -1,6 +1,10 @@
 // GET /api/events/proxy/export: every match, streamed as NDJSON or CSV. Pages of search_after
 // under a point in time (a consistent snapshot, however long the download), pulled only as fast
 // as the client reads, so memory stays at one page whatever the size of the result.
+// A node lost mid-export can take the point in time's shard copies with it: the export opens a
+// new one and goes on after the last record sent (the sort ends with the request id, so no record
+// comes twice or is skipped). When Elasticsearch stays away longer than RESUME_WITHIN_MS, the
+// last line names API_EXPORT_INTERRUPTED and the cursor to resume from, and the download is cut.
 
 import { Readable } from 'node:stream';
 import type { estypes } from '@elastic/elasticsearch';
@@ -8,17 +12,22 @@ import type { Logger } from 'pino';
 import type { EventStore } from '../event-store.ts';
 import { CSV_HEADER, csvRow } from '../events/csv.ts';
 import { toRecord } from '../events/record.ts';
-import { ElasticsearchUnavailableError } from '../errors.ts';
+import { ElasticsearchUnavailableError, ExportInterruptedError } from '../errors.ts';
 import { loggable } from '../middleware/errors.ts';
 import { filterQuery } from '../query/filters.ts';
 import type { EXPORT_PARAMS, Parsed } from '../query/params.ts';
-import { sortClause } from '../query/sort.ts';
+import { decodeCursor, encodeCursor, sortClause } from '../query/sort.ts';
 
 export type ExportParams = Parsed<typeof EXPORT_PARAMS>;
 
 export const EXPORT_PAGE_SIZE = 1_000;
 /** How long the point in time lives between two pages; renewed by every page. */
 const KEEP_ALIVE = '2m';
+/** How long an export that lost Elasticsearch keeps trying to go on before it gives up. */
+export const RESUME_WITHIN_MS = 30_000;
+const RESUME_PAUSE_MS = 1_000;
+/** How long the interruption line may take to reach the client before the download is cut. */
+const LAST_LINE_FLUSH_MS = 2_000;
 
 export const EXPORT_CONTENT_TYPE = { ndjson: 'application/x-ndjson; charset=utf-8', csv: 'text/csv; charset=utf-8' } as const;
 
@@ -30,48 +39,105 @@ function pitNotClosed(log: Logger) {
   };
 }
 
+interface Position {
+  pit: string;
+  after: estypes.FieldValue[] | undefined;
+  /** Records sent so far, counting those of the export this one resumes. */
+  sent: number;
+}
+
+/**
+ * The next page, or, when Elasticsearch is unavailable, the same page under a new point in time
+ * once one opens, within RESUME_WITHIN_MS of the first failure.
+ */
+async function nextPage(store: EventStore, position: Position, query: estypes.QueryDslQueryContainer, sort: estypes.Sort, signal: AbortSignal, log: Logger) {
+  let since: number | undefined;
+  for (;;) {
+    const request: estypes.SearchRequest = { query, sort, size: EXPORT_PAGE_SIZE, track_total_hits: false, pit: { id: position.pit, keep_alive: KEEP_ALIVE } };
+    if (position.after) request.search_after = position.after;
+    try {
+      if (since !== undefined) {
+        const lost = position.pit;
+        position.pit = (await store.openPointInTime(KEEP_ALIVE, signal)).id;
+        store.closePointInTime(lost).catch(pitNotClosed(log));
+        request.pit = { id: position.pit, keep_alive: KEEP_ALIVE };
+      }
+      return await store.search(request, signal);
+    } catch (error) {
+      if (!(error instanceof ElasticsearchUnavailableError)) throw error;
+      since ??= Date.now();
+      log.warn({ error: error.code, cause: error.reason, sent: position.sent }, 'export lost Elasticsearch; resuming under a new point in time');
+      if (Date.now() - since >= RESUME_WITHIN_MS) throw error;
+      await new Promise((resolve) => setTimeout(resolve, RESUME_PAUSE_MS));
+      signal.throwIfAborted();
+    }
+  }
+}
+
 async function* lines(
   store: EventStore,
   params: ExportParams,
   query: estypes.QueryDslQueryContainer,
-  pitId: string,
+  position: Position,
   signal: AbortSignal,
   log: Logger,
+  flushed: () => Promise<void>,
 ): AsyncGenerator<string> {
-  let pit = pitId;
   try {
-    if (params.format === 'csv') yield CSV_HEADER;
+    if (params.format === 'csv' && position.sent === 0) yield CSV_HEADER;
     const sort = sortClause(params.sort_by, params.sort_order);
-    let after: estypes.FieldValue[] | undefined;
     for (;;) {
-      const request: estypes.SearchRequest = { query, sort, size: EXPORT_PAGE_SIZE, track_total_hits: false, pit: { id: pit, keep_alive: KEEP_ALIVE } };
-      if (after) request.search_after = after;
-      const response = await store.search(request, signal);
-      pit = response.pit_id ?? pit;
+      let response;
+      try {
+        response = await nextPage(store, position, query, sort, signal, log);
+      } catch (error) {
+        if (!(error instanceof ElasticsearchUnavailableError) || signal.aborted) throw error;
+        const cursor = position.after && encodeCursor({ sortBy: params.sort_by, sortOrder: params.sort_order, after: position.after, seen: position.sent });
+        const interrupted = new ExportInterruptedError(cursor ?? null, position.sent, error);
+        yield `${JSON.stringify(interrupted.body())}\n`;
+        await flushed();
+        throw interrupted;
+      }
+      position.pit = response.pit_id ?? position.pit;
       const hits = response.hits.hits;
       let chunk = '';
       for (const hit of hits) {
         const record = toRecord(hit._source!);
         chunk += params.format === 'csv' ? csvRow(record) : `${JSON.stringify(record)}\n`;
       }
+      if (hits.length > 0) {
+        position.after = hits.at(-1)!.sort;
+        position.sent += hits.length;
+      }
       if (chunk) yield chunk;
       if (hits.length < EXPORT_PAGE_SIZE) return;
-      after = hits.at(-1)!.sort;
     }
   } finally {
-    await store.closePointInTime(pit).catch(pitNotClosed(log));
+    await store.closePointInTime(position.pit).catch(pitNotClosed(log));
   }
+}
+
+/** Resolves once `response` has handed everything written to it to the kernel, or after LAST_LINE_FLUSH_MS. */
+export function flushedTo(response: { writableLength: number; socket: { writableLength: number } | null }): () => Promise<void> {
+  return async () => {
+    const deadline = Date.now() + LAST_LINE_FLUSH_MS;
+    while ((response.writableLength > 0 || (response.socket?.writableLength ?? 0) > 0) && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+  };
 }
 
 /**
  * Opens the point in time first, so an unreachable Elasticsearch is a 503 before any byte is sent;
- * a failure later can only cut the stream short (the stream errors; the caller logs it). `log`
- * carries the request id.
+ * a failure later cuts the stream short after a last line that says why (the caller logs it).
+ * `log` carries the request id; `flushed` resolves once the client's connection took what was written.
  */
-export async function exportEvents(store: EventStore, params: ExportParams, signal: AbortSignal, log: Logger): Promise<Readable> {
+export async function exportEvents(store: EventStore, params: ExportParams, signal: AbortSignal, log: Logger, flushed: () => Promise<void>): Promise<Readable> {
   const query = filterQuery(params);
+  const resumed = params.cursor === undefined ? undefined : decodeCursor(params.cursor, params.sort_by, params.sort_order);
   const { id } = await store.openPointInTime(KEEP_ALIVE, signal);
-  const generator = lines(store, params, query, id, signal, log);
+  const position: Position = { pit: id, after: resumed?.after, sent: resumed?.seen ?? 0 };
+  const generator = lines(store, params, query, position, signal, log, flushed);
   let started = false;
   const stream = Readable.from(
     (async function* () {

@@ -18,7 +18,6 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createElasticsearchClient } from '../../common/elasticsearch-connection.ts';
 import { startLocalNode } from '../elasticsearch/local-node.ts';
-import { currentLoadSection, writeLoadSection } from './api/load-report.ts';
 import { runApiSuite } from './peers/api-suite.ts';
 import { ensurePrerequisites } from './peers/prerequisites.ts';
 import { atExit, stopEverything } from './peers/processes.ts';
@@ -28,6 +27,7 @@ import { runShipperSuite } from './peers/shipper-suite.ts';
 import { renderChart } from './report/chart.ts';
 import { chartPanels } from './report/figures.ts';
 import { renderMarkdown } from './report/markdown.ts';
+import { rewriteKeepingSections } from './report/sections.ts';
 import type { BenchResults } from './report/results.ts';
 
 const ALL_PARTS = ['proxy', 'shipper', 'api', 'scale'];
@@ -76,10 +76,9 @@ function firstLine(command: string): string {
 
 function writeReport(results: BenchResults): void {
   renderChart('proxy-access-log benchmarks', `${results.started.slice(0, 16).replace('T', ' ')} UTC, ${results.machine.cpus} cores, load ${results.machine.load_start.toFixed(1)}`, chartPanels(results), chartFile);
-  // The API-under-load section comes from `npm run bench:api -- --concurrency …`: kept as it is.
-  const loadSection = currentLoadSection(join(root, 'BENCHMARKS.md'));
-  writeFileSync(join(root, 'BENCHMARKS.md'), renderMarkdown(results, 'ops/bench/report/chart.png'));
-  if (loadSection) writeLoadSection(join(root, 'BENCHMARKS.md'), loadSection);
+  // The sections of bench:api --concurrency and bench:cluster are theirs: kept as they are.
+  const page = join(root, 'BENCHMARKS.md');
+  rewriteKeepingSections(page, () => writeFileSync(page, renderMarkdown(results, 'ops/bench/report/chart.png')));
   say(`wrote BENCHMARKS.md, ${chartFile}`);
 }
 

@@ -26,7 +26,8 @@ import { toDocument } from '../../shipper/document.ts';
 import { DAY_MS, generateRecords, indexDocuments, loadingClient } from '../../test/helpers/dataset.ts';
 import { startLocalNode } from '../elasticsearch/local-node.ts';
 import { EXPORT_CLIENTS, runExportBurst, runLoadLevels, startApiProcess } from './api/load.ts';
-import { renderLoadSection, writeLoadSection } from './api/load-report.ts';
+import { renderLoadSection } from './api/load-report.ts';
+import { OWNED_SECTIONS, writeSection } from './report/sections.ts';
 import { benchQueries, loadQueries, percentile } from './api/queries.ts';
 import { stopEverything } from './peers/processes.ts';
 
@@ -82,7 +83,7 @@ async function underLoad(deepCursor: string, token: string): Promise<void> {
     burst,
     exportParams,
   });
-  writeLoadSection(new URL('../../BENCHMARKS.md', import.meta.url).pathname, section);
+  writeSection(new URL('../../BENCHMARKS.md', import.meta.url).pathname, OWNED_SECTIONS.apiLoad, section);
   console.log(section);
 }
 

@@ -3,7 +3,7 @@
 // the run, one superuser in the file realm, and the plugin the `.security` index needs.
 
 import { randomBytes } from 'node:crypto';
-import { copyFile, mkdir, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Agent } from 'undici';
 import { freePort } from '../free-port.ts';
@@ -24,6 +24,7 @@ import {
   type Credentials,
   type LocalNode,
   type PreparedNode,
+  type RunningNode,
 } from './local-node.ts';
 import { chownTree, serviceUser } from './run-as.ts';
 import { homeWithSecurityAnalysis } from './security-analysis.ts';
@@ -51,6 +52,15 @@ export interface LocalClusterOptions {
   log?: (line: string) => void;
 }
 
+/** One node of a local cluster, which can crash and come back on its own ports and data. */
+export interface ClusterNode extends LocalNode {
+  name: string;
+  /** SIGKILL, as a crash or a power loss would; resolves once the process is gone. */
+  kill(): Promise<void>;
+  /** Starts the stopped or killed node again on the same ports and data; `waitForNodes` says when it joined. */
+  start(): void;
+}
+
 export interface LocalCluster {
   /** The first node's HTTPS URL; every node answers for the whole cluster. */
   url: string;
@@ -58,9 +68,26 @@ export interface LocalCluster {
   caFile: string;
   /** A superuser made for this run, in every node's file realm. */
   superuser: Credentials;
-  nodes: LocalNode[];
+  nodes: ClusterNode[];
+  /** Resolves once `count` nodes form the cluster and every primary shard is active (yellow or green). */
+  waitForNodes(count: number, timeoutMs?: number): Promise<void>;
   /** Stops every node, then removes the run's folder. */
   stop(): Promise<void>;
+}
+
+/**
+ * The node's server JVM: `bin/elasticsearch` runs a launcher JVM, which starts the server as its
+ * child and, when the launcher itself is killed, stops the server cleanly. A crash is the server's.
+ */
+async function serverPid(launcherPid: number): Promise<number | undefined> {
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const stat = await readFile(`/proc/${entry}/stat`, 'utf8').catch(() => '');
+    // pid (comm) state ppid …: comm may hold spaces and parentheses, so read after the last ')'.
+    const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    if (ppid === launcherPid) return Number(entry);
+  }
+  return undefined;
 }
 
 /**
@@ -123,41 +150,49 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
   }
 
   log(`starting a ${options.nodes}-node Elasticsearch cluster (${home.split('/').at(-1)}, Java at ${javaHome}) on 127.0.0.1:${ports.map((port) => port.http).join(',')}`);
-  const nodes = prepared.map((node) => ({ prepared: node, running: launchNode(home, node, runAs) }));
+  const nodes: { prepared: PreparedNode; running: RunningNode }[] = prepared.map((node) => ({ prepared: node, running: launchNode(home, node, runAs) }));
   const url = `https://127.0.0.1:${ports[0]!.http}`;
   const dispatcher = new Agent({ connect: { ca: certificates.ca } });
+  const alive = () => nodes.filter(({ running }) => running.child.exitCode === null && running.child.signalCode === null);
+  const waitForNodes = (count: number, timeoutMs = options.readyTimeoutMs ?? DEFAULT_READY_TIMEOUT_MS) => {
+    const running = alive();
+    const asked = running[0] ? `https://127.0.0.1:${running[0].prepared.plan.httpPort}` : url;
+    return waitUntilReady(asked, `wait_for_nodes=${count}&wait_for_status=yellow`, basicAuth(superuser), running.map((node) => node.running.child), timeoutMs, options.signal, dispatcher);
+  };
   try {
-    await awaitNodes(
-      nodes,
-      () =>
-        waitUntilReady(
-          url,
-          `wait_for_nodes=${options.nodes}&wait_for_status=yellow`,
-          basicAuth(superuser),
-          nodes.map(({ running }) => running.child),
-          options.readyTimeoutMs ?? DEFAULT_READY_TIMEOUT_MS,
-          options.signal,
-          dispatcher,
-        ),
-      runAs,
-      clusterDir,
-    );
-  } finally {
+    await awaitNodes(nodes, () => waitForNodes(options.nodes), runAs, clusterDir);
+  } catch (error) {
     await dispatcher.close();
+    throw error;
   }
   log(`Elasticsearch cluster ready at ${url}`);
   return {
     url,
     caFile,
     superuser,
-    nodes: nodes.map(({ prepared: node, running }) => ({
-      url: `https://127.0.0.1:${node.plan.httpPort}`,
-      pid: running.child.pid!,
-      logFile: running.logFile,
-      stop: () => stopProcess(running),
+    nodes: nodes.map((node) => ({
+      name: node.prepared.plan.name,
+      url: `https://127.0.0.1:${node.prepared.plan.httpPort}`,
+      get pid() {
+        return node.running.child.pid!;
+      },
+      get logFile() {
+        return node.running.logFile;
+      },
+      stop: () => stopProcess(node.running),
+      async kill() {
+        const server = await serverPid(node.running.child.pid!);
+        if (server !== undefined) process.kill(server, 'SIGKILL');
+        await stopProcess(node.running);
+      },
+      start() {
+        node.running = launchNode(home, node.prepared, runAs);
+      },
     })),
+    waitForNodes,
     async stop() {
       await Promise.all(nodes.map(({ running }) => stopProcess(running)));
+      await dispatcher.close();
       await rm(clusterDir, { recursive: true, force: true });
     },
   };

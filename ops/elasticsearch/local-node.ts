@@ -158,7 +158,8 @@ export interface RunningNode {
 
 export function launchNode(home: string, node: PreparedNode, runAs: RunAs | undefined): RunningNode {
   const logFile = join(node.plan.runDir, 'console.log');
-  const console = createWriteStream(logFile);
+  // Appended: a node of a cluster started again keeps its earlier output.
+  const console = createWriteStream(logFile, { flags: 'a' });
   const child = spawn(join(home, 'bin', 'elasticsearch'), [], {
     env: node.env,
     cwd: node.plan.runDir,

@@ -11,6 +11,7 @@ import { after, before, describe, it } from 'node:test';
 import { createElasticsearchClient, type ElasticsearchConnection } from '../../common/elasticsearch-connection.ts';
 import { startLocalNode, type LocalNode } from '../../ops/elasticsearch/local-node.ts';
 import { appendRecords } from '../helpers/records.ts';
+import { startApi } from '../api/harness.ts';
 import { countDocuments, duplicatedEventIds, startShipper, waitForCount } from '../shipper/shipper-process.ts';
 
 const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -88,5 +89,21 @@ describe('secured node, stopped and restarted mid-stream', () => {
       await client.close();
     }
     assert.ok((await countDocuments(createElasticsearchClient(connection), PREFIX)) === next);
+  });
+
+  it('the API answers 503 naming the refused credentials (never 500) when Elasticsearch answers 401', async () => {
+    // A restarted secured cluster answers every API key 401 until its security index is back; a wrong password is the same answer.
+    const api = await startApi({ connection: { url: node!.url, username: superuser.username, password: 'not-the-password', request_timeout_ms: 5_000 }, prefix: PREFIX });
+    try {
+      for (const path of ['/api/events/proxy', '/api/events/proxy/stats', '/api/events/proxy/export']) {
+        const { status, body } = await api.json(path);
+        assert.equal(status, 503, path);
+        assert.equal(body.error, 'API_ELASTICSEARCH_UNAVAILABLE', path);
+      }
+      const line = api.logLines().find((logged) => logged.error === 'API_ELASTICSEARCH_UNAVAILABLE');
+      assert.match(line?.cause ?? '', /401.*credentials were not accepted/);
+    } finally {
+      await api.close();
+    }
   });
 });

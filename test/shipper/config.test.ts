@@ -56,6 +56,9 @@ describe('shipper configuration', () => {
     assert.throws(() => loadConfig(['--logs', 'l', '--state', 's', '--elasticsearch', 'http://h', '--metrics-port', 'abc'], NO_ES), /^ {2}metrics\.port: /m);
     assert.throws(() => loadConfig(['--logs', 'l', '--state', 's', '--elasticsearch', 'http://h', '--index-prefix', 'Bad*'], NO_ES), /^ {2}index_prefix: /m);
     assert.throws(() => loadConfig(['--logs', 'l', '--state', 's'], { ELASTICSEARCH_URL: 'ftp://h' }), /\(ELASTICSEARCH_\* environment\):\n {2}elasticsearch\.url: /);
+    assert.throws(() => loadConfig(['--logs', 'l', '--state', 's'], { ELASTICSEARCH_URL: 'http://h', ELASTICSEARCH_NODES: 'http://h2,ftp://h3' }), /^ {2}elasticsearch\.nodes\[1\]: /m);
+    const nodes = loadConfig(['--logs', 'l', '--state', 's'], { ELASTICSEARCH_URL: 'http://h', ELASTICSEARCH_NODES: 'http://h2, http://h3' });
+    assert.deepEqual(nodes.elasticsearch.nodes, ['http://h2', 'http://h3']);
     await writeFile(file, JSON.stringify({ logs: 'l', state: 's', elasticsearch: { url: 'http://h:9200' }, batchSize: 3 }));
     assert.throws(() => loadConfig(['--config', file], NO_ES), /^ {2}batchSize: unknown key$/m);
     await writeFile(file, '{ "logs": ');
