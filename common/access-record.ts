@@ -38,6 +38,8 @@ export const accessRecordSchema = z.object({
   user_id: z.string().min(1).optional(),
   /** The SSO user's e-mail, when the ID token carries one. */
   user_email: z.string().min(1).optional(),
+  /** The user's display name: the ID token's `name` claim, else `preferred_username`. */
+  user_name: z.string().min(1).optional(),
   /** Why a request was denied or failed, in plain words; absent for allowed requests. */
   reason: z.string().min(1).optional(),
   bytes_in: z.number().int().nonnegative(),

@@ -56,7 +56,7 @@ const authSchema = z.discriminatedUnion('method', [
       /** The secret itself, or client_secret_file: a file holding it, so the configuration can be committed without it. */
       client_secret: z.string().min(1).optional(),
       client_secret_file: z.string().min(1).optional(),
-      scopes: z.array(z.string().regex(/^[\x21\x23-\x5b\x5d-\x7e]+$/)).default(['openid', 'email']),
+      scopes: z.array(z.string().regex(/^[\x21\x23-\x5b\x5d-\x7e]+$/)).default(['openid', 'email', 'profile']),
       /** `sub` or e-mail values allowed in; with allowed_groups, either list admits. Both empty: any user of the issuer. */
       allowed_users: z.array(z.string().min(1)).default([]),
       /** Matched against the ID token's `groups` claim. */
