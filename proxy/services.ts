@@ -40,7 +40,9 @@ export function buildServices(config: ProxyConfig, diagnostics: Logger, clock: C
       handler = new SecretLogin(service.id, auth.method, auth.hash, auth.user_id, sessions, limiter, lockout, diagnostics);
     }
     const running: Service = { id: service.id, authMethod: auth.method, auth: handler, pool: createUpstreamPool(service), config: service };
-    router.add(service.hosts, running);
+    for (const host of service.hosts) {
+      for (const prefix of service.paths) router.add(host, { target: running, prefix, strip: service.strip_prefix }, auth.method !== 'none');
+    }
     return running;
   });
   return { router, services };
