@@ -161,6 +161,8 @@ const configSchema = z
       })
       .prefault({}),
     services: z.array(serviceSchema).min(1),
+    /** Reload when the configuration file changes, as on SIGHUP. */
+    watch_config: z.boolean().default(false),
   })
   .superRefine((config, ctx) => {
     if (config.limits.headers_timeout_ms > config.limits.request_timeout_ms) {
