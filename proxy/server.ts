@@ -9,6 +9,7 @@ import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
+import { listenerPort } from '../common/metrics-listener.ts';
 import { systemClock, type Clock } from './auth/clock.ts';
 import { openAccessLog } from './access-log.ts';
 import { ClientIpResolver } from './client-ip.ts';
@@ -16,8 +17,9 @@ import type { ProxyConfig } from './config.ts';
 import { Recorder } from './exchange.ts';
 import { createExpectationHandler, createRequestHandler, type ProxyContext } from './handler.ts';
 import { watchRefusals } from './refusals.ts';
+import { RequestMetrics } from './request-metrics.ts';
 import { buildServices, createAuthState, serviceChanges, type Service, type ServiceChanges } from './services.ts';
-import { serveStatus, statusPort } from './status.ts';
+import { serveStatus } from './status.ts';
 import { createUpgradeHandler } from './websocket.ts';
 
 /** How often Node checks header and request timeouts (its default, 30 s, would let them overrun). */
@@ -52,7 +54,8 @@ function keysNeedingRestart(before: ProxyConfig, after: ProxyConfig): string[] {
 
 export async function startProxy(config: ProxyConfig, diagnostics: Logger, clock: Clock = systemClock): Promise<RunningProxy> {
   const log = config.access_log.enabled ? await openAccessLog(config.access_log, config.proxy_id, diagnostics) : undefined;
-  const recorder = new Recorder(log);
+  const metrics = new RequestMetrics();
+  const recorder = new Recorder(log, metrics);
   const authState = createAuthState(config, diagnostics, clock);
   let current = config;
   let { router, services } = buildServices(config, authState);
@@ -81,6 +84,10 @@ export async function startProxy(config: ProxyConfig, diagnostics: Logger, clock
   server.on('upgrade', createUpgradeHandler(context, upgrades));
   server.on('checkExpectation', createExpectationHandler(context));
   watchRefusals(server, recorder, context.tls);
+  server.on('connection', (socket: Duplex) => {
+    metrics.openConnections++;
+    socket.once('close', () => metrics.openConnections--);
+  });
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -91,7 +98,7 @@ export async function startProxy(config: ProxyConfig, diagnostics: Logger, clock
   });
   server.on('error', (error) => diagnostics.error({ err: error }, 'server error'));
   const port = (server.address() as AddressInfo).port;
-  const status = config.status ? await serveStatus(log, config.status.host, config.status.port) : undefined;
+  const status = config.status ? await serveStatus(log, metrics, config.status.host, config.status.port) : undefined;
 
   let stopping: Promise<void> | undefined;
   const stop = async (): Promise<void> => {
@@ -130,5 +137,5 @@ export async function startProxy(config: ProxyConfig, diagnostics: Logger, clock
     current = next;
     return summary;
   };
-  return { server, port, statusPort: status && statusPort(status), stop: () => (stopping ??= stop()), reload };
+  return { server, port, statusPort: status && listenerPort(status), stop: () => (stopping ??= stop()), reload };
 }
