@@ -21,7 +21,7 @@ export const accessRecordSchema = z.object({
   time: z.iso.datetime({ precision: 3 }),
   /** Unique request id, also sent upstream as X-Request-Id. */
   id: z.string().min(1).max(200),
-  /** The configured service id that matched the Host; absent when none matched. */
+  /** The configured service id whose host and path prefix matched; absent when none matched. */
   service: z.string().min(1).optional(),
   /** Empty when the request was refused before a valid method could be read. */
   method: z.string().max(32),
@@ -38,6 +38,8 @@ export const accessRecordSchema = z.object({
   user_id: z.string().min(1).optional(),
   /** The SSO user's e-mail, when the ID token carries one. */
   user_email: z.string().min(1).optional(),
+  /** The user's display name: the ID token's `name` claim, else `preferred_username`. */
+  user_name: z.string().min(1).optional(),
   /** Why a request was denied or failed, in plain words; absent for allowed requests. */
   reason: z.string().min(1).optional(),
   bytes_in: z.number().int().nonnegative(),

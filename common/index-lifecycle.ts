@@ -10,9 +10,15 @@ const DAY_MS = 86_400_000;
 /** Index names per delete request, so the URL stays short. */
 const DELETE_BATCH = 50;
 
-/** Creates or replaces the template; running it again changes nothing. */
+/**
+ * Creates or replaces the template, and adds the fields it maps to the daily indices that exist
+ * already (today's and tomorrow's are created ahead of time, so a field added by an upgrade would
+ * otherwise stay unsearchable there for up to two days). Running it again changes nothing.
+ */
 export async function installIndexTemplate(client: Client, prefix: string): Promise<void> {
-  await client.indices.putIndexTemplate(indexTemplate(prefix));
+  const template = indexTemplate(prefix);
+  await client.indices.putIndexTemplate(template);
+  await client.indices.putMapping({ index: indexPattern(prefix), allow_no_indices: true, properties: template.template.mappings.properties });
 }
 
 /**

@@ -30,6 +30,7 @@ export const FIELD = {
   location: 'source.geo.location',
   userId: 'user.id',
   userEmail: 'user.email',
+  userName: 'user.name',
   userAgent: 'user_agent.original',
   serviceName: 'service.name',
   observerName: 'observer.name',
@@ -72,6 +73,7 @@ export const FIELD_TYPE: Record<FieldName, FieldType> = {
   [FIELD.location]: 'geo_point',
   [FIELD.userId]: 'keyword',
   [FIELD.userEmail]: 'keyword',
+  [FIELD.userName]: 'keyword',
   [FIELD.userAgent]: 'keyword',
   [FIELD.serviceName]: 'keyword',
   [FIELD.observerName]: 'keyword',
@@ -116,7 +118,7 @@ export interface ProxyEventDocument {
   };
   url: { domain: string; path: string; scheme: Protocol };
   source: { ip: string; geo?: GeoFields };
-  user?: { id?: string; email?: string };
+  user?: { id?: string; email?: string; name?: string };
   user_agent?: { original: string };
   service?: { name: string };
   observer: { name: string };

@@ -5,8 +5,10 @@ import { resolve } from 'node:path';
 import { z } from 'zod';
 import { listenHostSchema, portSchema, readConfigFile, readSecretFile, validateConfig } from '../common/config.ts';
 import { isAddressOrCidr } from '../common/ip-address.ts';
+import { RESERVED_PREFIX } from './auth/endpoints.ts';
 import { SecretHashError } from './errors.ts';
 import { WHEN_UNWRITABLE } from './line-writer.ts';
+import { routingPath } from './routing.ts';
 import { parseSecretHash, type SecretHash } from './secret-hash.ts';
 
 const SERVICE_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/;
@@ -26,6 +28,15 @@ const secretHash = z.string().transform((text, ctx): SecretHash => {
 });
 
 const cidr = z.string().refine(isAddressOrCidr, 'not an IP address or CIDR block (e.g. 10.0.0.0/8, fd00::/8, 127.0.0.1)');
+
+/** A route's path prefix, kept without its trailing slash (`/app/` and `/app` are one prefix). */
+const pathPrefix = z
+  .string()
+  .regex(/^\/[\x21-\x7e]*$/, 'must start with / and hold no spaces or control characters')
+  .refine((prefix) => !prefix.includes('?') && !prefix.includes('#'), 'a path prefix has no ? or #')
+  .refine((prefix) => routingPath(prefix) === prefix, 'must be a normalised path: no . or .. segments, no //, no %-escapes of letters, digits, - . _ ~')
+  .refine((prefix) => !`${prefix}/`.startsWith(RESERVED_PREFIX), `${RESERVED_PREFIX} is the proxy's own`)
+  .transform((prefix) => (prefix.length > 1 && prefix.endsWith('/') ? prefix.slice(0, -1) : prefix));
 
 const httpUrl = z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' });
 
@@ -56,7 +67,7 @@ const authSchema = z.discriminatedUnion('method', [
       /** The secret itself, or client_secret_file: a file holding it, so the configuration can be committed without it. */
       client_secret: z.string().min(1).optional(),
       client_secret_file: z.string().min(1).optional(),
-      scopes: z.array(z.string().regex(/^[\x21\x23-\x5b\x5d-\x7e]+$/)).default(['openid', 'email']),
+      scopes: z.array(z.string().regex(/^[\x21\x23-\x5b\x5d-\x7e]+$/)).default(['openid', 'email', 'profile']),
       /** `sub` or e-mail values allowed in; with allowed_groups, either list admits. Both empty: any user of the issuer. */
       allowed_users: z.array(z.string().min(1)).default([]),
       /** Matched against the ID token's `groups` claim. */
@@ -75,6 +86,10 @@ const serviceSchema = z.strictObject({
     const url = new URL(text);
     return (url.pathname === '/' || url.pathname === '') && url.search === '' && url.username === '';
   }, 'must be an origin only (scheme, host, port), without path, query or credentials'),
+  /** Path prefixes this service answers on its hosts; the longest matching prefix of a host wins. */
+  paths: z.array(pathPrefix).min(1).default(['/']),
+  /** Cut the matched prefix from the path sent upstream (`/app/x` → `/x`). */
+  strip_prefix: z.boolean().default(false),
   auth: authSchema,
   upstream_timeouts: upstreamTimeouts.default({ connect_ms: 5_000, headers_ms: 30_000, body_ms: 60_000 }),
   /** Most connections kept open to the upstream. */
@@ -148,20 +163,32 @@ export const proxyConfigSchema = z
       })
       .prefault({}),
     services: z.array(serviceSchema).min(1),
+    /** Reload when the configuration file changes, as on SIGHUP. */
+    watch_config: z.boolean().default(false),
   })
   .superRefine((config, ctx) => {
     if (config.limits.headers_timeout_ms > config.limits.request_timeout_ms) {
       ctx.addIssue({ code: 'custom', path: ['limits', 'headers_timeout_ms'], message: 'must not exceed limits.request_timeout_ms' });
     }
     const ids = new Set<string>();
-    const hosts = new Map<string, string>();
+    const routes = new Map<string, string>();
+    const logins = new Map<string, string>();
     config.services.forEach((service, index) => {
       if (ids.has(service.id)) ctx.addIssue({ code: 'custom', path: ['services', index, 'id'], message: `duplicate service id "${service.id}"` });
       ids.add(service.id);
       service.hosts.forEach((host, hostIndex) => {
-        const owner = hosts.get(host);
-        if (owner !== undefined) ctx.addIssue({ code: 'custom', path: ['services', index, 'hosts', hostIndex], message: `host "${host}" is already served by "${owner}"` });
-        hosts.set(host, service.id);
+        service.paths.forEach((prefix, pathIndex) => {
+          const owner = routes.get(`${host} ${prefix}`);
+          if (owner === undefined) return routes.set(`${host} ${prefix}`, service.id);
+          // Without paths, the clash is in the host itself.
+          const path = service.paths.length === 1 && prefix === '/' ? ['services', index, 'hosts', hostIndex] : ['services', index, 'paths', pathIndex];
+          ctx.addIssue({ code: 'custom', path, message: prefix === '/' ? `host "${host}" is already served by "${owner}"` : `host "${host}" path "${prefix}" is already served by "${owner}"` });
+        });
+        // The /.proxy/ endpoints and the session cookie belong to the host: one service on it may sign people in.
+        if (service.auth.method === 'none') return;
+        const login = logins.get(host);
+        if (login !== undefined) ctx.addIssue({ code: 'custom', path: ['services', index, 'auth'], message: `host "${host}" already signs in through "${login}": only one service per host may authenticate` });
+        else logins.set(host, service.id);
       });
     });
   });

@@ -28,6 +28,7 @@ export class Exchange {
   authMethod: AuthMethod = 'none';
   userId: string | undefined = undefined;
   userEmail: string | undefined = undefined;
+  userName: string | undefined = undefined;
   reason: string | undefined = undefined;
   /** Set when the proxy decides the outcome itself (upstream failure, shutdown), overriding the status sent. */
   failStatus = 0;
@@ -94,6 +95,7 @@ export class Recorder {
       auth_method: exchange.authMethod,
       user_id: exchange.userId,
       user_email: exchange.userEmail,
+      user_name: exchange.userName,
       reason: exchange.reason,
       bytes_in: exchange.bytesIn,
       bytes_out: exchange.bytesOut,

@@ -1,4 +1,4 @@
-// The per-request flow: who is asking (client IP, request id, scheme), which service (Host), may
+// The per-request flow: who is asking (client IP, request id, scheme), which service (Host and path), may
 // they (auth), then forward. The access-log line is written from the response's `close`, which
 // Node emits exactly once whether the response finished, the client left, or the socket died.
 
@@ -12,7 +12,7 @@ import { forward } from './forward.ts';
 import { upstreamRequestHeaders } from './headers.ts';
 import { sendText } from './respond.ts';
 import { bodyRefusalStatus } from './refusals.ts';
-import { hostHeaderCount, hostOf, pathOf, targetAuthority, upstreamTarget, type Router } from './routing.ts';
+import { hostHeaderCount, hostOf, pathOf, targetAuthority, type Router } from './routing.ts';
 import type { Service } from './services.ts';
 
 const REQUEST_ID = /^[A-Za-z0-9._:@+=\/-]{1,200}$/;
@@ -111,12 +111,13 @@ export function createRequestHandler(context: ProxyContext): (req: IncomingMessa
       sendText(res, exchange, 400, refusal, { connection: 'close' });
       return;
     }
-    const service = context.router.match(exchange.host);
-    if (service === undefined) {
-      exchange.reason = 'unknown host';
-      sendText(res, exchange, 404, 'unknown host');
+    const match = context.router.match(exchange.host, exchange.path, req.url);
+    if (match.route === undefined) {
+      exchange.reason = match.reason;
+      sendText(res, exchange, 404, match.reason);
       return;
     }
+    const service = match.route.target;
     exchange.service = service.id;
     exchange.authMethod = service.authMethod;
     if (context.recorder.refusing) {
@@ -124,13 +125,13 @@ export function createRequestHandler(context: ProxyContext): (req: IncomingMessa
       sendText(res, exchange, ACCESS_LOG_UNAVAILABLE_STATUS, ACCESS_LOG_UNAVAILABLE_REASON);
       return;
     }
-    if (exchange.path.startsWith(RESERVED_PREFIX)) {
-      service.auth.endpoint(req, res, exchange, exchange.path);
+    if (match.path.startsWith(RESERVED_PREFIX)) {
+      service.auth.endpoint(req, res, exchange, match.path);
       return;
     }
     if (!service.auth.admit(req, res, exchange)) return;
     const headers = upstreamRequestHeaders(req.rawHeaders, req.headers, exchange, peer, peerTrusted);
-    forward(service.pool, req, res, exchange, upstreamTarget(req.url), headers);
+    forward(service.pool, req, res, exchange, match.upstream, headers);
   };
 }
 
@@ -142,7 +143,7 @@ export function createExpectationHandler(context: ProxyContext): (req: IncomingM
   return (req, res) => {
     const { exchange } = arrive(context, req, false);
     res.once('close', () => onClose(context, res, exchange));
-    const service = context.router.match(exchange.host);
+    const service = context.router.match(exchange.host, exchange.path, req.url).route?.target;
     if (service !== undefined) {
       exchange.service = service.id;
       exchange.authMethod = service.authMethod;

@@ -1,5 +1,6 @@
 // `node proxy/main.ts --config <file>`: starts the reverse proxy. Diagnostics go to stderr as JSON
-// (pino); the access log goes only to its files. SIGTERM/SIGINT stop it gracefully, exit 0.
+// (pino); the access log goes only to its files. SIGTERM/SIGINT stop it gracefully, exit 0;
+// SIGHUP reloads the configuration file.
 
 import { parseArgs } from 'node:util';
 import pino from 'pino';
@@ -25,14 +26,23 @@ const config = loadOrExit('proxy', () => loadConfig(configFile));
 
 // Loaded after the configuration is known to be good, so a bad file fails fast.
 const { startProxy } = await import('./server.ts');
+const { ConfigReloader } = await import('./reload.ts');
 const proxy = await startProxy(config, diagnostics).catch((error: Error) => {
   diagnostics.fatal({ err: error }, 'proxy failed to start');
   process.exit(1);
+});
+const reloader = new ConfigReloader(configFile, proxy, diagnostics, config.watch_config);
+let stopping = false;
+// Kept during the stop too: SIGHUP's default action would end the process at once.
+process.on('SIGHUP', () => {
+  if (!stopping) reloader.reload('SIGHUP');
 });
 diagnostics.info({ proxy: config.proxy_id, host: config.listen.host, port: proxy.port, status_port: proxy.statusPort, access_log: config.access_log.enabled ? config.access_log.dir : false }, 'proxy listening');
 
 const shutdown = (signal: NodeJS.Signals) => {
   diagnostics.info({ signal }, 'stopping');
+  stopping = true;
+  reloader.close();
   proxy.stop().then(
     () => {
       diagnostics.info('stopped');

@@ -1,5 +1,7 @@
-// Routing by Host: case-insensitive, port and trailing dot ignored; and the request's loggable
-// path (never its query string).
+// Routing by Host (case-insensitive, port and trailing dot ignored) and path prefix, longest
+// first; and the request's loggable path (never its query string).
+
+import { RESERVED_PREFIX } from './auth/endpoints.ts';
 
 /** The Host header's name part, lower-cased, without port; IPv6 literals keep their brackets. */
 export function hostOf(header: string | undefined): string {
@@ -59,14 +61,75 @@ export function hostHeaderCount(rawHeaders: readonly string[]): number {
   return count;
 }
 
-export class Router<T> {
-  readonly #byHost = new Map<string, T>();
+/** Percent-escapes of unreserved characters (RFC 3986 §2.3: letters, digits, - . _ ~), which mean the character itself. */
+const UNRESERVED_ESCAPE = /%(?:[46][1-9A-F]|[57][0-9A]|3[0-9]|2[DE]|5F|7E)/gi;
+const DOT_SEGMENT_OR_SLASHES = /\/\.|\/\/|\\/;
 
-  add(hosts: readonly string[], target: T): void {
-    for (const host of hosts) this.#byHost.set(host, target);
+/**
+ * The path a route is chosen by: unreserved escapes decoded, `.` and `..` segments resolved,
+ * repeated slashes merged, `\` read as `/`. An upstream that normalises (most do) then sees the
+ * same path the route was chosen for, so `/public/../admin` or `/%61dmin` cannot reach the
+ * `/admin` route's upstream through another route.
+ */
+export function routingPath(path: string): string {
+  let normal = path.indexOf('%') === -1 ? path : path.replace(UNRESERVED_ESCAPE, (escape) => String.fromCharCode(Number.parseInt(escape.slice(1), 16)));
+  if (DOT_SEGMENT_OR_SLASHES.test(normal)) normal = new URL(normal.replace(/[\\/]+/g, '/'), 'http://routing.invalid').pathname;
+  return normal;
+}
+
+/** True when `prefix` (no trailing slash, or `/`) is `path` or a whole-segment start of it. */
+function underPrefix(path: string, prefix: string): boolean {
+  if (prefix === '/') return true;
+  return path.startsWith(prefix) && (path.length === prefix.length || path.charCodeAt(prefix.length) === 47 /* / */);
+}
+
+export interface Route<T> {
+  target: T;
+  /** The path prefix, `/` for the whole host. */
+  prefix: string;
+  /** Whether the prefix is cut from the path sent upstream. */
+  strip: boolean;
+}
+
+export type Match<T> =
+  | { route: Route<T>; /** The path the route was chosen by. */ path: string; /** The target to send upstream (query included). */ upstream: string }
+  | { route: undefined; reason: typeof UNKNOWN_HOST_REASON | typeof UNKNOWN_PATH_REASON };
+
+export const UNKNOWN_HOST_REASON = 'unknown host';
+export const UNKNOWN_PATH_REASON = 'unknown path';
+
+interface HostRoutes<T> {
+  /** Longest prefix first. */
+  routes: Route<T>[];
+  /** Whether any route has a prefix other than `/`: only then is the path normalised and rebuilt. */
+  byPath: boolean;
+  /** Who answers the proxy's own endpoints (`/.proxy/…`) on this host. */
+  endpoints: Route<T> | undefined;
+}
+
+export class Router<T> {
+  readonly #byHost = new Map<string, HostRoutes<T>>();
+
+  /** `ownsEndpoints`: this route answers the host's `/.proxy/…` endpoints (else the shortest prefix does). */
+  add(host: string, route: Route<T>, ownsEndpoints: boolean): void {
+    let entry = this.#byHost.get(host);
+    if (entry === undefined) this.#byHost.set(host, (entry = { routes: [], byPath: false, endpoints: undefined }));
+    entry.routes.push(route);
+    entry.routes.sort((a, b) => b.prefix.length - a.prefix.length);
+    entry.byPath ||= route.prefix !== '/';
+    if (ownsEndpoints) entry.endpoints = route;
   }
 
-  match(host: string): T | undefined {
-    return this.#byHost.get(host);
+  /** The route for a request to `host` with logged path `path` and raw target `url`: the longest matching prefix. */
+  match(host: string, path: string, url: string | undefined): Match<T> {
+    const entry = this.#byHost.get(host);
+    if (entry === undefined) return { route: undefined, reason: UNKNOWN_HOST_REASON };
+    if (!entry.byPath) return { route: entry.routes[0]!, path, upstream: upstreamTarget(url) };
+    const normal = routingPath(path);
+    const route = normal.startsWith(RESERVED_PREFIX) ? (entry.endpoints ?? entry.routes.at(-1)!) : entry.routes.find((each) => underPrefix(normal, each.prefix));
+    if (route === undefined) return { route: undefined, reason: UNKNOWN_PATH_REASON };
+    const rest = route.strip && route.prefix !== '/' ? normal.slice(route.prefix.length) : normal;
+    const query = url === undefined ? -1 : url.indexOf('?');
+    return { route, path: normal, upstream: (rest.length === 0 ? '/' : rest) + (query === -1 ? '' : url!.slice(query)) };
   }
 }

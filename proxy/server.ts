@@ -17,8 +17,8 @@ import type { ProxyConfig } from './config.ts';
 import { Recorder } from './exchange.ts';
 import { createExpectationHandler, createRequestHandler, type ProxyContext } from './handler.ts';
 import { watchRefusals } from './refusals.ts';
-import { buildServices } from './services.ts';
 import { RequestMetrics } from './request-metrics.ts';
+import { buildServices, createAuthState, serviceChanges, type Service, type ServiceChanges } from './services.ts';
 import { serveStatus } from './status.ts';
 import { createUpgradeHandler } from './websocket.ts';
 
@@ -32,13 +32,35 @@ export interface RunningProxy {
   statusPort: number | undefined;
   /** Graceful stop; resolves once the access log is flushed and closed. */
   stop(): Promise<void>;
+  /**
+   * Applies a new configuration's services and trusted proxies to the requests that arrive from
+   * now on; requests in flight finish on what they started with. Returns what changed.
+   */
+  reload(config: ProxyConfig): ReloadSummary;
+}
+
+export interface ReloadSummary extends ServiceChanges {
+  /** Top-level keys that changed but take effect only at the next start. */
+  restart_needed: string[];
+}
+
+/** Keys a reload applies; every other key is read once, at start. */
+const RELOADED_KEYS: ReadonlySet<string> = new Set(['services', 'trusted_proxies', 'watch_config']);
+
+function keysNeedingRestart(before: ProxyConfig, after: ProxyConfig): string[] {
+  const keys = new Set([...Object.keys(before), ...Object.keys(after)]);
+  return [...keys].filter((key) => !RELOADED_KEYS.has(key) && JSON.stringify(before[key as keyof ProxyConfig]) !== JSON.stringify(after[key as keyof ProxyConfig]));
 }
 
 export async function startProxy(config: ProxyConfig, diagnostics: Logger, clock: Clock = systemClock): Promise<RunningProxy> {
   const log = config.access_log.enabled ? await openAccessLog(config.access_log, config.proxy_id, diagnostics) : undefined;
   const metrics = new RequestMetrics();
   const recorder = new Recorder(log, metrics);
-  const { router, services } = buildServices(config, diagnostics, clock);
+  const authState = createAuthState(config, diagnostics, clock);
+  let current = config;
+  let { router, services } = buildServices(config, authState);
+  /** Pools of services a reload replaced, closing as their last requests finish; the stop ends them. */
+  const retiring = new Set<Service['pool']>();
   const context: ProxyContext = { router, recorder, clientIps: new ClientIpResolver(config.trusted_proxies), tls: config.tls !== undefined, shuttingDown: false, cutting: false };
   const limits = config.limits;
   const options: ServerOptions = {
@@ -90,10 +112,30 @@ export async function startProxy(config: ProxyConfig, diagnostics: Logger, clock
     server.closeAllConnections();
     for (const socket of upgrades) socket.destroy();
     while (recorder.active > 0) await sleep(5);
-    await Promise.all(services.map((service) => service.pool.destroy()));
+    await Promise.all([...services.map((service) => service.pool.destroy()), ...[...retiring].map((pool) => pool.destroy())]);
     await log?.close();
     status?.closeAllConnections();
     status?.close();
   };
-  return { server, port, statusPort: status && listenerPort(status), stop: () => (stopping ??= stop()) };
+  const reload = (next: ProxyConfig): ReloadSummary => {
+    const built = buildServices(next, authState, services);
+    const changes = serviceChanges(services, built.services);
+    const inUse = new Set(built.services);
+    for (const old of services) {
+      if (inUse.has(old)) continue;
+      // close() lets the requests already on the pool finish; new ones go to the new services.
+      retiring.add(old.pool);
+      old.pool.close().then(
+        () => retiring.delete(old.pool),
+        (error: Error) => diagnostics.warn({ err: error, service: old.id }, 'closing a replaced upstream pool failed'),
+      );
+    }
+    ({ router, services } = built);
+    context.router = router;
+    context.clientIps = new ClientIpResolver(next.trusted_proxies);
+    const summary = { ...changes, restart_needed: keysNeedingRestart(current, next) };
+    current = next;
+    return summary;
+  };
+  return { server, port, statusPort: status && listenerPort(status), stop: () => (stopping ??= stop()), reload };
 }

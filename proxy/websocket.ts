@@ -17,7 +17,6 @@ import { relayChunk, upstreamFailure, upstreamFailureText } from './forward.ts';
 import { arrive, hostRefusal, unansweredStatus, type ProxyContext } from './handler.ts';
 import { clientResponseHeaders, upstreamRequestHeaders } from './headers.ts';
 import { LOCAL_RESPONSE_HEADERS } from './respond.ts';
-import { upstreamTarget } from './routing.ts';
 
 type ResponseHeaders = Record<string, string | string[] | undefined>;
 
@@ -171,11 +170,12 @@ export function createUpgradeHandler(context: ProxyContext, upgrades: Set<Duplex
     };
     const hostProblem = hostRefusal(req);
     if (hostProblem !== undefined) return refuse(400, hostProblem);
-    const service = context.router.match(exchange.host);
-    if (service === undefined) return refuse(404, 'unknown host');
+    const match = context.router.match(exchange.host, exchange.path, req.url);
+    if (match.route === undefined) return refuse(404, match.reason);
+    const service = match.route.target;
     exchange.service = service.id;
     exchange.authMethod = service.authMethod;
-    if (exchange.path.startsWith(RESERVED_PREFIX)) return refuse(404, 'unknown proxy endpoint');
+    if (match.path.startsWith(RESERVED_PREFIX)) return refuse(404, 'unknown proxy endpoint');
     if (context.shuttingDown) return refuse(SHUTTING_DOWN_STATUS, SHUTTING_DOWN_REASON);
     if (context.recorder.refusing) return refuse(ACCESS_LOG_UNAVAILABLE_STATUS, ACCESS_LOG_UNAVAILABLE_REASON);
     if (!service.auth.admitUpgrade(req, exchange)) return refuse(401, exchange.reason ?? 'login required');
@@ -184,7 +184,7 @@ export function createUpgradeHandler(context: ProxyContext, upgrades: Set<Duplex
     const handler = new UpgradeHandler(context, exchange, socket, clientHead, protocol);
     const headers = upstreamRequestHeaders(req.rawHeaders, req.headers, exchange, peer, peerTrusted);
     try {
-      service.pool.dispatch({ path: upstreamTarget(req.url), method: req.method ?? 'GET', headers, body: null, upgrade: protocol }, handler);
+      service.pool.dispatch({ path: match.upstream, method: req.method ?? 'GET', headers, body: null, upgrade: protocol }, handler);
     } catch (error) {
       // undici rejects some requests synchronously (e.g. a header it refuses to send).
       handler.onResponseError(undefined as never, error as Error);

@@ -27,10 +27,11 @@ export function toDocument(record: AccessRecord): ProxyEventDocument {
   if (record.reason !== undefined) document.event.reason = record.reason;
   const geo = geoOf(record.source_ip);
   if (geo) document.source.geo = geo;
-  if (record.user_id !== undefined || record.user_email !== undefined) {
+  if (record.user_id !== undefined || record.user_email !== undefined || record.user_name !== undefined) {
     document.user = {};
     if (record.user_id !== undefined) document.user.id = record.user_id;
     if (record.user_email !== undefined) document.user.email = record.user_email;
+    if (record.user_name !== undefined) document.user.name = record.user_name;
   }
   if (record.user_agent !== undefined) document.user_agent = { original: record.user_agent };
   if (record.service !== undefined) document.service = { name: record.service };

@@ -36,11 +36,11 @@ function reasonWords(words: string): Query {
 }
 
 /** Free text: the request id exactly, the source IP when the text is an address or block, a
- * substring of host, path, user id or e-mail, or the reason's words. */
+ * substring of host, path, user id, e-mail or name, or the reason's words. */
 export function searchClause(text: string): Query {
   const clauses: Query[] = [exact(FIELD.eventId, text)];
   if (isAddressOrCidr(text)) clauses.push(exact(FIELD.sourceIp, text));
-  for (const field of [FIELD.domain, FIELD.path, FIELD.userId, FIELD.userEmail]) clauses.push(contains(field, text));
+  for (const field of [FIELD.domain, FIELD.path, FIELD.userId, FIELD.userEmail, FIELD.userName]) clauses.push(contains(field, text));
   clauses.push(reasonWords(text));
   return either(clauses);
 }
@@ -76,6 +76,7 @@ export function filterQuery(filters: Filters): Query {
   add(filters.source_ip, (value) => exact(FIELD.sourceIp, value));
   if (filters.user_id) clauses.push({ terms: { [FIELD.userId]: filters.user_id } });
   add(filters.user_email, (value) => contains(FIELD.userEmail, value));
+  add(filters.user_name, (value) => contains(FIELD.userName, value));
   if (filters.auth_method) clauses.push({ terms: { [FIELD.authMethod]: filters.auth_method } });
   if (filters.country_code) clauses.push({ terms: { [FIELD.countryCode]: filters.country_code } });
   add(filters.city, (value) => exact(FIELD.cityName, value, true));

@@ -35,7 +35,7 @@ export type SortKey = (typeof SORT_KEYS)[number];
 export type SortOrder = 'asc' | 'desc';
 
 export const FILTER_PARAMS = {
-  search: filter(text('free text'), 'Free text over the request id, source IP, host, path, user id and e-mail (substring, any case) and the reason (full text).'),
+  search: filter(text('free text'), 'Free text over the request id, source IP, host, path, user id, e-mail and name (substring, any case) and the reason (full text).'),
   start_date: filter(dateTime, 'Only requests at or after this RFC 3339 time.'),
   end_date: filter(dateTime, 'Only requests at or before this RFC 3339 time.'),
   status: anyOf(oneOf(['success', 'failed']), 'success: status 200-399; failed: any other status (as NetBird).'),
@@ -47,6 +47,7 @@ export const FILTER_PARAMS = {
   source_ip: anyOf(addressOrCidr, "Client's IP address or a CIDR block containing it."),
   user_id: anyOf(text('user id'), 'Authenticated user id, exactly.'),
   user_email: anyOf(text('user e-mail substring'), "Part of the SSO user's e-mail (substring, any case)."),
+  user_name: anyOf(text('user name substring'), "Part of the SSO user's name (substring, any case)."),
   auth_method: anyOf(oneOf(AUTH_METHODS), 'Authentication method used or attempted.'),
   country_code: anyOf(countryCode, 'ISO 3166-1 alpha-2 country of the source IP.'),
   city: anyOf(text('city'), 'City of the source IP, exactly (any case).'),

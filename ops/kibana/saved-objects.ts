@@ -25,6 +25,7 @@ export const SEARCH_COLUMNS = [
   FIELD.bytesIn,
   FIELD.bytesOut,
   FIELD.userId,
+  FIELD.userName,
   FIELD.authMethod,
 ] as const;
 

@@ -9,9 +9,9 @@ export const DEMO_SSO_CLIENT = { client_id: 'proxy-local', client_secret: 'demo-
 
 /** alice and carol are in `staff`, which the example SSO service admits; bob is not. */
 export const DEMO_SSO_USERS: IssuerUser[] = [
-  { sub: 'alice', email: 'alice@example.com', groups: ['staff'] },
-  { sub: 'bob', email: 'bob@example.com', groups: ['contractors'] },
-  { sub: 'carol', email: 'carol@example.com', groups: ['staff', 'admins'] },
+  { sub: 'alice', email: 'alice@example.com', groups: ['staff'], name: 'Alice Archer' },
+  { sub: 'bob', email: 'bob@example.com', groups: ['contractors'], preferred_username: 'bob' },
+  { sub: 'carol', email: 'carol@example.com', groups: ['staff', 'admins'], name: 'Carol Chen' },
 ];
 
 export const DEMO_SSO_ALLOWED_GROUPS = ['staff'];

@@ -1,7 +1,7 @@
 // A demo and test OpenID Connect issuer: a real `oidc-provider` with a fixed list of users who
 // sign in by picking their name (no password: for local use and tests only, bound to loopback).
-// Consent is implied for the registered clients. ID tokens carry `email` and `groups` directly,
-// so a relying party sees them without a userinfo call.
+// Consent is implied for the registered clients. ID tokens carry `email`, `groups`, `name` and
+// `preferred_username` directly, so a relying party sees them without a userinfo call.
 
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -13,6 +13,10 @@ export interface IssuerUser {
   sub: string;
   email?: string;
   groups?: string[];
+  /** The `name` claim (profile scope). */
+  name?: string;
+  /** The `preferred_username` claim (profile scope). */
+  preferred_username?: string;
 }
 
 export interface IssuerClient {
@@ -40,6 +44,9 @@ export interface RunningIssuer {
   signingKey: Record<string, unknown>;
   stop(): Promise<void>;
 }
+
+/** Every scope the issuer knows, granted to every registered client. */
+const GRANTED_SCOPES = ['openid', 'email', 'groups', 'profile'] as const;
 
 const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
 const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (char) => ESCAPES[char]!);
@@ -113,8 +120,8 @@ export async function startIssuer(options: IssuerOptions): Promise<RunningIssuer
     // restarts. Named explicitly because oidc-provider warns about its implicit default.
     adapter: createMemoryAdapter(),
     cookies: { keys: [randomBytes(32).toString('base64url')] },
-    claims: { openid: ['sub'], email: ['email', 'email_verified'], groups: ['groups'] },
-    scopes: ['openid', 'email', 'groups'],
+    claims: { openid: ['sub'], email: ['email', 'email_verified'], groups: ['groups'], profile: ['name', 'preferred_username'] },
+    scopes: [...GRANTED_SCOPES],
     conformIdTokenClaims: false,
     ttl: { AuthorizationCode: 60, Interaction: 600, Session: 86_400, Grant: 86_400, AccessToken: 600, IdToken: 600 },
     features: { devInteractions: { enabled: false } },
@@ -125,7 +132,13 @@ export async function startIssuer(options: IssuerOptions): Promise<RunningIssuer
       if (!user) return undefined;
       return {
         accountId: id,
-        claims: () => ({ sub: id, ...(user.email ? { email: user.email, email_verified: true } : {}), ...(user.groups ? { groups: user.groups } : {}) }),
+        claims: () => ({
+          sub: id,
+          ...(user.email ? { email: user.email, email_verified: true } : {}),
+          ...(user.groups ? { groups: user.groups } : {}),
+          ...(user.name ? { name: user.name } : {}),
+          ...(user.preferred_username ? { preferred_username: user.preferred_username } : {}),
+        }),
       };
     },
     // First-party clients: consent is implied, so no consent screen.
@@ -137,8 +150,8 @@ export async function startIssuer(options: IssuerOptions): Promise<RunningIssuer
         if (existing) return existing;
       }
       const grant = new oidc.provider.Grant({ clientId: oidc.client!.clientId, accountId: oidc.session!.accountId! });
-      grant.addOIDCScope('openid email groups');
-      grant.addOIDCClaims(['sub', 'email', 'email_verified', 'groups']);
+      grant.addOIDCScope(GRANTED_SCOPES.join(' '));
+      grant.addOIDCClaims(['sub', 'email', 'email_verified', 'groups', 'name', 'preferred_username']);
       await grant.save();
       return grant;
     },

@@ -71,7 +71,7 @@ export async function writeStackFiles(elasticsearch: ElasticsearchConnection): P
         method: 'sso',
         issuer: `http://127.0.0.1:${PORTS.issuer}/`,
         ...DEMO_SSO_CLIENT,
-        scopes: ['openid', 'email', 'groups'],
+        scopes: ['openid', 'email', 'profile', 'groups'],
         allowed_groups: DEMO_SSO_ALLOWED_GROUPS,
       }),
       { ...service('legacy', { method: 'none' }), upstream: `http://127.0.0.1:${DEAD_UPSTREAM_PORT}` },

@@ -69,6 +69,7 @@ export class Sessions {
     if (result.status !== 'valid') return;
     exchange.userId = result.value.user;
     exchange.userEmail = result.value.email;
+    exchange.userName = result.value.name;
     await this.#revoked.revoke(result.value.sid, result.value.exp);
   }
 }
@@ -83,6 +84,7 @@ export function admitSession(sessions: Sessions, req: IncomingMessage, exchange:
   if (result.status === 'valid') {
     exchange.userId = result.value.user;
     exchange.userEmail = result.value.email;
+    exchange.userName = result.value.name;
   }
   return result.status;
 }

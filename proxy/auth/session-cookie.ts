@@ -18,6 +18,7 @@ export interface Session {
   method: AuthMethod;
   user?: string | undefined;
   email?: string | undefined;
+  name?: string | undefined;
   /** Expiry, seconds since the epoch. */
   exp: number;
 }

@@ -1,5 +1,5 @@
 // SSO services: the OIDC authorization-code flow with PKCE, state and nonce (openid-client)
-// against the configured issuer. The user is the ID token's `sub` (with `email` when present);
+// against the configured issuer. The user is the ID token's `sub` (with `email` and a name when present);
 // an allow-list of users or groups decides who gets a session. Failed callbacks count against the
 // same per-IP-and-service limit as wrong passwords.
 
@@ -31,6 +31,14 @@ interface LoginState {
   verifier: string;
   returnTo: string;
   exp: number;
+}
+
+/** The user's display name: `name`, else `preferred_username`; an empty or non-text claim counts as absent. */
+function nameOf(claims: oidc.IDToken): string | undefined {
+  for (const claim of [claims.name, claims.preferred_username]) {
+    if (typeof claim === 'string' && claim.length > 0) return claim;
+  }
+  return undefined;
 }
 
 function isLoopback(url: URL): boolean {
@@ -156,10 +164,12 @@ export class SsoLogin implements ServiceAuth {
     }
     if (exchange.done) return;
     const email = typeof claims.email === 'string' ? claims.email : undefined;
+    const name = nameOf(claims);
     exchange.userId = claims.sub;
     exchange.userEmail = email;
+    exchange.userName = name;
     if (!this.#allowed(claims.sub, email, claims.groups)) return deny(403, 'user not allowed');
-    const session = this.#sessions.issue(exchange, { service: this.#service, method: 'sso', user: claims.sub, email });
+    const session = this.#sessions.issue(exchange, { service: this.#service, method: 'sso', user: claims.sub, email, name });
     // The saved path passed this check when the login started; checked again so that every Location
     // built from client input goes through the one rule.
     redirect(res, exchange, 302, safeReturnPath(login.returnTo, requestOrigin(req, exchange)), [session, clearState]);

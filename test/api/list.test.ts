@@ -85,6 +85,9 @@ const SINGLE: Params[] = [
   { user_id: ['Grace.H', 'frank@corp'] },
   { user_email: 'example.com' },
   { user_email: 'CAROL' },
+  { user_name: 'alice' },
+  { user_name: ['CHEN', 'grace h'] },
+  { search: 'hopper' },
   { auth_method: 'sso' },
   { auth_method: ['pin', 'none'] },
   { country_code: 'de' },
@@ -138,7 +141,7 @@ describe('GET /api/events/proxy filters', () => {
 
 describe('GET /api/events/proxy records', () => {
   it('carries the NetBird ProxyAccessLog fields of the stored document', async () => {
-    const target = documents.find((d) => d.source.geo?.region_iso_code && d.user?.email && d.event.reason)!;
+    const target = documents.find((d) => d.source.geo?.region_iso_code && d.user?.email && d.user.name && d.event.reason)!;
     const [record] = (await page({ search: target.event.id })).data;
     assert.ok(record);
     assert.equal(record.id, target.event.id);
@@ -155,6 +158,7 @@ describe('GET /api/events/proxy records', () => {
     assert.equal(record.reason, target.event.reason);
     assert.equal(record.user_id, target.user?.id);
     assert.equal(record.user_email, target.user?.email);
+    assert.equal(record.user_name, target.user?.name);
     assert.equal(record.auth_method_used, target.proxy_access.auth_method);
     assert.equal(record.country_code, target.source.geo?.country_iso_code);
     assert.equal(record.city_name, target.source.geo?.city_name);
@@ -167,7 +171,7 @@ describe('GET /api/events/proxy records', () => {
   it('leaves out the optional fields a record does not have, as NetBird does', async () => {
     const target = documents.find((d) => !d.source.geo && !d.user && !d.event.reason && !d.service)!;
     const [record] = (await page({ search: target.event.id })).data;
-    for (const field of ['reason', 'user_id', 'country_code', 'city_name', 'subdivision_code']) {
+    for (const field of ['reason', 'user_id', 'user_email', 'user_name', 'country_code', 'city_name', 'subdivision_code']) {
       assert.equal(Object.hasOwn(record!, field), false, field);
     }
     assert.equal(record!.service_id, '');

@@ -43,7 +43,7 @@ function searchMatches(d: ProxyEventDocument, text: string): boolean {
   return (
     d.event.id === text ||
     ((isIP(text.split('/')[0]!) !== 0) && inBlock(d.source.ip, text)) ||
-    [d.url.domain, d.url.path, d.user?.id, d.user?.email].some((v) => includesCi(v, text)) ||
+    [d.url.domain, d.url.path, d.user?.id, d.user?.email, d.user?.name].some((v) => includesCi(v, text)) ||
     hasWords(d.event.reason, text)
   );
 }
@@ -61,6 +61,7 @@ const CHECKS: Record<string, (d: ProxyEventDocument, value: string) => boolean> 
   source_ip: (d, v) => inBlock(d.source.ip, v),
   user_id: (d, v) => d.user?.id === v,
   user_email: (d, v) => includesCi(d.user?.email, v),
+  user_name: (d, v) => includesCi(d.user?.name, v),
   auth_method: (d, v) => d.proxy_access.auth_method === v,
   country_code: (d, v) => d.source.geo?.country_iso_code === v.toUpperCase(),
   city: (d, v) => equalsCi(d.source.geo?.city_name, v),

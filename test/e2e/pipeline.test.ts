@@ -28,6 +28,8 @@ interface ApiRecord {
   status_code: number;
   auth_method_used: string;
   user_id?: string;
+  user_email?: string;
+  user_name?: string;
   reason?: string;
   country_code?: string;
   city_name?: string;
@@ -55,14 +57,17 @@ describe('proxy → shipper → Elasticsearch → API', () => {
       proxyId: 'e2e-proxy',
       services: async ({ proxyPort, upstream, deadPort }) => {
         issuer = await startIssuer({
-          users: [{ sub: 'alice', email: 'alice@example.com', groups: ['staff'] }, { sub: 'eve', groups: ['visitors'] }],
+          users: [
+            { sub: 'alice', email: 'alice@example.com', groups: ['staff'], name: 'Alice Archer', preferred_username: 'aa' },
+            { sub: 'eve', groups: ['visitors'], preferred_username: 'eve.v' },
+          ],
           clients: [{ client_id: 'e2e', client_secret: 'e2e-secret', redirect_uris: [`http://sso.localhost:${proxyPort}${CALLBACK_PATH}`] }],
         });
         return [
           { id: 'open', hosts: ['open.localhost'], upstream, auth: { method: 'none' } },
           { id: 'wiki', hosts: ['wiki.localhost'], upstream, auth: { method: 'password', hash: await hashSecret(PASSWORD), user_id: 'wiki-team' } },
           { id: 'door', hosts: ['door.localhost'], upstream, auth: { method: 'pin', hash: await hashSecret(PIN) } },
-          { id: 'sso', hosts: ['sso.localhost'], upstream, auth: { method: 'sso', issuer: issuer.url, client_id: 'e2e', client_secret: 'e2e-secret', scopes: ['openid', 'email', 'groups'], allowed_groups: ['staff'] } },
+          { id: 'sso', hosts: ['sso.localhost'], upstream, auth: { method: 'sso', issuer: issuer.url, client_id: 'e2e', client_secret: 'e2e-secret', scopes: ['openid', 'email', 'profile', 'groups'], allowed_groups: ['staff'] } },
           { id: 'dead', hosts: ['dead.localhost'], upstream: `http://127.0.0.1:${deadPort}`, auth: { method: 'none' } },
           { id: 'slow', hosts: ['slow.localhost'], upstream, auth: { method: 'none' }, upstream_timeouts: { connect_ms: 1_000, headers_ms: 500, body_ms: 1_000 } },
         ];
@@ -130,7 +135,7 @@ describe('proxy → shipper → Elasticsearch → API', () => {
     assert.equal(record.reason, 'invalid PIN');
   });
 
-  it('records an SSO user who signed in, and one who is not allowed', async () => {
+  it('records an SSO user who signed in, and one who is not allowed, with their names', async () => {
     const signIn = async (user: string, path: string) => {
       const client = visitor();
       const start = await client.send(at('sso', path));
@@ -145,12 +150,21 @@ describe('proxy → shipper → Elasticsearch → API', () => {
     const allowed = await recordFor({ path: '/e2e/sso', status_code: '200' });
     assert.equal(allowed.user_id, 'alice');
     assert.equal(allowed.auth_method_used, 'sso');
+    // The name claim, found by NetBird's user_name filter (substring, any case) and by e-mail.
+    assert.equal(allowed.user_name, 'Alice Archer');
+    assert.equal((await recordFor({ user_name: 'alice', path: '/e2e/sso' })).id, allowed.id);
+    assert.equal((await recordFor({ user_email: 'alice@example.com', path: '/e2e/sso' })).id, allowed.id);
+    const callback = await recordFor({ user_name: 'ARCHER', path: CALLBACK_PATH });
+    assert.equal(callback.user_email, 'alice@example.com');
 
     const eve = await signIn('eve', '/e2e/sso-eve');
     assert.equal(eve.status, 403);
     const denied = await recordFor({ path: CALLBACK_PATH, status_code: '403' });
     assert.equal(denied.reason, 'user not allowed');
     assert.equal(denied.auth_method_used, 'sso');
+    // Without a name claim, preferred_username.
+    assert.equal(denied.user_name, 'eve.v');
+    assert.equal((await recordFor({ user_name: 'eve.v' })).id, denied.id);
   });
 
   it('records upstream failures with their reasons', async () => {

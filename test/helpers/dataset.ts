@@ -39,6 +39,8 @@ const PATHS = ['/', '/login', '/api/v1/users', '/api/v1/items/7', '/dashboard/42
 const METHODS = ['GET', 'GET', 'GET', 'GET', 'GET', 'POST', 'POST', 'PUT', 'DELETE', 'PATCH', 'HEAD', 'OPTIONS'];
 const STATUSES = [200, 200, 200, 200, 200, 200, 200, 204, 301, 302, 304, 101, 401, 401, 403, 429, 404, 404, 400, 499, 500, 502, 503, 504];
 const USERS = ['alice', 'bob', 'carol', 'dave', 'erin', 'frank@corp', 'Grace.H'];
+/** The SSO display names of some users (the others' ID tokens carry none). */
+const USER_NAMES: Record<string, string> = { alice: 'Alice Archer', bob: 'Bob Baker', carol: 'Carol Chen', 'Grace.H': 'Grace Hopper' };
 const AGENTS = ['Mozilla/5.0 (X11; Linux x86_64) Firefox/140.0', 'curl/8.5.0', 'Go-http-client/1.1', '=cmd|calc', 'Mozilla/5.0 (Macintosh) Safari/605.1.15'];
 const DENY_REASONS: Record<AuthMethod, string[]> = {
   sso: ['missing SSO session', 'user not allowed', 'SSO state mismatch'],
@@ -109,6 +111,7 @@ export function* generateRecords(options: DatasetOptions): Generator<AccessRecor
     if (auth !== 'none' && (category === 'allowed' || next() < 0.3)) {
       record.user_id = pick(next, USERS);
       if (auth === 'sso') record.user_email = `${record.user_id.toLowerCase()}@Example.com`;
+      if (auth === 'sso' && Object.hasOwn(USER_NAMES, record.user_id)) record.user_name = USER_NAMES[record.user_id];
     }
     yield record;
   }

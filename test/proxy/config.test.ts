@@ -6,7 +6,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { loadConfig } from '../../proxy/config.ts';
-import { removeDir, tempDir } from './helpers.ts';
+import { cheapSecretHash, removeDir, tempDir } from './helpers.ts';
 
 const minimal = {
   proxy_id: 'config-test',
@@ -56,5 +56,44 @@ test('the access log’s unwritable policy and buffer bound are checked by key',
   const defaults = loadConfig(file).access_log;
   assert.equal(defaults.when_unwritable, 'serve');
   assert.equal(defaults.buffer_max_bytes, 64 * 1024 * 1024);
+  await removeDir(dir);
+});
+
+test('path routes: prefixes are checked, and a host + prefix or a host’s login claimed twice is CONFIG_INVALID naming the key', async () => {
+  const dir = await tempDir('config-paths');
+  const file = join(dir, 'proxy.json');
+  const route = (id: string, extra: Record<string, unknown>) => ({ id, hosts: ['app.test'], upstream: 'http://127.0.0.1:1', auth: { method: 'none' }, ...extra });
+  const password = { method: 'password', hash: cheapSecretHash('x') };
+  await writeFile(file, JSON.stringify({
+    ...minimal,
+    services: [
+      route('app', {}),
+      route('api', { paths: ['/api/', '/a/../b', '/.proxy', 'relative'] }),
+      route('api-again', { paths: ['/docs', '/api'] }),
+      route('same-host', {}),
+      route('login-a', { paths: ['/x'], auth: password }),
+      route('login-b', { paths: ['/y'], auth: password }),
+    ],
+  }));
+  assert.throws(() => loadConfig(file), (error: Error & { code?: string }) => {
+    assert.equal(error.code, 'CONFIG_INVALID');
+    assert.match(error.message, /^ {2}services\[1\]\.paths\[1\]: must be a normalised path/m);
+    assert.match(error.message, /^ {2}services\[1\]\.paths\[2\]: \/\.proxy\/ is the proxy's own/m);
+    assert.match(error.message, /^ {2}services\[1\]\.paths\[3\]: must start with \//m);
+    assert.doesNotMatch(error.message, /services\[1\]\.paths\[0\]/);
+    return true;
+  });
+  await writeFile(file, JSON.stringify({ ...minimal, services: [route('app', {}), route('api', { paths: ['/api/'] }), route('api-again', { paths: ['/docs', '/api'] }), route('same-host', {}), route('login-a', { paths: ['/x'], auth: password }), route('login-b', { paths: ['/y'], auth: password })] }));
+  assert.throws(() => loadConfig(file), (error: Error & { code?: string }) => {
+    assert.match(error.message, /^ {2}services\[2\]\.paths\[1\]: host "app\.test" path "\/api" is already served by "api"$/m);
+    assert.match(error.message, /^ {2}services\[3\]\.hosts\[0\]: host "app\.test" is already served by "app"$/m);
+    assert.match(error.message, /^ {2}services\[5\]\.auth: host "app\.test" already signs in through "login-a"/m);
+    assert.doesNotMatch(error.message, /services\[2\]\.paths\[0\]|services\[4\]/);
+    return true;
+  });
+  await writeFile(file, JSON.stringify({ ...minimal, services: [route('app', {}), route('api', { paths: ['/api/'], strip_prefix: true })] }));
+  const [app, api] = loadConfig(file).services;
+  assert.deepEqual([app!.paths, app!.strip_prefix], [['/'], false]);
+  assert.deepEqual([api!.paths, api!.strip_prefix], [['/api'], true]);
   await removeDir(dir);
 });

@@ -26,9 +26,11 @@ test('a bad configuration exits 1 naming every bad key and its problem', async (
     listen: { host: 'localhost', port: 99999 },
     trusted_proxies: ['10.0.0.0/33'],
     surprise: true,
+    watch_config: 'yes',
     services: [
       { id: 'app', hosts: ['app.test'], upstream: 'http://127.0.0.1:1', auth: { method: 'password', hash: 'plaintext' } },
       { id: 'ftp', hosts: ['ftp.test'], upstream: 'ftp://x', auth: { method: 'none' } },
+      { id: 'api', hosts: ['app.test'], paths: ['/api', 'api'], strip_prefix: 'yes', upstream: 'http://127.0.0.1:1', auth: { method: 'none' } },
     ],
   };
   await writeFile(join(dir, 'bad.json'), JSON.stringify(config));
@@ -41,6 +43,9 @@ test('a bad configuration exits 1 naming every bad key and its problem', async (
   assert.match(stderr, /^ {2}listen\.host: must be an IP address$/m);
   assert.match(stderr, /^ {2}listen\.port: /m);
   assert.match(stderr, /^ {2}surprise: unknown key$/m);
+  assert.match(stderr, /^ {2}watch_config: /m);
+  assert.match(stderr, /^ {2}services\[2\]\.paths\[1\]: must start with \//m);
+  assert.match(stderr, /^ {2}services\[2\]\.strip_prefix: /m);
   await writeFile(join(dir, 'broken.json'), '{ "proxy_id": ');
   const broken = await within('the proxy to exit on broken JSON', runProxyMain(join(dir, 'broken.json')).done);
   assert.equal(broken.code, 1);

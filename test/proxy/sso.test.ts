@@ -21,9 +21,9 @@ describe('SSO service', () => {
     const redirects = [`${site}/.proxy/callback`, `http://sso-groups.test:${proxyPort}/.proxy/callback`];
     issuer = await startIssuerFront(
       [
-        { sub: 'alice', email: 'alice@example.com', groups: ['staff'] },
+        { sub: 'alice', email: 'alice@example.com', groups: ['staff'], name: 'Alice Archer' },
         { sub: 'bob', email: 'bob@example.com', groups: ['contractors'] },
-        { sub: 'carol', groups: ['staff'] },
+        { sub: 'carol', groups: ['staff'], name: 'Carol Chen' },
       ],
       [{ client_id: 'proxy', client_secret: 'client-secret-for-tests', redirect_uris: redirects }],
     );
@@ -88,6 +88,7 @@ describe('SSO service', () => {
     const callbackLine = await lastLine((record) => record.path === '/.proxy/callback' && record.user_id === 'alice');
     assert.equal(callbackLine.status, 302);
     assert.equal(callbackLine.user_email, 'alice@example.com');
+    assert.equal(callbackLine.user_name, 'Alice Archer', 'the default scopes ask for the profile');
 
     const page = await browser.fetch(`${site}/reports`, { connectTo: proxy.url });
     assert.equal(page.status, 200);
@@ -97,6 +98,7 @@ describe('SSO service', () => {
     assert.equal(line.auth_method, 'sso');
     assert.equal(line.user_id, 'alice');
     assert.equal(line.user_email, 'alice@example.com');
+    assert.equal(line.user_name, 'Alice Archer', 'the session carries the name');
     assert.equal(line.reason, undefined);
   });
 
@@ -108,6 +110,7 @@ describe('SSO service', () => {
     const line = await lastLine((record) => record.service === 'sso-groups' && record.path === '/.proxy/callback');
     assert.equal(line.user_id, 'carol');
     assert.equal(line.user_email, undefined);
+    assert.equal(line.user_name, undefined, 'scopes without profile: no name');
   });
 
   test('user not allowed: 403 user not allowed', async () => {

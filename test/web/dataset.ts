@@ -25,6 +25,8 @@ const AGES = [2 * MINUTE, 8 * MINUTE, 30 * MINUTE, 50 * MINUTE, 3 * HOUR, 10 * H
 const STATUSES = [200, 200, 401, 200, 302, 403, 200, 502, 404, 200, 429, 504, 200];
 const METHODS = ['GET', 'GET', 'POST', 'GET', 'PUT', 'GET', 'DELETE'];
 const USERS = ['alice', 'bob', 'carol'];
+/** SSO display names; carol's ID token carries none. */
+export const USER_NAMES: Record<string, string> = { alice: 'Alice Archer', bob: 'Bob Baker' };
 export const USER_EMAIL_DOMAIN = 'example.org';
 
 function reasonOf(status: number, auth: AuthMethod): string | undefined {
@@ -66,6 +68,7 @@ export function knownRecords(now: number): AccessRecord[] {
     if (auth !== 'none' && (status < 400 || status >= 500)) {
       record.user_id = USERS[i % USERS.length]!;
       if (auth === 'sso') record.user_email = `${record.user_id}@${USER_EMAIL_DOMAIN}`;
+      if (auth === 'sso' && Object.hasOwn(USER_NAMES, record.user_id)) record.user_name = USER_NAMES[record.user_id];
     }
     records.push(record);
   }

@@ -8,7 +8,7 @@ import type { Page } from 'playwright-core';
 import type { AccessRecord } from '../../common/access-record.ts';
 import { EventStore } from '../../api/event-store.ts';
 import { createElasticsearchClient } from '../../common/elasticsearch-connection.ts';
-import { DEEP_COUNT, DEEP_HOST, indexRecords } from './dataset.ts';
+import { DEEP_COUNT, DEEP_HOST, indexRecords, USER_NAMES } from './dataset.ts';
 import { screenshot, settled, shownTotal, signIn, startApi, startWebStack, type WebStack } from './harness.ts';
 
 const MINUTE = 60_000;
@@ -86,6 +86,7 @@ describe('Proxy Events page in Chromium', () => {
     const cases: [string, string, (r: AccessRecord) => boolean][] = [
       ['host', 'wiki.example.com', (r) => r.host === 'wiki.example.com'],
       ['user_id', 'alice', (r) => r.user_id === 'alice'],
+      ['user_name', 'archer', (r) => r.user_name === USER_NAMES.alice],
       ['method', 'POST', (r) => r.method === 'POST'],
       ['source_ip', '202.12.27.0/24', (r) => r.source_ip.startsWith('202.12.27.')],
       ['country_code', 'GB', (r) => COUNTRY[r.source_ip] === 'GB'],
@@ -101,6 +102,10 @@ describe('Proxy Events page in Chromium', () => {
       assert.equal(await shownTotal(page), want.length, `${field}=${value}`);
       assert.deepEqual(new Set(await rowIds(page)), new Set(want.map((r) => r.id)), `${field}=${value} rows`);
       if (field === 'category') await screenshot(page, '03-filter-denied');
+      if (field === 'user_name') {
+        const users = await page.$$eval('tr.row .c-user', (cells) => cells.map((cell) => [cell.querySelector('.user')!.textContent, cell.querySelector('.user-id')?.textContent]));
+        assert.ok(users.length > 0 && users.every(([name, id]) => name === USER_NAMES.alice && id === 'alice'), `the User column shows the name and the id: ${JSON.stringify(users)}`);
+      }
       await page.click(`[data-chip="${field}=${value}"] .chip-x`);
       await settled(page);
       assert.equal(await shownTotal(page), base, `${field} chip removed`);

@@ -49,6 +49,7 @@ export interface ProxyEvent {
   protocol?: string;
   category: string;
   user_email?: string;
+  user_name?: string;
   country_name?: string;
   user_agent?: string;
   proxy_id?: string;

@@ -25,6 +25,7 @@ export const FIELDS: readonly FieldDef[] = [
   { param: 'path', label: 'Path contains', placeholder: 'e.g. /admin' },
   { param: 'user_id', label: 'User', placeholder: 'user id' },
   { param: 'user_email', label: 'User e-mail', placeholder: 'part of an e-mail' },
+  { param: 'user_name', label: 'User name', placeholder: 'part of a name' },
   { param: 'source_ip', label: 'Source IP / CIDR', placeholder: 'e.g. 203.0.113.0/24' },
   { param: 'country_code', label: 'Country', placeholder: 'two letters, e.g. DE' },
   { param: 'city', label: 'City', placeholder: 'e.g. Berlin' },

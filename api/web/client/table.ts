@@ -62,8 +62,8 @@ function Row(props: { record: ProxyEvent; selected: boolean; fresh: boolean; onO
         <div title="sent to the client">↓ ${bytes(r.bytes_download)}</div>
       </td>
       <td class="c-user">
-        <div class="user">${r.user_id ?? html`<span class="muted">anonymous</span>`}</div>
-        <div class="muted small">${AUTH_LABEL[r.auth_method_used ?? ''] ?? r.auth_method_used ?? ''}</div>
+        <div class="user">${r.user_name ?? r.user_id ?? html`<span class="muted">anonymous</span>`}</div>
+        <div class="muted small">${r.user_name && r.user_id ? html`<span class="user-id">${r.user_id}</span> · ` : null}${AUTH_LABEL[r.auth_method_used ?? ''] ?? r.auth_method_used ?? ''}</div>
       </td>
     </tr>
   `;

@@ -26,6 +26,7 @@ export const FILTER_PARAMS = [
   'path',
   'user_id',
   'user_email',
+  'user_name',
   'source_ip',
   'country_code',
   'city',
