@@ -35,7 +35,13 @@ const upstreamTimeouts = z.strictObject({
   body_ms: z.number().int().positive().default(60_000),
 });
 
-const authSchema = z.discriminatedUnion('method', [
+const basicUser = z.strictObject({
+  /** Logged as user_id; a colon would end it early in the Basic credentials. */
+  username: z.string().min(1).max(200).regex(/^[^:\x00-\x1f]+$/, 'no colon or control characters'),
+  hash: secretHash,
+});
+
+const authMethodSchema = z.discriminatedUnion('method', [
   z.strictObject({ method: z.literal('none') }),
   z.strictObject({
     method: z.literal('password'),
@@ -66,7 +72,36 @@ const authSchema = z.discriminatedUnion('method', [
       message: 'exactly one of client_secret and client_secret_file is required',
       path: ['client_secret'],
     }),
+  z.strictObject({
+    method: z.literal('basic'),
+    users: z
+      .array(basicUser)
+      .min(1)
+      .refine((users) => new Set(users.map((user) => user.username)).size === users.length, 'duplicate username'),
+    /** Pass the client's Authorization header on to the upstream (it is removed otherwise). */
+    forward_authorization: z.boolean().default(false),
+  }),
 ]);
+
+const authMethodList = z
+  .array(authMethodSchema)
+  .min(1)
+  .superRefine((methods, ctx) => {
+    const seen = new Set<string>();
+    methods.forEach((auth, index) => {
+      if (seen.has(auth.method)) ctx.addIssue({ code: 'custom', path: [index, 'method'], message: `method "${auth.method}" listed twice` });
+      seen.add(auth.method);
+      if (auth.method === 'none' && methods.length > 1) ctx.addIssue({ code: 'custom', path: [index, 'method'], message: '"none" cannot be combined with other methods' });
+    });
+  });
+
+/** One method as an object, or several as a list; always a list once parsed. Issues keep the path as written. */
+const authSchema = z.unknown().transform((value, ctx): Array<z.output<typeof authMethodSchema>> => {
+  const parsed = Array.isArray(value) ? authMethodList.safeParse(value) : authMethodSchema.safeParse(value);
+  if (parsed.success) return Array.isArray(parsed.data) ? parsed.data : [parsed.data];
+  for (const issue of parsed.error.issues) ctx.addIssue({ ...issue });
+  return z.NEVER;
+});
 
 const serviceSchema = z.strictObject({
   id: z.string().regex(SERVICE_ID, 'letters, digits, _ . - (up to 63), starting with a letter or digit'),
@@ -166,7 +201,12 @@ const configSchema = z
 
 export type ProxyConfig = z.infer<typeof configSchema>;
 export type ServiceConfig = ProxyConfig['services'][number];
-export type AuthConfig = ServiceConfig['auth'];
+export type AuthConfig = ServiceConfig['auth'][number];
+
+/** The service's auth method `method`, when it allows it. */
+export function authMethodConfig<M extends AuthConfig['method']>(service: ServiceConfig, method: M): Extract<AuthConfig, { method: M }> | undefined {
+  return service.auth.find((auth): auth is Extract<AuthConfig, { method: M }> => auth.method === method);
+}
 
 /** Validates parsed JSON from `source`; relative paths in it are resolved against `baseDir`. */
 export function parseConfig(json: unknown, baseDir: string, source = 'proxy'): ProxyConfig {
@@ -174,10 +214,15 @@ export function parseConfig(json: unknown, baseDir: string, source = 'proxy'): P
   config.access_log.dir = resolve(baseDir, config.access_log.dir);
   if (config.sessions.secret_file) config.sessions.secret_file = resolve(baseDir, config.sessions.secret_file);
   if (config.tls) config.tls = { cert_file: resolve(baseDir, config.tls.cert_file), key_file: resolve(baseDir, config.tls.key_file) };
-  config.services.forEach(({ auth }, index) => {
-    if (auth.method !== 'sso' || auth.client_secret_file === undefined) return;
-    auth.client_secret_file = resolve(baseDir, auth.client_secret_file);
-    auth.client_secret = readSecretFile(auth.client_secret_file, ['services', index, 'auth', 'client_secret_file'], source);
+  const authPath = (json as { services?: Array<{ auth?: unknown }> }).services;
+  config.services.forEach((service, index) => {
+    service.auth.forEach((auth, position) => {
+      if (auth.method !== 'sso' || auth.client_secret_file === undefined) return;
+      // The key path as written: `auth.client_secret_file` for the single-object form, `auth[1].…` for a list.
+      const at = Array.isArray(authPath?.[index]?.auth) ? ['auth', position] : ['auth'];
+      auth.client_secret_file = resolve(baseDir, auth.client_secret_file);
+      auth.client_secret = readSecretFile(auth.client_secret_file, ['services', index, ...at, 'client_secret_file'], source);
+    });
   });
   return config;
 }

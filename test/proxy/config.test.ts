@@ -58,3 +58,39 @@ test('the access log’s unwritable policy and buffer bound are checked by key',
   assert.equal(defaults.buffer_max_bytes, 64 * 1024 * 1024);
   await removeDir(dir);
 });
+
+test('auth as a list: each method once, none alone, Basic users checked by key; the single object is a list of one', async () => {
+  const dir = await tempDir('config-auth-list');
+  const file = join(dir, 'proxy.json');
+  const service = (id: string, auth: unknown) => ({ ...minimal.services[0], id, hosts: [`${id}.test`], auth });
+  const hash = '$scrypt$ln=10,r=8,p=1$MDEyMzQ1Njc4OWFiY2RlZg==$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=';
+  await writeFile(
+    file,
+    JSON.stringify({
+      ...minimal,
+      services: [
+        service('twice', [{ method: 'pin', hash }, { method: 'pin', hash }]),
+        service('mixed', [{ method: 'none' }, { method: 'pin', hash }]),
+        service('users', [{ method: 'basic', users: [{ username: 'a:b', hash }, { username: 'c', hash: 'plain' }] }]),
+        service('dup', { method: 'basic', users: [{ username: 'c', hash }, { username: 'c', hash }] }),
+        service('empty', []),
+        service('inner', [{ method: 'pin', hash: 'plain' }]),
+      ],
+    }),
+  );
+  assert.throws(() => loadConfig(file), (error: Error) => {
+    assert.match(error.message, /^ {2}services\[0\]\.auth\[1\]\.method: method "pin" listed twice$/m);
+    assert.match(error.message, /^ {2}services\[1\]\.auth\[0\]\.method: "none" cannot be combined with other methods$/m);
+    assert.match(error.message, /^ {2}services\[2\]\.auth\[0\]\.users\[0\]\.username: no colon or control characters$/m);
+    assert.match(error.message, /^ {2}services\[2\]\.auth\[0\]\.users\[1\]\.hash: not a scrypt hash/m);
+    assert.match(error.message, /^ {2}services\[3\]\.auth\.users: duplicate username$/m);
+    assert.match(error.message, /^ {2}services\[4\]\.auth: /m);
+    assert.match(error.message, /^ {2}services\[5\]\.auth\[0\]\.hash: not a scrypt hash/m);
+    return true;
+  });
+  await writeFile(file, JSON.stringify({ ...minimal, services: [service('one', { method: 'basic', users: [{ username: 'c', hash }] }), service('two', [{ method: 'pin', hash }, { method: 'basic', users: [{ username: 'c', hash }] }])] }));
+  const services = loadConfig(file).services;
+  assert.deepEqual(services.map((each) => each.auth.map((auth) => auth.method)), [['basic'], ['pin', 'basic']]);
+  assert.equal(services[0]!.auth[0]!.method === 'basic' && services[0]!.auth[0]!.forward_authorization, false);
+  await removeDir(dir);
+});
