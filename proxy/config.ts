@@ -35,6 +35,9 @@ const upstreamTimeouts = z.strictObject({
   body_ms: z.number().int().positive().default(60_000),
 });
 
+const emailAddress = z.email({ error: 'not an e-mail address' }).transform((address) => address.toLowerCase());
+const domainName = z.string().transform((domain) => domain.toLowerCase()).pipe(z.string().regex(HOST_NAME, 'not a domain name'));
+
 const basicUser = z.strictObject({
   /** Logged as user_id; a colon would end it early in the Basic credentials. */
   username: z.string().min(1).max(200).regex(/^[^:\x00-\x1f]+$/, 'no colon or control characters'),
@@ -81,6 +84,18 @@ const authMethodSchema = z.discriminatedUnion('method', [
     /** Pass the client's Authorization header on to the upstream (it is removed otherwise). */
     forward_authorization: z.boolean().default(false),
   }),
+  z
+    .strictObject({
+      method: z.literal('link'),
+      /** Addresses that may ask for a link, and domains whose every address may. */
+      allowed_emails: z.array(emailAddress).default([]),
+      allowed_domains: z.array(domainName).default([]),
+      link_ttl_seconds: z.number().int().min(60).max(86_400).default(600),
+    })
+    .refine((auth) => auth.allowed_emails.length + auth.allowed_domains.length > 0, {
+      message: 'list allowed_emails or allowed_domains (or both)',
+      path: ['allowed_emails'],
+    }),
 ]);
 
 const authMethodList = z
@@ -102,6 +117,24 @@ const authSchema = z.unknown().transform((value, ctx): Array<z.output<typeof aut
   for (const issue of parsed.error.issues) ctx.addIssue({ ...issue });
   return z.NEVER;
 });
+
+const smtpSchema = z
+  .strictObject({
+    host: z.string().min(1),
+    port: portSchema,
+    /** none: plain SMTP (a local relay); starttls: upgrade required; implicit: TLS from the first byte (port 465). */
+    tls: z.enum(['none', 'starttls', 'implicit']).default('starttls'),
+    username: z.string().min(1).optional(),
+    /** File holding the SMTP password, so the configuration can be committed without it. */
+    password_file: z.string().min(1).optional(),
+    from: z.email({ error: 'not an e-mail address' }),
+  })
+  .refine((smtp) => (smtp.username === undefined) === (smtp.password_file === undefined), {
+    message: 'username and password_file go together',
+    path: ['password_file'],
+  })
+  // Filled from password_file once the configuration is valid.
+  .transform((smtp) => ({ ...smtp, password: undefined as string | undefined }));
 
 const serviceSchema = z.strictObject({
   id: z.string().regex(SERVICE_ID, 'letters, digits, _ . - (up to 63), starting with a letter or digit'),
@@ -180,11 +213,17 @@ const configSchema = z
         service_lockout_seconds: z.number().int().positive().default(3_600),
       })
       .prefault({}),
+    /** The mail server that sends magic links; required when a service uses the link method. */
+    smtp: smtpSchema.optional(),
     services: z.array(serviceSchema).min(1),
   })
   .superRefine((config, ctx) => {
     if (config.limits.headers_timeout_ms > config.limits.request_timeout_ms) {
       ctx.addIssue({ code: 'custom', path: ['limits', 'headers_timeout_ms'], message: 'must not exceed limits.request_timeout_ms' });
+    }
+    const linkService = config.services.findIndex((service) => service.auth.some((auth) => auth.method === 'link'));
+    if (linkService !== -1 && config.smtp === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['smtp'], message: `required: services[${linkService}] uses the link method` });
     }
     const ids = new Set<string>();
     const hosts = new Map<string, string>();
@@ -202,6 +241,7 @@ const configSchema = z
 export type ProxyConfig = z.infer<typeof configSchema>;
 export type ServiceConfig = ProxyConfig['services'][number];
 export type AuthConfig = ServiceConfig['auth'][number];
+export type SmtpConfig = NonNullable<ProxyConfig['smtp']>;
 
 /** The service's auth method `method`, when it allows it. */
 export function authMethodConfig<M extends AuthConfig['method']>(service: ServiceConfig, method: M): Extract<AuthConfig, { method: M }> | undefined {
@@ -224,6 +264,10 @@ export function parseConfig(json: unknown, baseDir: string, source = 'proxy'): P
       auth.client_secret = readSecretFile(auth.client_secret_file, ['services', index, ...at, 'client_secret_file'], source);
     });
   });
+  if (config.smtp?.password_file !== undefined) {
+    config.smtp.password_file = resolve(baseDir, config.smtp.password_file);
+    config.smtp.password = readSecretFile(config.smtp.password_file, ['smtp', 'password_file'], source);
+  }
   return config;
 }
 

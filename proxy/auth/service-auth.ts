@@ -96,10 +96,14 @@ export function admitSession(sessions: Sessions, req: IncomingMessage, exchange:
   return result.status;
 }
 
+/** A parameter of the request's query string, or null. */
+export function queryParam(req: IncomingMessage, name: string): string | null {
+  return URL.parse(req.url ?? '/', 'http://query.invalid')?.searchParams.get(name) ?? null;
+}
+
 /** The return path a login endpoint was given in its query (`?return_to=`), checked like any other. */
 export function queryReturnPath(req: IncomingMessage, exchange: Exchange): string {
-  const url = URL.parse(req.url ?? '/', 'http://query.invalid');
-  return safeReturnPath(url?.searchParams.get('return_to'), requestOrigin(req, exchange));
+  return safeReturnPath(queryParam(req, 'return_to'), requestOrigin(req, exchange));
 }
 
 /** Endpoints every method shares; false when `path` is not one of them. */
