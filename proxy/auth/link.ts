@@ -10,16 +10,15 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import { TOO_MANY_ATTEMPTS_STATUS } from '../../common/access-record.ts';
 import type { AuthConfig } from '../config.ts';
-import { BodyTooLargeError, ClientClosedError } from '../errors.ts';
 import type { Exchange } from '../exchange.ts';
-import { redirect, sendLocal, sendText, sendUnexpected } from '../respond.ts';
+import { redirect, sendLocal, sendText } from '../respond.ts';
 import { LINK_PATH, LOGIN_PATH } from './endpoints.ts';
-import { readForm } from './form.ts';
+import { formFailure, readForm } from './form.ts';
 import { HTML_CONTENT_TYPE, LOGIN_PAGE_POLICY, renderLinkPage, renderLinkSentPage } from './login-page.ts';
 import type { LinkMailer } from './mailer.ts';
 import { FailedAttemptLimiter, retryAfterHeader, TOO_MANY_ATTEMPTS_REASON } from './rate-limit.ts';
 import { requestOrigin, safeReturnPath } from './return-to.ts';
-import { admitSession, admitUpgradeSession, commonEndpoint, isSecure, queryParam, queryReturnPath, SESSION_REASONS, unknownEndpoint, type ServiceAuth, type Sessions } from './service-auth.ts';
+import { admitOrShowForm, admitUpgradeSession, commonEndpoint, isSecure, queryParam, queryReturnPath, SESSION_REASONS, unknownEndpoint, type ServiceAuth, type Sessions } from './service-auth.ts';
 import { clearCookieHeader, cookieValue, LINK_NONCE_COOKIE, setCookieHeader } from './session-cookie.ts';
 
 type LinkConfig = Extract<AuthConfig, { method: 'link' }>;
@@ -79,12 +78,7 @@ export class LinkLogin implements ServiceAuth {
   }
 
   admit(req: IncomingMessage, res: ServerResponse, exchange: Exchange): boolean {
-    const status = admitSession(this.#sessions, req, exchange, this.#service, 'link');
-    if (status === 'valid') return true;
-    exchange.reason = SESSION_REASONS[status];
-    if (req.method === 'GET' || req.method === 'HEAD') this.#form(res, exchange, 401, safeReturnPath(req.url, requestOrigin(req, exchange)));
-    else sendText(res, exchange, 401, 'login required');
-    return false;
+    return admitOrShowForm(this.#sessions, req, res, exchange, this.#service, 'link', (returnTo) => this.#form(res, exchange, 401, returnTo));
   }
 
   admitUpgrade(req: IncomingMessage, exchange: Exchange): boolean {
@@ -98,12 +92,7 @@ export class LinkLogin implements ServiceAuth {
       return;
     }
     if (req.method !== 'POST') return this.#form(res, exchange, 200, queryReturnPath(req, exchange));
-    this.#request(req, res, exchange).catch((error: unknown) => {
-      if (error instanceof ClientClosedError) return;
-      if (!(error instanceof BodyTooLargeError)) return sendUnexpected(res, exchange, this.#diagnostics, error);
-      exchange.reason = 'login form too large';
-      sendText(res, exchange, 413, 'form too large', { connection: 'close' });
-    });
+    this.#request(req, res, exchange).catch(formFailure(res, exchange, this.#diagnostics));
   }
 
   #form(res: ServerResponse, exchange: Exchange, status: number, returnTo: string, message?: string, headers?: Record<string, string>): void {

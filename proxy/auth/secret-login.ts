@@ -5,16 +5,15 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import { TOO_MANY_ATTEMPTS_STATUS } from '../../common/access-record.ts';
-import { BodyTooLargeError, ClientClosedError } from '../errors.ts';
 import type { Exchange } from '../exchange.ts';
-import { redirect, sendLocal, sendText, sendUnexpected } from '../respond.ts';
+import { redirect, sendLocal } from '../respond.ts';
 import { verifySecret, type SecretHash } from '../secret-hash.ts';
 import { LOGIN_PATH } from './endpoints.ts';
-import { readForm } from './form.ts';
+import { formFailure, readForm } from './form.ts';
 import { HTML_CONTENT_TYPE, LOGIN_PAGE_POLICY, renderLoginPage } from './login-page.ts';
 import { checkWithinLimits, FailedAttemptLimiter, retryAfterHeader, ServiceLockout } from './rate-limit.ts';
 import { requestOrigin, safeReturnPath } from './return-to.ts';
-import { admitSession, admitUpgradeSession, commonEndpoint, queryReturnPath, SESSION_REASONS, unknownEndpoint, type ServiceAuth, type Sessions } from './service-auth.ts';
+import { admitOrShowForm, admitUpgradeSession, commonEndpoint, queryReturnPath, SESSION_REASONS, unknownEndpoint, type ServiceAuth, type Sessions } from './service-auth.ts';
 
 const KINDS = {
   password: { field: 'password', invalid: 'invalid password', missing: 'missing password' },
@@ -58,12 +57,7 @@ export class SecretLogin implements ServiceAuth {
   }
 
   admit(req: IncomingMessage, res: ServerResponse, exchange: Exchange): boolean {
-    const status = admitSession(this.#sessions, req, exchange, this.#service, this.#method);
-    if (status === 'valid') return true;
-    exchange.reason = SESSION_REASONS[status];
-    if (req.method === 'GET' || req.method === 'HEAD') this.#page(res, exchange, 401, safeReturnPath(req.url, requestOrigin(req, exchange)));
-    else sendText(res, exchange, 401, 'login required');
-    return false;
+    return admitOrShowForm(this.#sessions, req, res, exchange, this.#service, this.#method, (returnTo) => this.#page(res, exchange, 401, returnTo));
   }
 
   admitUpgrade(req: IncomingMessage, exchange: Exchange): boolean {
@@ -76,13 +70,7 @@ export class SecretLogin implements ServiceAuth {
       return;
     }
     if (req.method === 'POST') {
-      this.#login(req, res, exchange).catch((error: unknown) => {
-        // Nobody is left to answer; the response's close records the 499.
-        if (error instanceof ClientClosedError) return;
-        if (!(error instanceof BodyTooLargeError)) return sendUnexpected(res, exchange, this.#diagnostics, error);
-        exchange.reason = 'login form too large';
-        sendText(res, exchange, 413, 'form too large', { connection: 'close' });
-      });
+      this.#login(req, res, exchange).catch(formFailure(res, exchange, this.#diagnostics));
       return;
     }
     this.#page(res, exchange, 200, queryReturnPath(req, exchange));

@@ -96,6 +96,27 @@ export function admitSession(sessions: Sessions, req: IncomingMessage, exchange:
   return result.status;
 }
 
+/**
+ * Admits a request with a session of `method`; otherwise answers it: `GET`/`HEAD` with the
+ * method's form (`showForm`, status 401, the request's own path to return to), others a plain 401.
+ */
+export function admitOrShowForm(
+  sessions: Sessions,
+  req: IncomingMessage,
+  res: ServerResponse,
+  exchange: Exchange,
+  service: string,
+  method: AuthMethod,
+  showForm: (returnTo: string) => void,
+): boolean {
+  const status = admitSession(sessions, req, exchange, service, method);
+  if (status === 'valid') return true;
+  exchange.reason = SESSION_REASONS[status];
+  if (req.method === 'GET' || req.method === 'HEAD') showForm(safeReturnPath(req.url, requestOrigin(req, exchange)));
+  else sendText(res, exchange, 401, 'login required');
+  return false;
+}
+
 /** A parameter of the request's query string, or null. */
 export function queryParam(req: IncomingMessage, name: string): string | null {
   return URL.parse(req.url ?? '/', 'http://query.invalid')?.searchParams.get(name) ?? null;
