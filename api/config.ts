@@ -30,6 +30,8 @@ export const apiConfigSchema = z
     tokens: z
       .array(z.object({ name: z.string().min(1), sha256: z.string().regex(/^[0-9a-f]{64}$/, 'must be a 64-digit lower-case hex SHA-256 digest') }).strict())
       .min(1, 'must list at least one token'),
+    /** Prometheus metrics at http://host:port/metrics, on a listener of their own; off when absent. */
+    metrics: z.object({ host: listenHostSchema.default('127.0.0.1'), port: portSchema }).strict().optional(),
     cors: z.object({ origins: z.array(originSchema).default([]) }).strict().default({ origins: [] }),
     log_level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })
