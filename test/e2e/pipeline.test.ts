@@ -7,7 +7,9 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { Agent } from 'undici';
+import type { AddressInfo } from 'node:net';
+import { SMTPServer } from 'smtp-server';
+import { Agent, request } from 'undici';
 import { generateToken, hashToken } from '../../api/tokens.ts';
 import { CALLBACK_PATH, LOGIN_PATH } from '../../proxy/auth/endpoints.ts';
 import { hashSecret } from '../../proxy/secret-hash.ts';
@@ -44,6 +46,20 @@ describe('proxy → shipper → Elasticsearch → API', () => {
   let proxyUrl: string;
   let apiUrl: string;
   const token = generateToken();
+  /** The text of each mail the proxy sent (its body is base64). */
+  const mails: string[] = [];
+  const smtp = new SMTPServer({
+    disabledCommands: ['STARTTLS', 'AUTH'],
+    onData(stream, _session, callback) {
+      const chunks: Buffer[] = [];
+      stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+      stream.on('end', () => {
+        const raw = Buffer.concat(chunks).toString('utf8');
+        mails.push(Buffer.from(raw.slice(raw.indexOf('\r\n\r\n')).replace(/\s+/g, ''), 'base64').toString('utf8'));
+        callback();
+      });
+    },
+  });
 
   before(async () => {
     es = testElasticsearch('e2e');
@@ -57,6 +73,7 @@ describe('proxy → shipper → Elasticsearch → API', () => {
       clients: [{ client_id: 'e2e', client_secret: 'e2e-secret', redirect_uris: [`http://sso.localhost:${proxyPort}${CALLBACK_PATH}`] }],
     });
     const upstream = `http://127.0.0.1:${upstreamPort}`;
+    await new Promise<void>((resolve) => smtp.listen(0, '127.0.0.1', resolve));
     const config = async (name: string, value: unknown) => {
       const file = join(dir, `${name}.json`);
       await writeFile(file, JSON.stringify(value));
@@ -67,7 +84,10 @@ describe('proxy → shipper → Elasticsearch → API', () => {
       listen: { host: '127.0.0.1', port: proxyPort },
       trusted_proxies: ['127.0.0.1/32'],
       access_log: { dir: join(dir, 'logs') },
+      smtp: { host: '127.0.0.1', port: (smtp.server.address() as AddressInfo).port, tls: 'none', from: 'proxy@e2e.localhost' },
       services: [
+        { id: 'mail', hosts: ['mail.localhost'], upstream, auth: { method: 'link', allowed_emails: ['dora@example.com'] } },
+        { id: 'robots', hosts: ['robots.localhost'], upstream, auth: { method: 'basic', users: [{ username: 'robot', hash: await hashSecret(PASSWORD) }] } },
         { id: 'open', hosts: ['open.localhost'], upstream, auth: { method: 'none' } },
         { id: 'wiki', hosts: ['wiki.localhost'], upstream, auth: { method: 'password', hash: await hashSecret(PASSWORD), user_id: 'wiki-team' } },
         { id: 'door', hosts: ['door.localhost'], upstream, auth: { method: 'pin', hash: await hashSecret(PIN) } },
@@ -103,6 +123,7 @@ describe('proxy → shipper → Elasticsearch → API', () => {
     await supervisor?.stopAll();
     await agent?.close();
     await issuer?.stop();
+    await new Promise<void>((resolve) => smtp.close(() => resolve()));
     await es?.cleanup();
     await rm(dir, { recursive: true, force: true });
   });
@@ -180,6 +201,31 @@ describe('proxy → shipper → Elasticsearch → API', () => {
     const denied = await recordFor({ path: CALLBACK_PATH, status_code: '403' });
     assert.equal(denied.reason, 'user not allowed');
     assert.equal(denied.auth_method_used, 'sso');
+  });
+
+  it('records a magic-link sign-in with the address as user, found by user_email', async () => {
+    const client = visitor();
+    assert.equal((await client.send(at('mail', LOGIN_PATH), { form: { email: 'dora@example.com', return_to: '/e2e/link' } })).status, 200);
+    const deadline = Date.now() + 15_000;
+    while (mails.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    const link = /http:\/\/\S+\/\.proxy\/link\?token=[\w-]+/.exec(mails[0] ?? '')?.[0];
+    assert.ok(link, 'the proxy mailed a link');
+    assert.equal((await client.follow(link)).status, 200);
+    const record = await recordFor({ user_email: 'dora@example.com', path: '/e2e/link' });
+    assert.equal(record.auth_method_used, 'link');
+    assert.equal(record.user_id, 'dora@example.com');
+  });
+
+  it('records an HTTP Basic user, found by user_id', async () => {
+    const response = await request(`${proxyUrl}/e2e/basic`, {
+      headers: { host: 'robots.localhost', authorization: `Basic ${Buffer.from(`robot:${PASSWORD}`).toString('base64')}` },
+      dispatcher: agent,
+    });
+    assert.equal(response.statusCode, 200);
+    await response.body.text();
+    const record = await recordFor({ user_id: 'robot', path: '/e2e/basic' });
+    assert.equal(record.auth_method_used, 'basic');
+    assert.equal(record.service_id, 'robots');
   });
 
   it('records upstream failures with their reasons', async () => {
