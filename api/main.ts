@@ -33,7 +33,7 @@ const logger = pino({ name: 'api', level: config.log_level }, pino.destination(2
 const client = createElasticsearchClient(config.elasticsearch);
 const metrics = config.metrics ? new ApiMetrics() : undefined;
 const store = new EventStore(client, config.index_prefix, config.elasticsearch.request_timeout_ms, metrics);
-const app = createApp({ store, tokens: config.tokens, logger, corsOrigins: config.cors.origins, metrics });
+const app = createApp({ store, tokens: config.tokens, logger, corsOrigins: config.cors.origins, metrics, insights: config.insights });
 let metricsListener: Server | undefined;
 if (metrics && config.metrics) {
   const { host, port } = config.metrics;
