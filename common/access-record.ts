@@ -3,7 +3,7 @@
 
 import { z } from 'zod';
 
-export const AUTH_METHODS = ['none', 'password', 'pin', 'sso'] as const;
+export const AUTH_METHODS = ['none', 'password', 'pin', 'sso', 'basic', 'link'] as const;
 export type AuthMethod = (typeof AUTH_METHODS)[number];
 
 export const PROTOCOLS = ['http', 'https', 'ws', 'wss'] as const;

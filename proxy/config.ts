@@ -46,7 +46,16 @@ const upstreamTimeouts = z.strictObject({
   body_ms: z.number().int().positive().default(60_000),
 });
 
-const authSchema = z.discriminatedUnion('method', [
+const emailAddress = z.email({ error: 'not an e-mail address' }).transform((address) => address.toLowerCase());
+const domainName = z.string().transform((domain) => domain.toLowerCase()).pipe(z.string().regex(HOST_NAME, 'not a domain name'));
+
+const basicUser = z.strictObject({
+  /** Logged as user_id; a colon would end it early in the Basic credentials. */
+  username: z.string().min(1).max(200).regex(/^[^:\x00-\x1f]+$/, 'no colon or control characters'),
+  hash: secretHash,
+});
+
+const authMethodSchema = z.discriminatedUnion('method', [
   z.strictObject({ method: z.literal('none') }),
   z.strictObject({
     method: z.literal('password'),
@@ -77,7 +86,66 @@ const authSchema = z.discriminatedUnion('method', [
       message: 'exactly one of client_secret and client_secret_file is required',
       path: ['client_secret'],
     }),
+  z.strictObject({
+    method: z.literal('basic'),
+    users: z
+      .array(basicUser)
+      .min(1)
+      .refine((users) => new Set(users.map((user) => user.username)).size === users.length, 'duplicate username'),
+    /** Pass the client's Authorization header on to the upstream (it is removed otherwise). */
+    forward_authorization: z.boolean().default(false),
+  }),
+  z
+    .strictObject({
+      method: z.literal('link'),
+      /** Addresses that may ask for a link, and domains whose every address may. */
+      allowed_emails: z.array(emailAddress).default([]),
+      allowed_domains: z.array(domainName).default([]),
+      link_ttl_seconds: z.number().int().min(60).max(86_400).default(600),
+    })
+    .refine((auth) => auth.allowed_emails.length + auth.allowed_domains.length > 0, {
+      message: 'list allowed_emails or allowed_domains (or both)',
+      path: ['allowed_emails'],
+    }),
 ]);
+
+const authMethodList = z
+  .array(authMethodSchema)
+  .min(1)
+  .superRefine((methods, ctx) => {
+    const seen = new Set<string>();
+    methods.forEach((auth, index) => {
+      if (seen.has(auth.method)) ctx.addIssue({ code: 'custom', path: [index, 'method'], message: `method "${auth.method}" listed twice` });
+      seen.add(auth.method);
+      if (auth.method === 'none' && methods.length > 1) ctx.addIssue({ code: 'custom', path: [index, 'method'], message: '"none" cannot be combined with other methods' });
+    });
+  });
+
+/** One method as an object, or several as a list; always a list once parsed. Issues keep the path as written. */
+const authSchema = z.unknown().transform((value, ctx): Array<z.output<typeof authMethodSchema>> => {
+  const parsed = Array.isArray(value) ? authMethodList.safeParse(value) : authMethodSchema.safeParse(value);
+  if (parsed.success) return Array.isArray(parsed.data) ? parsed.data : [parsed.data];
+  for (const issue of parsed.error.issues) ctx.addIssue({ ...issue });
+  return z.NEVER;
+});
+
+const smtpSchema = z
+  .strictObject({
+    host: z.string().min(1),
+    port: portSchema,
+    /** none: plain SMTP (a local relay); starttls: upgrade required; implicit: TLS from the first byte (port 465). */
+    tls: z.enum(['none', 'starttls', 'implicit']).default('starttls'),
+    username: z.string().min(1).optional(),
+    /** File holding the SMTP password, so the configuration can be committed without it. */
+    password_file: z.string().min(1).optional(),
+    from: z.email({ error: 'not an e-mail address' }),
+  })
+  .refine((smtp) => (smtp.username === undefined) === (smtp.password_file === undefined), {
+    message: 'username and password_file go together',
+    path: ['password_file'],
+  })
+  // Filled from password_file once the configuration is valid.
+  .transform((smtp) => ({ ...smtp, password: undefined as string | undefined }));
 
 const serviceSchema = z.strictObject({
   id: z.string().regex(SERVICE_ID, 'letters, digits, _ . - (up to 63), starting with a letter or digit'),
@@ -162,6 +230,8 @@ export const proxyConfigSchema = z
         service_lockout_seconds: z.number().int().positive().default(3_600),
       })
       .prefault({}),
+    /** The mail server that sends magic links; required when a service uses the link method. */
+    smtp: smtpSchema.optional(),
     services: z.array(serviceSchema).min(1),
     /** Reload when the configuration file changes, as on SIGHUP. */
     watch_config: z.boolean().default(false),
@@ -169,6 +239,10 @@ export const proxyConfigSchema = z
   .superRefine((config, ctx) => {
     if (config.limits.headers_timeout_ms > config.limits.request_timeout_ms) {
       ctx.addIssue({ code: 'custom', path: ['limits', 'headers_timeout_ms'], message: 'must not exceed limits.request_timeout_ms' });
+    }
+    const linkService = config.services.findIndex((service) => service.auth.some((auth) => auth.method === 'link'));
+    if (linkService !== -1 && config.smtp === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['smtp'], message: `required: services[${linkService}] uses the link method` });
     }
     const ids = new Set<string>();
     const routes = new Map<string, string>();
@@ -185,7 +259,7 @@ export const proxyConfigSchema = z
           ctx.addIssue({ code: 'custom', path, message: prefix === '/' ? `host "${host}" is already served by "${owner}"` : `host "${host}" path "${prefix}" is already served by "${owner}"` });
         });
         // The /.proxy/ endpoints and the session cookie belong to the host: one service on it may sign people in.
-        if (service.auth.method === 'none') return;
+        if (service.auth.every((auth) => auth.method === 'none')) return;
         const login = logins.get(host);
         if (login !== undefined) ctx.addIssue({ code: 'custom', path: ['services', index, 'auth'], message: `host "${host}" already signs in through "${login}": only one service per host may authenticate` });
         else logins.set(host, service.id);
@@ -195,7 +269,13 @@ export const proxyConfigSchema = z
 
 export type ProxyConfig = z.infer<typeof proxyConfigSchema>;
 export type ServiceConfig = ProxyConfig['services'][number];
-export type AuthConfig = ServiceConfig['auth'];
+export type AuthConfig = ServiceConfig['auth'][number];
+export type SmtpConfig = NonNullable<ProxyConfig['smtp']>;
+
+/** The service's auth method `method`, when it allows it. */
+export function authMethodConfig<M extends AuthConfig['method']>(service: ServiceConfig, method: M): Extract<AuthConfig, { method: M }> | undefined {
+  return service.auth.find((auth): auth is Extract<AuthConfig, { method: M }> => auth.method === method);
+}
 
 /** Validates parsed JSON from `source`; relative paths in it are resolved against `baseDir`. */
 export function parseConfig(json: unknown, baseDir: string, source = 'proxy'): ProxyConfig {
@@ -204,11 +284,20 @@ export function parseConfig(json: unknown, baseDir: string, source = 'proxy'): P
   if (config.access_log.signing_key_file) config.access_log.signing_key_file = resolve(baseDir, config.access_log.signing_key_file);
   if (config.sessions.secret_file) config.sessions.secret_file = resolve(baseDir, config.sessions.secret_file);
   if (config.tls) config.tls = { cert_file: resolve(baseDir, config.tls.cert_file), key_file: resolve(baseDir, config.tls.key_file) };
-  config.services.forEach(({ auth }, index) => {
-    if (auth.method !== 'sso' || auth.client_secret_file === undefined) return;
-    auth.client_secret_file = resolve(baseDir, auth.client_secret_file);
-    auth.client_secret = readSecretFile(auth.client_secret_file, ['services', index, 'auth', 'client_secret_file'], source);
+  const authPath = (json as { services?: Array<{ auth?: unknown }> }).services;
+  config.services.forEach((service, index) => {
+    service.auth.forEach((auth, position) => {
+      if (auth.method !== 'sso' || auth.client_secret_file === undefined) return;
+      // The key path as written: `auth.client_secret_file` for the single-object form, `auth[1].…` for a list.
+      const at = Array.isArray(authPath?.[index]?.auth) ? ['auth', position] : ['auth'];
+      auth.client_secret_file = resolve(baseDir, auth.client_secret_file);
+      auth.client_secret = readSecretFile(auth.client_secret_file, ['services', index, ...at, 'client_secret_file'], source);
+    });
   });
+  if (config.smtp?.password_file !== undefined) {
+    config.smtp.password_file = resolve(baseDir, config.smtp.password_file);
+    config.smtp.password = readSecretFile(config.smtp.password_file, ['smtp', 'password_file'], source);
+  }
   return config;
 }
 

@@ -100,6 +100,11 @@ function onClose(context: ProxyContext, res: ServerResponse, exchange: Exchange)
   if (!res.writableFinished) exchange.abortUpstream?.();
 }
 
+function pass(service: Service, upstreamPath: string, req: IncomingMessage, res: ServerResponse, exchange: Exchange, peer: string, peerTrusted: boolean): void {
+  const headers = upstreamRequestHeaders(req.rawHeaders, req.headers, exchange, peer, peerTrusted, service.dropAuthorization);
+  forward(service.pool, req, res, exchange, upstreamPath, headers);
+}
+
 export function createRequestHandler(context: ProxyContext): (req: IncomingMessage, res: ServerResponse) => void {
   return (req, res) => {
     const { exchange, peer, peerTrusted } = arrive(context, req, false);
@@ -129,9 +134,9 @@ export function createRequestHandler(context: ProxyContext): (req: IncomingMessa
       service.auth.endpoint(req, res, exchange, match.path);
       return;
     }
-    if (!service.auth.admit(req, res, exchange)) return;
-    const headers = upstreamRequestHeaders(req.rawHeaders, req.headers, exchange, peer, peerTrusted);
-    forward(service.pool, req, res, exchange, match.upstream, headers);
+    const admitted = service.auth.admit(req, res, exchange);
+    if (admitted === true) pass(service, match.upstream, req, res, exchange, peer, peerTrusted);
+    else if (admitted !== false) void admitted.then((ok) => ok && !exchange.done && pass(service, match.upstream, req, res, exchange, peer, peerTrusted));
   };
 }
 

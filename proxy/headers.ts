@@ -1,5 +1,5 @@
 // Header rewriting between client and upstream: hop-by-hop headers dropped both ways, the proxy's
-// cookies stripped, X-Forwarded-* and X-Request-Id set. Forwarding headers that arrive from an
+// cookies stripped (and the Basic credentials meant for the proxy), X-Forwarded-* and X-Request-Id set. Forwarding headers that arrive from an
 // untrusted peer are discarded, so a client cannot spoof its address or scheme upstream.
 
 import type { IncomingHttpHeaders } from 'node:http';
@@ -24,7 +24,14 @@ function connectionListed(value: string | string[] | undefined): Set<string> | u
  * repeated headers survive. An upgrade's Connection/Upgrade pair is undici's to write (its
  * `upgrade` dispatch option), so it is dropped here like any hop-by-hop header.
  */
-export function upstreamRequestHeaders(rawHeaders: string[], headers: IncomingHttpHeaders, exchange: Exchange, peer: string, peerTrusted: boolean): string[] {
+export function upstreamRequestHeaders(
+  rawHeaders: string[],
+  headers: IncomingHttpHeaders,
+  exchange: Exchange,
+  peer: string,
+  peerTrusted: boolean,
+  dropAuthorization: boolean,
+): string[] {
   const listed = connectionListed(headers.connection);
   const out: string[] = [];
   for (let index = 0; index < rawHeaders.length; index += 2) {
@@ -32,6 +39,7 @@ export function upstreamRequestHeaders(rawHeaders: string[], headers: IncomingHt
     const lower = name.toLowerCase();
     if (HOP_BY_HOP.has(lower) || REQUEST_DROPPED.has(lower) || (listed !== undefined && listed.has(lower))) continue;
     if (FORWARDING.has(lower) && (!peerTrusted || lower !== 'forwarded')) continue;
+    if (dropAuthorization && lower === 'authorization') continue;
     let value = rawHeaders[index + 1]!;
     if (lower === 'cookie') {
       const kept = stripOwnCookies(value);

@@ -1,7 +1,8 @@
-// The running form of each configured service: its upstream pool and its auth method; and the
-// routes built from them. A reload builds new routes from a new configuration, keeping every
-// service whose configuration did not change (its pool, its lockout, its SSO discovery) and the
-// auth state of the whole process (session key, revocations, failed-attempt counts).
+// The running form of each configured service: its upstream pool and its auth methods (behind a
+// chooser when there are several); and the routes built from them. A reload builds new routes from
+// a new configuration, keeping every service whose configuration did not change (its pool, its
+// lockout, its SSO discovery, its pending sign-in links) and the auth state of the whole process
+// (session key, revocations, failed-attempt counts, the SMTP transport).
 
 import type { Logger } from 'pino';
 import type { Pool } from 'undici';
@@ -9,17 +10,25 @@ import type { AuthMethod } from '../common/access-record.ts';
 import { systemClock, type Clock } from './auth/clock.ts';
 import { FailedAttemptLimiter, ServiceLockout } from './auth/rate-limit.ts';
 import { RevokedSessions, revocationsFile } from './auth/revocations.ts';
+import { BasicLogin } from './auth/basic.ts';
+import { MethodChooser } from './auth/chooser.ts';
+import { LinkLogin } from './auth/link.ts';
+import { LinkMailer } from './auth/mailer.ts';
+import { LOGIN_PATH, methodLoginPath } from './auth/endpoints.ts';
 import { SecretLogin } from './auth/secret-login.ts';
 import { NoAuth, Sessions, type ServiceAuth } from './auth/service-auth.ts';
 import { CookieSigner, loadSigningKey } from './auth/session-cookie.ts';
 import { SsoLogin } from './auth/sso.ts';
-import type { ProxyConfig, ServiceConfig } from './config.ts';
+import { authMethodConfig, type ProxyConfig, type ServiceConfig } from './config.ts';
 import { createUpstreamPool } from './forward.ts';
 import { Router } from './routing.ts';
 
 export interface Service {
   id: string;
+  /** The method a request is recorded under before auth decides; `none` for a service with several, whose chooser sets it. */
   authMethod: AuthMethod;
+  /** The client's Authorization header carries the proxy's own Basic credentials: kept from the upstream. */
+  dropAuthorization: boolean;
   auth: ServiceAuth;
   pool: Pool;
   config: ServiceConfig;
@@ -31,6 +40,8 @@ export interface Service {
 export interface AuthState {
   sessions: Sessions;
   limiter: FailedAttemptLimiter;
+  /** Sends sign-in links; absent when the configuration has no smtp. */
+  mailer: LinkMailer | undefined;
   limits: ProxyConfig['login_rate_limit'];
   clock: Clock;
   diagnostics: Logger;
@@ -42,20 +53,34 @@ export function createAuthState(config: ProxyConfig, diagnostics: Logger, clock:
   const revoked = new RevokedSessions(secretFile === undefined ? undefined : revocationsFile(secretFile), clock, diagnostics);
   const sessions = new Sessions(new CookieSigner(loadSigningKey(secretFile)), config.sessions.ttl_seconds, revoked, clock);
   const limits = config.login_rate_limit;
-  return { sessions, limiter: new FailedAttemptLimiter(limits.max_failed_attempts, limits.window_seconds, clock), limits, clock, diagnostics };
+  const limiter = new FailedAttemptLimiter(limits.max_failed_attempts, limits.window_seconds, clock);
+  const mailer = config.smtp === undefined ? undefined : new LinkMailer(config.smtp);
+  return { sessions, limiter, mailer, limits, clock, diagnostics };
 }
 
 function buildService(service: ServiceConfig, state: AuthState, fingerprint: string): Service {
-  const { sessions, limiter, limits, clock, diagnostics } = state;
-  const auth = service.auth;
-  let handler: ServiceAuth;
-  if (auth.method === 'none') handler = new NoAuth(service.id, sessions);
-  else if (auth.method === 'sso') handler = new SsoLogin(service.id, auth, sessions, limiter, diagnostics);
-  else {
-    const lockout = new ServiceLockout(limits.service_max_failed_attempts, limits.service_window_seconds, limits.service_lockout_seconds, clock);
-    handler = new SecretLogin(service.id, auth.method, auth.hash, auth.user_id, sessions, limiter, lockout, diagnostics);
+  const { sessions, limiter, mailer, limits, clock, diagnostics } = state;
+  // One budget per service, shared by its password, PIN and Basic logins.
+  const lockout = new ServiceLockout(limits.service_max_failed_attempts, limits.service_window_seconds, limits.service_lockout_seconds, clock);
+  const several = service.auth.length > 1;
+  // Where a method's form posts: its own path when a chooser stands in front of it.
+  const loginPathOf = (method: AuthMethod) => (several ? methodLoginPath(method) : LOGIN_PATH);
+  const handlers = new Map<AuthMethod, ServiceAuth>();
+  let basic: BasicLogin | undefined;
+  for (const auth of service.auth) {
+    if (auth.method === 'none') handlers.set('none', new NoAuth(service.id, sessions));
+    else if (auth.method === 'sso') handlers.set('sso', new SsoLogin(service.id, auth, sessions, limiter, diagnostics));
+    else if (auth.method === 'basic') basic = new BasicLogin(service.id, auth, limiter, lockout, clock, diagnostics);
+    else if (auth.method === 'link') {
+      // The SMTP transport is made at start (smtp is not reloaded).
+      if (mailer === undefined) throw new Error(`service "${service.id}" uses the link method, but the proxy started without smtp: restart it`);
+      handlers.set('link', new LinkLogin(service.id, auth, sessions, limiter, mailer, diagnostics, loginPathOf(auth.method)));
+    } else handlers.set(auth.method, new SecretLogin(service.id, auth.method, auth.hash, auth.user_id, sessions, limiter, lockout, diagnostics, loginPathOf(auth.method)));
   }
-  return { id: service.id, authMethod: auth.method, auth: handler, pool: createUpstreamPool(service), config: service, fingerprint };
+  const only = service.auth[0]!.method;
+  const handler = several ? new MethodChooser(service.id, handlers, basic, sessions) : (basic ?? handlers.get(only)!);
+  const dropAuthorization = basic !== undefined && authMethodConfig(service, 'basic')?.forward_authorization !== true;
+  return { id: service.id, authMethod: several ? 'none' : only, dropAuthorization, auth: handler, pool: createUpstreamPool(service), config: service, fingerprint };
 }
 
 export interface ServiceSet {
@@ -71,8 +96,9 @@ export function buildServices(config: ProxyConfig, state: AuthState, previous: r
     const fingerprint = JSON.stringify(service);
     const old = kept.get(service.id);
     const running = old?.fingerprint === fingerprint ? old : buildService(service, state, fingerprint);
+    const signsIn = service.auth.some((auth) => auth.method !== 'none');
     for (const host of service.hosts) {
-      for (const prefix of service.paths) router.add(host, { target: running, prefix, strip: service.strip_prefix }, service.auth.method !== 'none');
+      for (const prefix of service.paths) router.add(host, { target: running, prefix, strip: service.strip_prefix }, signsIn);
     }
     return running;
   });

@@ -178,16 +178,27 @@ export function createUpgradeHandler(context: ProxyContext, upgrades: Set<Duplex
     if (match.path.startsWith(RESERVED_PREFIX)) return refuse(404, 'unknown proxy endpoint');
     if (context.shuttingDown) return refuse(SHUTTING_DOWN_STATUS, SHUTTING_DOWN_REASON);
     if (context.recorder.refusing) return refuse(ACCESS_LOG_UNAVAILABLE_STATUS, ACCESS_LOG_UNAVAILABLE_REASON);
-    if (!service.auth.admitUpgrade(req, exchange)) return refuse(401, exchange.reason ?? 'login required');
-    // Node emits 'upgrade' only for a request that names its protocol.
-    const protocol = req.headers.upgrade!;
-    const handler = new UpgradeHandler(context, exchange, socket, clientHead, protocol);
-    const headers = upstreamRequestHeaders(req.rawHeaders, req.headers, exchange, peer, peerTrusted);
-    try {
-      service.pool.dispatch({ path: match.upstream, method: req.method ?? 'GET', headers, body: null, upgrade: protocol }, handler);
-    } catch (error) {
-      // undici rejects some requests synchronously (e.g. a header it refuses to send).
-      handler.onResponseError(undefined as never, error as Error);
-    }
+    const pass = () => {
+      // Node emits 'upgrade' only for a request that names its protocol.
+      const protocol = req.headers.upgrade!;
+      const handler = new UpgradeHandler(context, exchange, socket, clientHead, protocol);
+      const headers = upstreamRequestHeaders(req.rawHeaders, req.headers, exchange, peer, peerTrusted, service.dropAuthorization);
+      try {
+        service.pool.dispatch({ path: match.upstream, method: req.method ?? 'GET', headers, body: null, upgrade: protocol }, handler);
+      } catch (error) {
+        // undici rejects some requests synchronously (e.g. a header it refuses to send).
+        handler.onResponseError(undefined as never, error as Error);
+      }
+    };
+    const admitted = service.auth.admitUpgrade(req, exchange);
+    if (admitted === true) return pass();
+    if (admitted === false) return refuse(401, exchange.reason ?? 'login required');
+    void admitted.then((ok) => {
+      if (exchange.done) return;
+      // The client went while its credentials were checked.
+      if (socket.destroyed) return context.recorder.finish(exchange, unansweredStatus(context, exchange));
+      if (ok) pass();
+      else refuse(401, exchange.reason ?? 'login required');
+    });
   };
 }

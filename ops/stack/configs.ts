@@ -12,6 +12,7 @@ import { DEMO_SSO_ALLOWED_GROUPS, DEMO_SSO_CLIENT } from '../oidc/demo-identitie
 import {
   DEAD_UPSTREAM_PORT,
   DEMO_INDEX_PREFIX,
+  DEMO_LINK_DOMAIN,
   DEMO_PASSWORD,
   DEMO_PIN,
   PORTS,
@@ -56,6 +57,13 @@ export async function writeStackFiles(elasticsearch: ElasticsearchConnection): P
     auth,
     ...extra,
   });
+  const sso = {
+    method: 'sso',
+    issuer: `http://127.0.0.1:${PORTS.issuer}/`,
+    ...DEMO_SSO_CLIENT,
+    scopes: ['openid', 'email', 'profile', 'groups'],
+    allowed_groups: DEMO_SSO_ALLOWED_GROUPS,
+  };
   const proxyConfig = await writeJson(join(STACK_DIR, 'proxy.config.json'), {
     proxy_id: 'demo-proxy',
     listen: { host: '127.0.0.1', port: PORTS.proxy },
@@ -63,17 +71,18 @@ export async function writeStackFiles(elasticsearch: ElasticsearchConnection): P
     trusted_proxies: ['127.0.0.1/32', '::1/128'],
     access_log: { dir: logsDir, rotation: { size: '10m', frequency: 'daily' }, keep: 20 },
     sessions: { secret_file: sessionKeyFile },
+    // The stack's SMTP sink (ops/stack/smtp-sink.ts): plain SMTP on loopback, no login.
+    smtp: { host: '127.0.0.1', port: PORTS.smtp, tls: 'none', from: 'proxy@demo.localhost' },
     services: [
       service('public', { method: 'none' }),
       service('wiki', { method: 'password', hash: await hashSecret(DEMO_PASSWORD), user_id: 'wiki-team' }),
       service('door', { method: 'pin', hash: await hashSecret(DEMO_PIN), user_id: 'front-desk' }),
-      service('dashboard', {
-        method: 'sso',
-        issuer: `http://127.0.0.1:${PORTS.issuer}/`,
-        ...DEMO_SSO_CLIENT,
-        scopes: ['openid', 'email', 'profile', 'groups'],
-        allowed_groups: DEMO_SSO_ALLOWED_GROUPS,
-      }),
+      service('dashboard', sso),
+      service('portal', [
+        { method: 'password', hash: await hashSecret(DEMO_PASSWORD), user_id: 'portal-team' },
+        { method: 'link', allowed_domains: [DEMO_LINK_DOMAIN] },
+        sso,
+      ]),
       { ...service('legacy', { method: 'none' }), upstream: `http://127.0.0.1:${DEAD_UPSTREAM_PORT}` },
       service('reports', { method: 'none' }, { upstream_timeouts: { connect_ms: 2_000, headers_ms: REPORTS_HEADERS_TIMEOUT_MS, body_ms: 10_000 } }),
     ],

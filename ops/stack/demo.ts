@@ -16,22 +16,26 @@ export const STACK_STATE_FILE = join(STACK_DIR, 'stack.json');
  */
 export const DEMO_INDEX_PREFIX = 'demo-proxy-events';
 
-export const PORTS = { proxy: 8080, api: 8082, issuer: DEMO_ISSUER_PORT, upstream: 9401, shipperMetrics: 9402 } as const;
+export const PORTS = { proxy: 8080, api: 8082, issuer: DEMO_ISSUER_PORT, upstream: 9401, shipperMetrics: 9402, smtp: 9403 } as const;
 /** A port nothing listens on: the `legacy` service's upstream, so its requests fail with 502. */
 export const DEAD_UPSTREAM_PORT = 9409;
 
 export const DEMO_PASSWORD = 'demo-password';
 export const DEMO_PIN = '2468';
 
+/** Who may ask the `portal` service for a magic link: any address at this domain. */
+export const DEMO_LINK_DOMAIN = 'example.com';
+
 /**
- * One service per auth method, named as in examples/proxy.config.json, plus one whose upstream is
- * down and one that is slow.
+ * One service per auth method, named as in examples/proxy.config.json, one offering several (a
+ * chooser), plus one whose upstream is down and one that is slow.
  */
 export const SERVICES = {
   public: { host: 'public.localhost', auth: 'none' },
   wiki: { host: 'wiki.localhost', auth: 'password' },
   door: { host: 'door.localhost', auth: 'pin' },
   dashboard: { host: 'dashboard.localhost', auth: 'sso' },
+  portal: { host: 'portal.localhost', auth: 'password, link, sso' },
   legacy: { host: 'legacy.localhost', auth: 'none' },
   reports: { host: 'reports.localhost', auth: 'none' },
 } as const;

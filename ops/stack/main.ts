@@ -1,5 +1,5 @@
 // `npm start`: the whole stack on this machine. A local Elasticsearch (or the cluster named by
-// ELASTICSEARCH_URL), a demo upstream, a demo OIDC issuer, then the API, the shipper and the
+// ELASTICSEARCH_URL), a demo upstream, a demo OIDC issuer, an SMTP sink for magic links, then the API, the shipper and the
 // proxy, each a child process whose diagnostics go to a file of its own. Ctrl-C, SIGINT or
 // SIGTERM stops them all, last started first.
 
@@ -13,12 +13,12 @@ import { persistentDataDir, serviceUser } from '../elasticsearch/run-as.ts';
 import { writeStackFiles } from './configs.ts';
 import { CALLBACK_PATH } from '../../proxy/auth/endpoints.ts';
 import { DEMO_SSO_ALLOWED_GROUPS, DEMO_SSO_USERS } from '../oidc/demo-identities.ts';
-import { DEMO_INDEX_PREFIX, DEMO_PASSWORD, DEMO_PIN, PORTS, SERVICES, STACK_DIR, STACK_STATE_FILE, type StackState } from './demo.ts';
+import { DEMO_INDEX_PREFIX, DEMO_LINK_DOMAIN, DEMO_PASSWORD, DEMO_PIN, PORTS, SERVICES, STACK_DIR, STACK_STATE_FILE, type StackState } from './demo.ts';
 import { Supervisor } from './supervisor.ts';
 
 const script = (path: string) => join(REPO_ROOT, path);
 const diagnosticsDir = join(STACK_DIR, 'diagnostics');
-const supervisor = new Supervisor(['elasticsearch', 'upstream', 'issuer', 'api', 'shipper', 'proxy'], diagnosticsDir);
+const supervisor = new Supervisor(['elasticsearch', 'upstream', 'issuer', 'smtp', 'api', 'shipper', 'proxy'], diagnosticsDir);
 const say = (line: string) => console.log(`${supervisor.label('stack')} ${line}`);
 
 let localNode: LocalNode | undefined;
@@ -49,8 +49,10 @@ async function startStack(): Promise<void> {
   const apiUrl = `http://127.0.0.1:${PORTS.api}`;
   const issuerUrl = `http://127.0.0.1:${PORTS.issuer}/`;
   await supervisor.start('upstream', script('ops/stack/demo-upstream.ts'), ['--port', String(PORTS.upstream)], `http://127.0.0.1:${PORTS.upstream}/`);
-  const redirectUri = `http://${SERVICES.dashboard.host}:${PORTS.proxy}${CALLBACK_PATH}`;
-  await supervisor.start('issuer', script('ops/oidc/main.ts'), ['--port', String(PORTS.issuer), '--redirect-uri', redirectUri], `${issuerUrl}.well-known/openid-configuration`);
+  const redirectUris = [SERVICES.dashboard.host, SERVICES.portal.host].flatMap((host) => ['--redirect-uri', `http://${host}:${PORTS.proxy}${CALLBACK_PATH}`]);
+  await supervisor.start('issuer', script('ops/oidc/main.ts'), ['--port', String(PORTS.issuer), ...redirectUris], `${issuerUrl}.well-known/openid-configuration`);
+  // SMTP speaks no HTTP to poll: the proxy connects only when a link is asked for, long after this.
+  await supervisor.start('smtp', script('ops/stack/smtp-sink.ts'), ['--port', String(PORTS.smtp)]);
   await supervisor.start('api', script('api/main.ts'), ['--config', files.apiConfig], `${apiUrl}/healthz`);
   await supervisor.start('shipper', script('shipper/main.ts'), ['--config', files.shipperConfig], `http://127.0.0.1:${PORTS.shipperMetrics}/metrics`);
   await supervisor.start('proxy', script('proxy/main.ts'), ['--config', files.proxyConfig], `${proxyUrl}/`);
@@ -69,6 +71,7 @@ The stack is up.
     ${at('wiki').padEnd(34)} password: ${DEMO_PASSWORD}
     ${at('door').padEnd(34)} PIN: ${DEMO_PIN}
     ${at('dashboard').padEnd(34)} SSO: sign in as ${signInAs('allowed')} (${signInAs('refused')} not in ${DEMO_SSO_ALLOWED_GROUPS.join(', ')}: refused)
+    ${at('portal').padEnd(34)} choose: password ${DEMO_PASSWORD}, a magic link for any @${DEMO_LINK_DOMAIN} address (printed here as "sign-in link for …"), or SSO
     ${at('legacy').padEnd(34)} upstream down: 502
     ${at('reports').padEnd(34)} slow upstream: /slow?ms=3000 is a 504
   Proxy Events page ${apiUrl}/   API token: ${files.apiToken}
@@ -76,6 +79,7 @@ The stack is up.
   OIDC issuer       ${issuerUrl}   (demo: its sign-ins live in memory and end when it stops)
   Elasticsearch     ${elasticsearch.url}   (the demo writes only ${DEMO_INDEX_PREFIX}-*)
   Shipper metrics   http://127.0.0.1:${PORTS.shipperMetrics}/metrics
+  SMTP sink         127.0.0.1:${PORTS.smtp}   (accepts the proxy's mail and keeps none; each link shows here)
   Diagnostics       ${diagnosticsDir}/<part>.log   (warnings and errors also show here)
 
 Try:

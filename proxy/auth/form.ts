@@ -1,8 +1,10 @@
 // Reads a small urlencoded form body (the login POST), bounded in size, counting its bytes.
 
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Logger } from 'pino';
 import { BodyTooLargeError, ClientClosedError } from '../errors.ts';
 import type { Exchange } from '../exchange.ts';
+import { sendText, sendUnexpected } from '../respond.ts';
 
 const MAX_FORM_BYTES = 8_192;
 
@@ -22,4 +24,14 @@ export async function readForm(req: IncomingMessage, exchange: Exchange): Promis
   const type = req.headers['content-type'] ?? '';
   if (!type.toLowerCase().startsWith('application/x-www-form-urlencoded')) return new URLSearchParams();
   return new URLSearchParams(Buffer.concat(chunks).toString('utf8'));
+}
+
+/** The catch of a form POST's handler: a client gone is recorded by its close (499), a body too large is a 413, anything else a 500. */
+export function formFailure(res: ServerResponse, exchange: Exchange, diagnostics: Logger): (error: unknown) => void {
+  return (error) => {
+    if (error instanceof ClientClosedError) return;
+    if (!(error instanceof BodyTooLargeError)) return sendUnexpected(res, exchange, diagnostics, error);
+    exchange.reason = 'login form too large';
+    sendText(res, exchange, 413, 'form too large', { connection: 'close' });
+  };
 }

@@ -125,3 +125,23 @@ export class ServiceLockout {
     return secondsUntil(this.#lockedUntil, now);
   }
 }
+
+export type LimitedCheck = { outcome: 'valid' | 'invalid' } | { outcome: 'refused'; reason: string; retryAfter: number };
+
+/**
+ * One secret check under both limits: refused before checking while either is spent; a wrong or
+ * missing secret counts against the source's window. `verify` undefined: no secret was given, so
+ * nothing is checked and the service's budget is not spent.
+ */
+export async function checkWithinLimits(limiter: FailedAttemptLimiter, lockout: ServiceLockout, key: string, verify: (() => Promise<boolean>) | undefined): Promise<LimitedCheck> {
+  const ipRetryAfter = limiter.retryAfter(key);
+  const serviceRetryAfter = lockout.retryAfter();
+  if (serviceRetryAfter > 0) return { outcome: 'refused', reason: SERVICE_LOCKED_REASON, retryAfter: Math.max(serviceRetryAfter, ipRetryAfter) };
+  if (ipRetryAfter > 0) return { outcome: 'refused', reason: TOO_MANY_ATTEMPTS_REASON, retryAfter: ipRetryAfter };
+  const lockedFor = verify === undefined ? 0 : lockout.charge();
+  if (lockedFor > 0) return { outcome: 'refused', reason: SERVICE_LOCKED_REASON, retryAfter: lockedFor };
+  const valid = verify !== undefined && (await verify());
+  if (verify !== undefined) lockout.settle(valid);
+  if (!valid) limiter.recordFailure(key);
+  return { outcome: valid ? 'valid' : 'invalid' };
+}

@@ -5,25 +5,20 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import { TOO_MANY_ATTEMPTS_STATUS } from '../../common/access-record.ts';
-import { BodyTooLargeError, ClientClosedError } from '../errors.ts';
 import type { Exchange } from '../exchange.ts';
-import { redirect, sendLocal, sendText, sendUnexpected } from '../respond.ts';
+import { redirect, sendLocal } from '../respond.ts';
 import { verifySecret, type SecretHash } from '../secret-hash.ts';
 import { LOGIN_PATH } from './endpoints.ts';
-import { readForm } from './form.ts';
-import { LOGIN_PAGE_POLICY, renderLoginPage } from './login-page.ts';
-import { FailedAttemptLimiter, retryAfterHeader, SERVICE_LOCKED_REASON, ServiceLockout, TOO_MANY_ATTEMPTS_REASON } from './rate-limit.ts';
+import { formFailure, readForm } from './form.ts';
+import { HTML_CONTENT_TYPE, LOGIN_PAGE_POLICY, renderLoginPage } from './login-page.ts';
+import { checkWithinLimits, FailedAttemptLimiter, retryAfterHeader, ServiceLockout } from './rate-limit.ts';
 import { requestOrigin, safeReturnPath } from './return-to.ts';
-import { admitSession, admitUpgradeSession, commonEndpoint, unknownEndpoint, type ServiceAuth, type Sessions } from './service-auth.ts';
-
-const HTML = 'text/html; charset=utf-8';
+import { admitOrShowForm, admitUpgradeSession, commonEndpoint, queryReturnPath, SESSION_REASONS, unknownEndpoint, type ServiceAuth, type Sessions } from './service-auth.ts';
 
 const KINDS = {
   password: { field: 'password', invalid: 'invalid password', missing: 'missing password' },
   pin: { field: 'pin', invalid: 'invalid PIN', missing: 'missing PIN' },
 } as const;
-
-const SESSION_REASONS = { missing: 'missing session', invalid: 'invalid session', expired: 'session expired', revoked: 'session revoked' } as const;
 
 const TOO_MANY_ATTEMPTS_MESSAGE = 'Too many failed attempts. Try again later.';
 
@@ -36,7 +31,9 @@ export class SecretLogin implements ServiceAuth {
   readonly #limiter: FailedAttemptLimiter;
   readonly #lockout: ServiceLockout;
   readonly #diagnostics: Logger;
+  readonly #loginPath: string;
 
+  /** `loginPath`: where the form posts (the method's own path when the service has several). */
   constructor(
     service: string,
     method: 'password' | 'pin',
@@ -46,7 +43,9 @@ export class SecretLogin implements ServiceAuth {
     limiter: FailedAttemptLimiter,
     lockout: ServiceLockout,
     diagnostics: Logger,
+    loginPath: string = LOGIN_PATH,
   ) {
+    this.#loginPath = loginPath;
     this.#service = service;
     this.#method = method;
     this.#hash = hash;
@@ -58,12 +57,7 @@ export class SecretLogin implements ServiceAuth {
   }
 
   admit(req: IncomingMessage, res: ServerResponse, exchange: Exchange): boolean {
-    const status = admitSession(this.#sessions, req, exchange, this.#service, this.#method);
-    if (status === 'valid') return true;
-    exchange.reason = SESSION_REASONS[status];
-    if (req.method === 'GET' || req.method === 'HEAD') this.#page(res, exchange, 401, safeReturnPath(req.url, requestOrigin(req, exchange)));
-    else sendText(res, exchange, 401, 'login required');
-    return false;
+    return admitOrShowForm(this.#sessions, req, res, exchange, this.#service, this.#method, (returnTo) => this.#page(res, exchange, 401, returnTo));
   }
 
   admitUpgrade(req: IncomingMessage, exchange: Exchange): boolean {
@@ -72,26 +66,20 @@ export class SecretLogin implements ServiceAuth {
 
   endpoint(req: IncomingMessage, res: ServerResponse, exchange: Exchange, path: string): void {
     if (path !== LOGIN_PATH) {
-      if (!commonEndpoint(req, res, exchange, path, this.#sessions, this.#service, this.#method)) unknownEndpoint(res, exchange);
+      if (!commonEndpoint(req, res, exchange, path, this.#sessions, this.#service, [this.#method])) unknownEndpoint(res, exchange);
       return;
     }
     if (req.method === 'POST') {
-      this.#login(req, res, exchange).catch((error: unknown) => {
-        // Nobody is left to answer; the response's close records the 499.
-        if (error instanceof ClientClosedError) return;
-        if (!(error instanceof BodyTooLargeError)) return sendUnexpected(res, exchange, this.#diagnostics, error);
-        exchange.reason = 'login form too large';
-        sendText(res, exchange, 413, 'form too large', { connection: 'close' });
-      });
+      this.#login(req, res, exchange).catch(formFailure(res, exchange, this.#diagnostics));
       return;
     }
-    this.#page(res, exchange, 200, '/');
+    this.#page(res, exchange, 200, queryReturnPath(req, exchange));
   }
 
   /** `returnTo` is already a safe return path. */
   #page(res: ServerResponse, exchange: Exchange, status: number, returnTo: string, message?: string, headers?: Record<string, string>): void {
-    const page = renderLoginPage({ method: this.#method, service: this.#service, returnTo, message });
-    sendLocal(res, exchange, status, HTML, page, { 'content-security-policy': LOGIN_PAGE_POLICY, ...headers });
+    const page = renderLoginPage({ method: this.#method, service: this.#service, returnTo, message, action: this.#loginPath });
+    sendLocal(res, exchange, status, HTML_CONTENT_TYPE, page, { 'content-security-policy': LOGIN_PAGE_POLICY, ...headers });
   }
 
   #refuse(res: ServerResponse, exchange: Exchange, reason: string, retryAfter: number, returnTo: string): void {
@@ -104,20 +92,12 @@ export class SecretLogin implements ServiceAuth {
     const key = FailedAttemptLimiter.key(this.#service, exchange.sourceIp);
     const form = await readForm(req, exchange);
     const returnTo = safeReturnPath(form.get('return_to'), requestOrigin(req, exchange));
-    const ipRetryAfter = this.#limiter.retryAfter(key);
-    const serviceRetryAfter = this.#lockout.retryAfter();
-    if (serviceRetryAfter > 0) return this.#refuse(res, exchange, SERVICE_LOCKED_REASON, Math.max(serviceRetryAfter, ipRetryAfter), returnTo);
-    if (ipRetryAfter > 0) return this.#refuse(res, exchange, TOO_MANY_ATTEMPTS_REASON, ipRetryAfter, returnTo);
     const secret = form.get(kind.field);
     const given = secret !== null && secret.length > 0 && secret.length <= 1024;
-    // Only a secret actually checked spends the service's budget.
-    const lockedFor = given ? this.#lockout.charge() : 0;
-    if (lockedFor > 0) return this.#refuse(res, exchange, SERVICE_LOCKED_REASON, lockedFor, returnTo);
-    const valid = given && (await verifySecret(secret, this.#hash));
-    if (given) this.#lockout.settle(valid);
+    const check = await checkWithinLimits(this.#limiter, this.#lockout, key, given ? () => verifySecret(secret, this.#hash) : undefined);
     if (exchange.done) return;
-    if (!valid) {
-      this.#limiter.recordFailure(key);
+    if (check.outcome === 'refused') return this.#refuse(res, exchange, check.reason, check.retryAfter, returnTo);
+    if (check.outcome === 'invalid') {
       exchange.reason = secret === null || secret.length === 0 ? kind.missing : kind.invalid;
       this.#page(res, exchange, 401, returnTo, `Wrong ${this.#method === 'pin' ? 'PIN' : 'password'}.`);
       return;

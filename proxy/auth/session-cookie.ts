@@ -8,7 +8,9 @@ import type { AuthMethod } from '../../common/access-record.ts';
 
 export const SESSION_COOKIE = 'proxy_session';
 export const SSO_STATE_COOKIE = 'proxy_sso';
-const OWN_COOKIES = [SESSION_COOKIE, SSO_STATE_COOKIE];
+/** Binds a magic link to the browser that asked for it. */
+export const LINK_NONCE_COOKIE = 'proxy_link';
+const OWN_COOKIES = [SESSION_COOKIE, SSO_STATE_COOKIE, LINK_NONCE_COOKIE];
 const MIN_KEY_BYTES = 32;
 
 export interface Session {
@@ -23,7 +25,8 @@ export interface Session {
   exp: number;
 }
 
-export type CookieRead<T> = { status: 'valid'; value: T } | { status: 'missing' | 'invalid' | 'expired' };
+/** An expired cookie still says what it held (its signature is good): a session's method, for the log. */
+export type CookieRead<T> = { status: 'valid'; value: T } | { status: 'expired'; value: T } | { status: 'missing' | 'invalid' };
 
 export function loadSigningKey(secretFile: string | undefined): Buffer {
   if (secretFile === undefined) return randomBytes(MIN_KEY_BYTES);
@@ -82,7 +85,7 @@ export class CookieSigner {
       return { status: 'invalid' };
     }
     if (typeof value?.exp !== 'number') return { status: 'invalid' };
-    return value.exp <= nowSeconds ? { status: 'expired' } : { status: 'valid', value };
+    return { status: value.exp <= nowSeconds ? 'expired' : 'valid', value };
   }
 }
 

@@ -11,18 +11,18 @@ import type { AuthConfig } from '../config.ts';
 import type { Exchange } from '../exchange.ts';
 import { redirect, sendText, sendUnexpected } from '../respond.ts';
 import { epochSeconds } from './clock.ts';
-import { CALLBACK_PATH } from './endpoints.ts';
+import { CALLBACK_PATH, LOGIN_PATH } from './endpoints.ts';
 import { FailedAttemptLimiter, retryAfterHeader, TOO_MANY_ATTEMPTS_REASON } from './rate-limit.ts';
 import { requestOrigin, safeReturnPath } from './return-to.ts';
 import { clearCookieHeader, cookieValue, setCookieHeader, SSO_STATE_COOKIE } from './session-cookie.ts';
-import { admitSession, admitUpgradeSession, commonEndpoint, isSecure, unknownEndpoint, type ServiceAuth, type Sessions } from './service-auth.ts';
+import { admitSession, admitUpgradeSession, commonEndpoint, isSecure, queryReturnPath, unknownEndpoint, type ServiceAuth, type Sessions } from './service-auth.ts';
 import { isIssuerFailure, ssoFailure } from './sso-errors.ts';
 
 type SsoConfig = Extract<AuthConfig, { method: 'sso' }>;
 
 /** How long a started login may take before its state cookie expires. */
 const LOGIN_STATE_SECONDS = 600;
-const SESSION_REASONS = { missing: 'missing SSO session', invalid: 'invalid SSO session', expired: 'SSO session expired', revoked: 'SSO session revoked' } as const;
+export const SSO_SESSION_REASONS = { missing: 'missing SSO session', invalid: 'invalid SSO session', expired: 'SSO session expired', revoked: 'SSO session revoked' } as const;
 
 interface LoginState {
   service: string;
@@ -76,26 +76,28 @@ export class SsoLogin implements ServiceAuth {
   admit(req: IncomingMessage, res: ServerResponse, exchange: Exchange): boolean {
     const status = admitSession(this.#sessions, req, exchange, this.#service, 'sso');
     if (status === 'valid') return true;
-    exchange.reason = SESSION_REASONS[status];
-    if (req.method === 'GET' || req.method === 'HEAD') this.#start(req, res, exchange).catch((error: unknown) => sendUnexpected(res, exchange, this.#diagnostics, error));
+    exchange.reason = SSO_SESSION_REASONS[status];
+    if (req.method === 'GET' || req.method === 'HEAD') this.#start(req, res, exchange, safeReturnPath(req.url, requestOrigin(req, exchange))).catch((error: unknown) => sendUnexpected(res, exchange, this.#diagnostics, error));
     else sendText(res, exchange, 401, 'login required');
     return false;
   }
 
   admitUpgrade(req: IncomingMessage, exchange: Exchange): boolean {
-    return admitUpgradeSession(this.#sessions, req, exchange, this.#service, 'sso', SESSION_REASONS);
+    return admitUpgradeSession(this.#sessions, req, exchange, this.#service, 'sso', SSO_SESSION_REASONS);
   }
 
   endpoint(req: IncomingMessage, res: ServerResponse, exchange: Exchange, path: string): void {
     if (path === CALLBACK_PATH) this.#callback(req, res, exchange).catch((error: unknown) => sendUnexpected(res, exchange, this.#diagnostics, error));
-    else if (!commonEndpoint(req, res, exchange, path, this.#sessions, this.#service, 'sso')) unknownEndpoint(res, exchange);
+    else if (path === LOGIN_PATH) this.#start(req, res, exchange, queryReturnPath(req, exchange)).catch((error: unknown) => sendUnexpected(res, exchange, this.#diagnostics, error));
+    else if (!commonEndpoint(req, res, exchange, path, this.#sessions, this.#service, ['sso'])) unknownEndpoint(res, exchange);
   }
 
   #redirectUri(req: IncomingMessage, exchange: Exchange): string {
     return `${requestOrigin(req, exchange)}${CALLBACK_PATH}`;
   }
 
-  async #start(req: IncomingMessage, res: ServerResponse, exchange: Exchange): Promise<void> {
+  /** `returnTo` is already a safe return path. */
+  async #start(req: IncomingMessage, res: ServerResponse, exchange: Exchange, returnTo: string): Promise<void> {
     let issuer: oidc.Configuration;
     try {
       issuer = await this.#issuer();
@@ -111,7 +113,7 @@ export class SsoLogin implements ServiceAuth {
       state: oidc.randomState(),
       nonce: oidc.randomNonce(),
       verifier,
-      returnTo: safeReturnPath(req.url, requestOrigin(req, exchange)),
+      returnTo,
       exp: epochSeconds(this.#sessions.clock) + LOGIN_STATE_SECONDS,
     };
     const url = oidc.buildAuthorizationUrl(issuer, {

@@ -7,7 +7,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { Agent } from 'undici';
+import type { AddressInfo } from 'node:net';
+import { SMTPServer } from 'smtp-server';
+import { Agent, request } from 'undici';
 import { generateToken } from '../../api/tokens.ts';
 import { CALLBACK_PATH, LOGIN_PATH } from '../../proxy/auth/endpoints.ts';
 import { hashSecret } from '../../proxy/secret-hash.ts';
@@ -46,15 +48,32 @@ describe('proxy → shipper → Elasticsearch → API', () => {
   let apiUrl: string;
   const token = generateToken();
 
+  /** The text of each mail the proxy sent (its body is base64). */
+  const mails: string[] = [];
+  const smtp = new SMTPServer({
+    disabledCommands: ['STARTTLS', 'AUTH'],
+    onData(stream, _session, callback) {
+      const chunks: Buffer[] = [];
+      stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+      stream.on('end', () => {
+        const raw = Buffer.concat(chunks).toString('utf8');
+        mails.push(Buffer.from(raw.slice(raw.indexOf('\r\n\r\n')).replace(/\s+/g, ''), 'base64').toString('utf8'));
+        callback();
+      });
+    },
+  });
+
   before(async () => {
     es = testElasticsearch('e2e');
     dir = await mkdtemp(join(tmpdir(), 'proxy-access-log-e2e-'));
     agent = new Agent();
+    await new Promise<void>((resolve) => smtp.listen(0, '127.0.0.1', resolve));
     ({ proxyUrl, apiUrl, supervisor } = await startPipeline({
       es,
       dir,
       token,
       proxyId: 'e2e-proxy',
+      proxy: { smtp: { host: '127.0.0.1', port: (smtp.server.address() as AddressInfo).port, tls: 'none', from: 'proxy@e2e.localhost' } },
       services: async ({ proxyPort, upstream, deadPort }) => {
         issuer = await startIssuer({
           users: [
@@ -64,6 +83,8 @@ describe('proxy → shipper → Elasticsearch → API', () => {
           clients: [{ client_id: 'e2e', client_secret: 'e2e-secret', redirect_uris: [`http://sso.localhost:${proxyPort}${CALLBACK_PATH}`] }],
         });
         return [
+          { id: 'mail', hosts: ['mail.localhost'], upstream, auth: { method: 'link', allowed_emails: ['dora@example.com'] } },
+          { id: 'robots', hosts: ['robots.localhost'], upstream, auth: { method: 'basic', users: [{ username: 'robot', hash: await hashSecret(PASSWORD) }] } },
           { id: 'open', hosts: ['open.localhost'], upstream, auth: { method: 'none' } },
           { id: 'wiki', hosts: ['wiki.localhost'], upstream, auth: { method: 'password', hash: await hashSecret(PASSWORD), user_id: 'wiki-team' } },
           { id: 'door', hosts: ['door.localhost'], upstream, auth: { method: 'pin', hash: await hashSecret(PIN) } },
@@ -79,6 +100,7 @@ describe('proxy → shipper → Elasticsearch → API', () => {
     await supervisor?.stopAll();
     await agent?.close();
     await issuer?.stop();
+    await new Promise<void>((resolve) => smtp.close(() => resolve()));
     await es?.cleanup();
     await rm(dir, { recursive: true, force: true });
   });
@@ -165,6 +187,31 @@ describe('proxy → shipper → Elasticsearch → API', () => {
     // Without a name claim, preferred_username.
     assert.equal(denied.user_name, 'eve.v');
     assert.equal((await recordFor({ user_name: 'eve.v' })).id, denied.id);
+  });
+
+  it('records a magic-link sign-in with the address as user, found by user_email', async () => {
+    const client = visitor();
+    assert.equal((await client.send(at('mail', LOGIN_PATH), { form: { email: 'dora@example.com', return_to: '/e2e/link' } })).status, 200);
+    const deadline = Date.now() + 15_000;
+    while (mails.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    const link = /http:\/\/\S+\/\.proxy\/link\?token=[\w-]+/.exec(mails[0] ?? '')?.[0];
+    assert.ok(link, 'the proxy mailed a link');
+    assert.equal((await client.follow(link)).status, 200);
+    const record = await recordFor({ user_email: 'dora@example.com', path: '/e2e/link' });
+    assert.equal(record.auth_method_used, 'link');
+    assert.equal(record.user_id, 'dora@example.com');
+  });
+
+  it('records an HTTP Basic user, found by user_id', async () => {
+    const response = await request(`${proxyUrl}/e2e/basic`, {
+      headers: { host: 'robots.localhost', authorization: `Basic ${Buffer.from(`robot:${PASSWORD}`).toString('base64')}` },
+      dispatcher: agent,
+    });
+    assert.equal(response.statusCode, 200);
+    await response.body.text();
+    const record = await recordFor({ user_id: 'robot', path: '/e2e/basic' });
+    assert.equal(record.auth_method_used, 'basic');
+    assert.equal(record.service_id, 'robots');
   });
 
   it('records upstream failures with their reasons', async () => {

@@ -46,7 +46,9 @@ const DENY_REASONS: Record<AuthMethod, string[]> = {
   sso: ['missing SSO session', 'user not allowed', 'SSO state mismatch'],
   password: ['invalid password'],
   pin: ['invalid PIN'],
-  none: ['access denied by policy'],
+  none: ['access denied by policy', 'authentication required'],
+  basic: ['invalid password', 'unknown user'],
+  link: ['link expired', 'link already used'],
 };
 const ERROR_REASONS = ['upstream connection refused', 'upstream timeout', 'upstream connection reset'];
 

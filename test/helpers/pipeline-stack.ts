@@ -32,6 +32,8 @@ export async function startPipeline(options: {
   token: string;
   proxyId: string;
   services: (ports: StackPorts) => Promise<unknown[]>;
+  /** More top-level keys of the proxy's configuration (e.g. `smtp`). */
+  proxy?: Record<string, unknown>;
 }): Promise<PipelineStack> {
   const { es, dir } = options;
   const [proxyPort, apiPort, upstreamPort, metricsPort, deadPort] = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort()]);
@@ -48,6 +50,7 @@ export async function startPipeline(options: {
     listen: { host: '127.0.0.1', port: proxyPort },
     trusted_proxies: ['127.0.0.1/32'],
     access_log: { dir: join(dir, 'logs') },
+    ...options.proxy,
     services: await options.services({ proxyPort, upstream, deadPort }),
   });
   const shipperConfig = await config('shipper', {

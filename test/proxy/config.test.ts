@@ -97,3 +97,70 @@ test('path routes: prefixes are checked, and a host + prefix or a host’s login
   assert.deepEqual([api!.paths, api!.strip_prefix], [['/api'], true]);
   await removeDir(dir);
 });
+
+test('auth as a list: each method once, none alone, Basic users checked by key; the single object is a list of one', async () => {
+  const dir = await tempDir('config-auth-list');
+  const file = join(dir, 'proxy.json');
+  const service = (id: string, auth: unknown) => ({ ...minimal.services[0], id, hosts: [`${id}.test`], auth });
+  const hash = '$scrypt$ln=10,r=8,p=1$MDEyMzQ1Njc4OWFiY2RlZg==$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=';
+  await writeFile(
+    file,
+    JSON.stringify({
+      ...minimal,
+      services: [
+        service('twice', [{ method: 'pin', hash }, { method: 'pin', hash }]),
+        service('mixed', [{ method: 'none' }, { method: 'pin', hash }]),
+        service('users', [{ method: 'basic', users: [{ username: 'a:b', hash }, { username: 'c', hash: 'plain' }] }]),
+        service('dup', { method: 'basic', users: [{ username: 'c', hash }, { username: 'c', hash }] }),
+        service('empty', []),
+        service('inner', [{ method: 'pin', hash: 'plain' }]),
+      ],
+    }),
+  );
+  assert.throws(() => loadConfig(file), (error: Error) => {
+    assert.match(error.message, /^ {2}services\[0\]\.auth\[1\]\.method: method "pin" listed twice$/m);
+    assert.match(error.message, /^ {2}services\[1\]\.auth\[0\]\.method: "none" cannot be combined with other methods$/m);
+    assert.match(error.message, /^ {2}services\[2\]\.auth\[0\]\.users\[0\]\.username: no colon or control characters$/m);
+    assert.match(error.message, /^ {2}services\[2\]\.auth\[0\]\.users\[1\]\.hash: not a scrypt hash/m);
+    assert.match(error.message, /^ {2}services\[3\]\.auth\.users: duplicate username$/m);
+    assert.match(error.message, /^ {2}services\[4\]\.auth: /m);
+    assert.match(error.message, /^ {2}services\[5\]\.auth\[0\]\.hash: not a scrypt hash/m);
+    return true;
+  });
+  await writeFile(file, JSON.stringify({ ...minimal, services: [service('one', { method: 'basic', users: [{ username: 'c', hash }] }), service('two', [{ method: 'pin', hash }, { method: 'basic', users: [{ username: 'c', hash }] }])] }));
+  const services = loadConfig(file).services;
+  assert.deepEqual(services.map((each) => each.auth.map((auth) => auth.method)), [['basic'], ['pin', 'basic']]);
+  assert.equal(services[0]!.auth[0]!.method === 'basic' && services[0]!.auth[0]!.forward_authorization, false);
+  await removeDir(dir);
+});
+
+test('magic links: smtp required, its keys checked, its password read from a file naming smtp.password_file', async () => {
+  const dir = await tempDir('config-link');
+  const file = join(dir, 'proxy.json');
+  const service = (auth: unknown) => ({ ...minimal.services[0], auth });
+  await writeFile(file, JSON.stringify({ ...minimal, services: [service({ method: 'link', allowed_emails: ['not-an-address'] }), { ...service({ method: 'link' }), id: 'b', hosts: ['b.test'] }] }));
+  assert.throws(() => loadConfig(file), (error: Error) => {
+    assert.match(error.message, /^ {2}services\[0\]\.auth\.allowed_emails\[0\]: not an e-mail address$/m);
+    assert.match(error.message, /^ {2}services\[1\]\.auth\.allowed_emails: list allowed_emails or allowed_domains \(or both\)$/m);
+    return true;
+  });
+  const link = service({ method: 'link', allowed_domains: ['Example.com'] });
+  await writeFile(file, JSON.stringify({ ...minimal, services: [minimal.services[0], { ...link, id: 'b', hosts: ['b.test'] }] }));
+  assert.throws(() => loadConfig(file), { message: /^ {2}smtp: required: services\[1\] uses the link method$/m });
+  await writeFile(file, JSON.stringify({ ...minimal, smtp: { host: 'mail', port: 70000, tls: 'sometimes', username: 'u', from: 'nobody' }, services: [link] }));
+  assert.throws(() => loadConfig(file), (error: Error) => {
+    assert.match(error.message, /^ {2}smtp\.port: /m);
+    assert.match(error.message, /^ {2}smtp\.tls: /m);
+    assert.match(error.message, /^ {2}smtp\.from: not an e-mail address$/m);
+    return true;
+  });
+  await writeFile(file, JSON.stringify({ ...minimal, smtp: { host: 'mail', port: 25, username: 'u', password_file: 'absent', from: 'proxy@example.com' }, services: [link] }));
+  assert.throws(() => loadConfig(file), { message: /^ {2}smtp\.password_file: cannot read .*absent/m });
+  await writeFile(join(dir, 'smtp-password'), ' secret\n');
+  await writeFile(file, JSON.stringify({ ...minimal, smtp: { host: 'mail', port: 25, username: 'u', password_file: 'smtp-password', from: 'proxy@example.com' }, services: [link] }));
+  const config = loadConfig(file);
+  assert.equal(config.smtp?.password, 'secret');
+  assert.equal(config.smtp?.tls, 'starttls');
+  assert.deepEqual(config.services[0]!.auth[0], { method: 'link', allowed_emails: [], allowed_domains: ['example.com'], link_ttl_seconds: 600 });
+  await removeDir(dir);
+});

@@ -121,7 +121,7 @@ export async function removeDir(dir: string): Promise<void> {
   await rm(dir, { recursive: true, force: true });
 }
 
-export function serviceConfig(id: string, upstream: string, auth: Record<string, unknown> = { method: 'none' }, extra: Record<string, unknown> = {}) {
+export function serviceConfig(id: string, upstream: string, auth: Record<string, unknown> | Array<Record<string, unknown>> = { method: 'none' }, extra: Record<string, unknown> = {}) {
   return { id, hosts: [`${id}.test`], upstream, auth, ...extra };
 }
 

@@ -9,7 +9,7 @@ import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Agent, WebSocket } from 'undici';
 import { hashSecret } from '../../proxy/secret-hash.ts';
-import { readRecords, removeDir, serviceConfig, startTestProxy, tempDir, until, waitForRecord, waitForRecords, type TestProxy } from './helpers.ts';
+import { cheapSecretHash, readRecords, removeDir, serviceConfig, startTestProxy, tempDir, until, waitForRecord, waitForRecords, type TestProxy } from './helpers.ts';
 import { spawnProxy } from './process.ts';
 import { acceptKey, startWebSocketUpstream, type WebSocketUpstream } from './websocket-upstream.ts';
 
@@ -86,6 +86,7 @@ describe('WebSocket proxying', () => {
       services: [
         serviceConfig('app', upstream.url),
         serviceConfig('locked', upstream.url, { method: 'password', hash: await hashSecret('not-used-here') }),
+        serviceConfig('robots', upstream.url, { method: 'basic', users: [{ username: 'robot', hash: cheapSecretHash('robot-secret') }] }),
         serviceConfig('down', 'http://127.0.0.1:1'),
         serviceConfig('silent', upstream.url, { method: 'none' }, { upstream_timeouts: { connect_ms: 1000, headers_ms: 300, body_ms: 300 } }),
       ],
@@ -149,6 +150,26 @@ describe('WebSocket proxying', () => {
     assert.equal(record.protocol, 'ws');
     assert.equal(record.auth_method, 'password');
     assert.equal(record.reason, 'missing session');
+  });
+
+  test('an upgrade to a Basic service: right credentials open the tunnel (the upstream sees none), wrong ones are a 401', async () => {
+    const basic = (password: string) => `Authorization: Basic ${Buffer.from(`robot:${password}`).toString('base64')}\r\n`;
+    const open = rawUpgrade(port(), 'robots.test', '/socket', 'ws-basic', basic('robot-secret'));
+    await until(() => open.received().includes('\r\n\r\n'), 'the 101 head');
+    assert.match(open.received(), /^HTTP\/1\.1 101 /);
+    assert.equal(upstream.seen.find((req) => req.headers['x-request-id'] === 'ws-basic')?.headers.authorization, undefined);
+    open.socket.end();
+    await open.closed;
+    const record = await waitForRecord(proxy.logDir, 'ws-basic');
+    assert.equal(record.status, 101);
+    assert.equal(record.auth_method, 'basic');
+    assert.equal(record.user_id, 'robot');
+    const wrong = rawUpgrade(port(), 'robots.test', '/socket', 'ws-basic-wrong', basic('nope'));
+    await wrong.closed;
+    assert.match(wrong.received(), /^HTTP\/1\.1 401 /);
+    const denied = await waitForRecord(proxy.logDir, 'ws-basic-wrong');
+    assert.equal(denied.auth_method, 'basic');
+    assert.equal(denied.reason, 'invalid password');
   });
 
   test('an upstream that answers without upgrading: its answer relayed, logged with its status', async () => {

@@ -2,6 +2,7 @@
 
 import { html } from 'htm/preact';
 import { useEffect, useState } from 'preact/hooks';
+import type { AuthMethod } from '../../../common/access-record.ts';
 import { AUTH_LABEL, CATEGORY_LABEL, shortRange } from './format.ts';
 import { RANGE_PRESETS, type FilterParam, type ViewState } from './view-state.ts';
 
@@ -29,14 +30,14 @@ export const FIELDS: readonly FieldDef[] = [
   { param: 'source_ip', label: 'Source IP / CIDR', placeholder: 'e.g. 203.0.113.0/24' },
   { param: 'country_code', label: 'Country', placeholder: 'two letters, e.g. DE' },
   { param: 'city', label: 'City', placeholder: 'e.g. Berlin' },
-  { param: 'auth_method', label: 'Auth method', options: ['sso', 'password', 'pin', 'none'] },
+  { param: 'auth_method', label: 'Auth method', options: Object.keys(AUTH_LABEL) },
   { param: 'reason', label: 'Reason text', placeholder: 'e.g. invalid password' },
   { param: 'status', label: 'Status class', options: ['success', 'failed'] },
 ];
 
 function valueLabel(param: FilterParam, value: string): string {
   if (param === 'category') return CATEGORY_LABEL[value] ?? value;
-  if (param === 'auth_method') return AUTH_LABEL[value] ?? value;
+  if (param === 'auth_method') return AUTH_LABEL[value as AuthMethod] ?? value;
   return value;
 }
 

@@ -1,5 +1,7 @@
 // How values look on the page.
 
+import type { AuthMethod } from '../../../common/access-record.ts';
+
 export const CATEGORY_LABEL: Record<string, string> = {
   allowed: 'Allowed',
   denied: 'Denied',
@@ -15,7 +17,8 @@ export const CATEGORY_COLOR: Record<string, string> = {
   error: '#d9364f',
 };
 
-export const AUTH_LABEL: Record<string, string> = { sso: 'SSO', password: 'Password', pin: 'PIN', none: 'None' };
+/** Every auth method's label (the type makes a new method in common/access-record.ts need one here). */
+export const AUTH_LABEL: Readonly<Record<AuthMethod, string>> = { sso: 'SSO', password: 'Password', pin: 'PIN', basic: 'HTTP Basic', link: 'E-mail link', none: 'None' };
 
 
 const pad = (n: number, width = 2) => String(n).padStart(width, '0');

@@ -1,5 +1,6 @@
 // The records table with sortable headers, and the pager (offset pages, then cursor beyond the window).
 
+import type { AuthMethod } from '../../../common/access-record.ts';
 import { html } from 'htm/preact';
 import type { EventsPage, ProxyEvent } from './api.ts';
 import { cameFromThisPage } from './navigation.ts';
@@ -63,7 +64,7 @@ function Row(props: { record: ProxyEvent; selected: boolean; fresh: boolean; onO
       </td>
       <td class="c-user">
         <div class="user">${r.user_name ?? r.user_id ?? html`<span class="muted">anonymous</span>`}</div>
-        <div class="muted small">${r.user_name && r.user_id ? html`<span class="user-id">${r.user_id}</span> · ` : null}${AUTH_LABEL[r.auth_method_used ?? ''] ?? r.auth_method_used ?? ''}</div>
+        <div class="muted small">${r.user_name && r.user_id ? html`<span class="user-id">${r.user_id}</span> · ` : null}${AUTH_LABEL[(r.auth_method_used ?? '') as AuthMethod] ?? r.auth_method_used ?? ''}</div>
       </td>
     </tr>
   `;
