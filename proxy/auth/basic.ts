@@ -124,7 +124,7 @@ export class BasicLogin implements ServiceAuth {
     const credentials = decodeCredentials(header);
     const remembered = credentials === undefined ? undefined : this.#remembered(credentials.username, credentials.password);
     if (remembered !== undefined && this.#limiter.retryAfter(key) === 0 && this.#lockout.retryAfter() === 0) {
-      exchange.userId = credentials!.username;
+      exchange.userId = exchange.userName = credentials!.username;
       return { admitted: true };
     }
     return this.#check(key, credentials, exchange);
@@ -143,7 +143,7 @@ export class BasicLogin implements ServiceAuth {
       return { admitted: false, status: 401, retryAfter: 0 };
     }
     this.#remember(credentials!.username, credentials!.password);
-    exchange.userId = credentials!.username;
+    exchange.userId = exchange.userName = credentials!.username;
     return { admitted: true };
   }
 

@@ -87,6 +87,7 @@ export class MethodChooser implements ServiceAuth {
       exchange.authMethod = session.value.method;
       exchange.userId = session.value.user;
       exchange.userEmail = session.value.email;
+      exchange.userName = session.value.name;
       return true;
     }
     if (session.status === 'missing') {

@@ -101,6 +101,7 @@ describe('HTTP Basic services', () => {
       const line = await record(id);
       assert.equal(line.auth_method, 'basic');
       assert.equal(line.user_id, username);
+      assert.equal(line.user_name, username, 'Basic records the username as the user name too');
       assert.equal(line.reason, undefined);
     }
     // Remembered credentials (no second hash check) are still only the right ones.
