@@ -1,5 +1,7 @@
-// `node api/main.ts --config <file>`: the search API. Logs (pino, JSON) go to stderr. SIGTERM or
-// SIGINT: stop accepting, let running requests finish (exports get a grace period), exit 0.
+// `node api/main.ts --config <file>`: the search API. Logs (pino, JSON) go to stderr. Every /api
+// request is appended to the audit file, which the forwarder copies into Elasticsearch. SIGTERM or
+// SIGINT: stop accepting, let running requests finish (exports get a grace period), close the
+// audit file and send what it holds that Elasticsearch has not, exit 0.
 
 import type { Server } from 'node:http';
 import { parseArgs } from 'node:util';
@@ -7,6 +9,8 @@ import pino from 'pino';
 import { loadOrExit } from '../common/config.ts';
 import { createElasticsearchClient } from '../common/elasticsearch-connection.ts';
 import { createApp } from './app.ts';
+import { AuditFile } from './audit/audit-file.ts';
+import { AuditForwarder } from './audit/forwarder.ts';
 import { loadConfig } from './config.ts';
 import { EventStore } from './event-store.ts';
 
@@ -28,9 +32,18 @@ if (!configFile) fail('usage: node api/main.ts --config <file>');
 const config = loadOrExit('api', () => loadConfig(configFile));
 
 const logger = pino({ name: 'api', level: config.log_level }, pino.destination(2));
+let audit: AuditFile;
+try {
+  audit = new AuditFile(config.audit.file, logger);
+} catch (error) {
+  fail(`audit.file: cannot open ${config.audit.file} for appending: ${(error as Error).message}`);
+}
 const client = createElasticsearchClient(config.elasticsearch);
-const store = new EventStore(client, config.index_prefix, config.elasticsearch.request_timeout_ms);
-const app = createApp({ store, tokens: config.tokens, logger, corsOrigins: config.cors.origins });
+const timeoutMs = config.elasticsearch.request_timeout_ms;
+const forwarder = new AuditForwarder({ client, prefix: config.index_prefix, file: config.audit.file, logger, timeoutMs });
+forwarder.start();
+const store = new EventStore(client, config.index_prefix, timeoutMs);
+const app = createApp({ store, tokens: config.tokens, logger, corsOrigins: config.cors.origins, audit });
 
 const server: Server = app.listen(config.listen.port, config.listen.host);
 server.once('error', (error) => {
@@ -53,6 +66,8 @@ async function stop(signal: NodeJS.Signals) {
   const grace = setTimeout(() => server.closeAllConnections(), SHUTDOWN_GRACE_MS);
   await closed;
   clearTimeout(grace);
+  await audit.close();
+  await forwarder.stop();
   await client.close();
   logger.info('stopped');
   logger.flush();

@@ -5,12 +5,12 @@
 import { Readable } from 'node:stream';
 import type { estypes } from '@elastic/elasticsearch';
 import type { Logger } from 'pino';
-import type { EventStore } from '../event-store.ts';
+import type { EventSearchRequest, EventStore } from '../event-store.ts';
 import { CSV_HEADER, csvRow } from '../events/csv.ts';
 import { toRecord } from '../events/record.ts';
 import { ElasticsearchUnavailableError } from '../errors.ts';
 import { loggable } from '../middleware/errors.ts';
-import { filterQuery } from '../query/filters.ts';
+import type { ScopedQuery } from '../query/filters.ts';
 import type { EXPORT_PARAMS, Parsed } from '../query/params.ts';
 import { sortClause } from '../query/sort.ts';
 
@@ -33,10 +33,11 @@ function pitNotClosed(log: Logger) {
 async function* lines(
   store: EventStore,
   params: ExportParams,
-  query: estypes.QueryDslQueryContainer,
+  query: ScopedQuery,
   pitId: string,
   signal: AbortSignal,
   log: Logger,
+  counted: (records: number) => void,
 ): AsyncGenerator<string> {
   let pit = pitId;
   try {
@@ -44,7 +45,7 @@ async function* lines(
     const sort = sortClause(params.sort_by, params.sort_order);
     let after: estypes.FieldValue[] | undefined;
     for (;;) {
-      const request: estypes.SearchRequest = { query, sort, size: EXPORT_PAGE_SIZE, track_total_hits: false, pit: { id: pit, keep_alive: KEEP_ALIVE } };
+      const request: EventSearchRequest = { query, sort, size: EXPORT_PAGE_SIZE, track_total_hits: false, pit: { id: pit, keep_alive: KEEP_ALIVE } };
       if (after) request.search_after = after;
       const response = await store.search(request, signal);
       pit = response.pit_id ?? pit;
@@ -55,6 +56,7 @@ async function* lines(
         chunk += params.format === 'csv' ? csvRow(record) : `${JSON.stringify(record)}\n`;
       }
       if (chunk) yield chunk;
+      counted(hits.length);
       if (hits.length < EXPORT_PAGE_SIZE) return;
       after = hits.at(-1)!.sort;
     }
@@ -65,13 +67,20 @@ async function* lines(
 
 /**
  * Opens the point in time first, so an unreachable Elasticsearch is a 503 before any byte is sent;
- * a failure later can only cut the stream short (the stream errors; the caller logs it). `log`
- * carries the request id.
+ * a failure later can only cut the stream short (the stream errors; the caller logs it). `query`
+ * comes from filterQuery (the token's scope); `log` carries the request id; `counted` hears how
+ * many records each page handed to the client.
  */
-export async function exportEvents(store: EventStore, params: ExportParams, signal: AbortSignal, log: Logger): Promise<Readable> {
-  const query = filterQuery(params);
+export async function exportEvents(
+  store: EventStore,
+  query: ScopedQuery,
+  params: ExportParams,
+  signal: AbortSignal,
+  log: Logger,
+  counted: (records: number) => void,
+): Promise<Readable> {
   const { id } = await store.openPointInTime(KEEP_ALIVE, signal);
-  const generator = lines(store, params, query, id, signal, log);
+  const generator = lines(store, params, query, id, signal, log, counted);
   let started = false;
   const stream = Readable.from(
     (async function* () {
