@@ -7,7 +7,7 @@ import { AUDIT_FIELD, type AuditDocument } from '../../common/api-audit-document
 import { totalHits, type EventStore } from '../event-store.ts';
 import { timeRange } from '../query/filters.ts';
 import type { AUDIT_PARAMS, Parsed } from '../query/params.ts';
-import { DEFAULT_PAGE_SIZE, pageOffset } from './list.ts';
+import { DEFAULT_PAGE_SIZE, pageOffset, pageSchema } from './list.ts';
 
 export type AuditParams = Parsed<typeof AUDIT_PARAMS>;
 
@@ -27,15 +27,7 @@ export const auditRecordSchema = z
   })
   .meta({ id: 'AuditRecord' });
 
-export const auditResponseSchema = z
-  .object({
-    data: z.array(auditRecordSchema),
-    page: z.number().int(),
-    page_size: z.number().int(),
-    total_records: z.number().int(),
-    total_pages: z.number().int(),
-  })
-  .meta({ id: 'AuditResponse' });
+export const auditResponseSchema = pageSchema(auditRecordSchema).meta({ id: 'AuditResponse' });
 
 export type AuditResponse = z.infer<typeof auditResponseSchema>;
 

@@ -15,13 +15,19 @@ export const MAX_OFFSET_WINDOW = 10_000;
 
 export type ListParams = Parsed<typeof LIST_PARAMS>;
 
-export const listResponseSchema = z
-  .object({
-    data: z.array(proxyAccessLogSchema),
+/** One offset page of `item`s, as the list and the audit endpoints answer it. */
+export function pageSchema<T extends z.ZodType>(item: T) {
+  return z.object({
+    data: z.array(item),
     page: z.number().int(),
     page_size: z.number().int(),
     total_records: z.number().int(),
     total_pages: z.number().int(),
+  });
+}
+
+export const listResponseSchema = pageSchema(proxyAccessLogSchema)
+  .extend({
     next_cursor: z.string().nullable().meta({ description: 'Pass as cursor for the next page (same sort); null on the last page' }),
   })
   .meta({ id: 'ProxyAccessLogsResponse' });
