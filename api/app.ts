@@ -10,6 +10,7 @@ import { auditRecorder } from './audit/recorder.ts';
 import { isApiPath, requireToken } from './middleware/auth.ts';
 import { cors } from './middleware/cors.ts';
 import { errorsAndRequestLog, loggable, type RequestState } from './middleware/errors.ts';
+import type { ApiMetrics } from './metrics.ts';
 import { apiRouter } from './routes/api-router.ts';
 import { ElasticsearchUnavailableError } from './errors.ts';
 import { TokenVerifier, type ConfiguredToken } from './tokens.ts';
@@ -25,6 +26,8 @@ export interface AppOptions {
   audit?: AuditFile;
   /** Routers served without a token, before /api (e.g. the web page). Their paths must not start with /api/. */
   publicRouters?: readonly Router[];
+  /** Observes every request; served on the metrics listener, not here. */
+  metrics?: ApiMetrics;
 }
 
 function healthRouter(store: EventStore): Router {
@@ -53,7 +56,7 @@ export function createApp(options: AppOptions): Koa {
     if (!state) options.logger.error({ err: loggable(error) }, 'response failed after it started');
     else if (!state.clientGone.aborted && !CLIENT_GONE_CODES.has((error as { code?: string }).code ?? '')) state.failure ??= error;
   });
-  app.use(errorsAndRequestLog(options.logger, options.audit && auditRecorder(options.audit)));
+  app.use(errorsAndRequestLog(options.logger, options.metrics, options.audit && auditRecorder(options.audit)));
   app.use(cors(options.corsOrigins ?? []));
   app.use(healthRouter(options.store).routes());
   for (const router of [webRouter(), ...(options.publicRouters ?? [])]) app.use(router.routes()).use(router.allowedMethods());

@@ -58,6 +58,8 @@ export const apiConfigSchema = z
           seen.add(token.name);
         });
       }),
+    /** Prometheus metrics at http://host:port/metrics, on a listener of their own; off when absent. */
+    metrics: z.object({ host: listenHostSchema.default('127.0.0.1'), port: portSchema }).strict().optional(),
     cors: z.object({ origins: z.array(originSchema).default([]) }).strict().default({ origins: [] }),
     /** The audit log's first copy, one JSON line per API request (the forwarder copies it into Elasticsearch). */
     audit: z.object({ file: z.string().min(1).default(DEFAULT_AUDIT_FILE) }).strict().default({ file: DEFAULT_AUDIT_FILE }),

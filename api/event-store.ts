@@ -10,7 +10,9 @@ import { errors, type Client } from '@elastic/elasticsearch';
 import type { estypes } from '@elastic/elasticsearch';
 import { auditIndexPattern, type AuditDocument } from '../common/api-audit-document.ts';
 import { indexPattern, type ProxyEventDocument } from '../common/proxy-event-document.ts';
-import { ClientClosedRequestError, ElasticsearchUnavailableError } from './errors.ts';
+import type { ErrorCode } from '../common/errors.ts';
+import { ApiError, ClientClosedRequestError, ElasticsearchUnavailableError } from './errors.ts';
+import type { ApiMetrics, StoreOperation } from './metrics.ts';
 import type { ScopedQuery } from './query/filters.ts';
 
 const UNAVAILABLE_STATUS = new Set([429, 502, 503, 504]);
@@ -56,6 +58,12 @@ function unavailableReason(error: unknown, timeoutMs: number): string | undefine
   return undefined;
 }
 
+/** ElasticsearchUnavailableError when the error is unavailability; the error itself when it is a bug. */
+function unavailable(error: unknown, timeoutMs: number): unknown {
+  const reason = unavailableReason(error, timeoutMs);
+  return reason === undefined ? error : new ElasticsearchUnavailableError(reason, error);
+}
+
 export type EventSearchResponse = estypes.SearchResponse<ProxyEventDocument>;
 export type AuditSearchResponse = estypes.SearchResponse<AuditDocument>;
 
@@ -78,12 +86,14 @@ export class EventStore {
   readonly index: string;
   readonly auditIndex: string;
   readonly timeoutMs: number;
+  readonly #metrics: ApiMetrics | undefined;
 
-  constructor(client: Client, index_prefix: string, timeoutMs: number) {
+  constructor(client: Client, index_prefix: string, timeoutMs: number, metrics?: ApiMetrics) {
     this.client = client;
     this.index = indexPattern(index_prefix);
     this.auditIndex = auditIndexPattern(index_prefix);
     this.timeoutMs = timeoutMs;
+    this.#metrics = metrics;
   }
 
   #options(signal: AbortSignal | undefined) {
@@ -92,9 +102,12 @@ export class EventStore {
 
   /**
    * Runs `call`, once more after the shards started if it met one starting, and names what went
-   * wrong: the client gone, Elasticsearch unavailable, or (rethrown as it is) a bug.
+   * wrong: the client gone, Elasticsearch unavailable, or (rethrown as it is) a bug. The metrics
+   * get the call's whole time, its retry included, and that name.
    */
-  async #guarded<T>(call: () => Promise<T>, signal: AbortSignal | undefined, index = this.index): Promise<T> {
+  async #guarded<T>(operation: StoreOperation, call: () => Promise<T>, signal: AbortSignal | undefined, index = this.index): Promise<T> {
+    const started = performance.now();
+    let failure: ErrorCode | undefined;
     try {
       try {
         return await call();
@@ -104,9 +117,11 @@ export class EventStore {
         return await call();
       }
     } catch (error) {
-      if (signal?.aborted) throw new ClientClosedRequestError();
-      const reason = unavailableReason(error, this.timeoutMs);
-      throw reason === undefined ? error : new ElasticsearchUnavailableError(reason, error);
+      const named = signal?.aborted ? new ClientClosedRequestError() : unavailable(error, this.timeoutMs);
+      failure = named instanceof ApiError ? named.code : 'API_INTERNAL';
+      throw named;
+    } finally {
+      this.#metrics?.storeCall(operation, (performance.now() - started) / 1000, failure);
     }
   }
 
@@ -130,27 +145,27 @@ export class EventStore {
     if (hasGlobalAggregation(request.aggs ?? request.aggregations)) throw new Error('a global aggregation would count events outside the service scope');
     const complete = { ...request, allow_partial_search_results: false };
     const target = request.pit ? complete : { ...complete, index: this.index };
-    return this.#guarded(() => this.client.search<ProxyEventDocument>(target, this.#options(signal)), signal);
+    return this.#guarded('search', () => this.client.search<ProxyEventDocument>(target, this.#options(signal)), signal);
   }
 
   /** A search over the API's audit log (readable only with the audit permission, which sees every service). */
   searchAudit(request: Omit<estypes.SearchRequest, 'index'>, signal?: AbortSignal): Promise<AuditSearchResponse> {
     const target = { ...request, index: this.auditIndex, allow_partial_search_results: false };
-    return this.#guarded(() => this.client.search<AuditDocument>(target, this.#options(signal)), signal, this.auditIndex);
+    return this.#guarded('search_audit', () => this.client.search<AuditDocument>(target, this.#options(signal)), signal, this.auditIndex);
   }
 
   openPointInTime(keepAlive: string, signal?: AbortSignal): Promise<estypes.OpenPointInTimeResponse> {
-    return this.#guarded(() => this.client.openPointInTime({ index: this.index, keep_alive: keepAlive }, this.#options(signal)), signal);
+    return this.#guarded('open_point_in_time', () => this.client.openPointInTime({ index: this.index, keep_alive: keepAlive }, this.#options(signal)), signal);
   }
 
   /** Never tied to the client: it is what cleans up after one that went away. */
   closePointInTime(id: string): Promise<estypes.ClosePointInTimeResponse> {
-    return this.#guarded(() => this.client.closePointInTime({ id }, this.#options(undefined)), undefined);
+    return this.#guarded('close_point_in_time', () => this.client.closePointInTime({ id }, this.#options(undefined)), undefined);
   }
 
   /** Cluster health status (green, yellow, red); throws ElasticsearchUnavailableError when unreachable. */
   async health(signal?: AbortSignal): Promise<string> {
-    const health = await this.#guarded(() => this.client.cluster.health({}, this.#options(signal)), signal);
+    const health = await this.#guarded('health', () => this.client.cluster.health({}, this.#options(signal)), signal);
     return health.status;
   }
 }

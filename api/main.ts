@@ -7,12 +7,14 @@ import type { Server } from 'node:http';
 import { parseArgs } from 'node:util';
 import pino from 'pino';
 import { loadOrExit } from '../common/config.ts';
+import { listenerPort, serveMetrics } from '../common/metrics-listener.ts';
 import { createElasticsearchClient } from '../common/elasticsearch-connection.ts';
 import { createApp } from './app.ts';
 import { AuditFile } from './audit/audit-file.ts';
 import { AuditForwarder } from './audit/forwarder.ts';
 import { loadConfig } from './config.ts';
 import { EventStore } from './event-store.ts';
+import { ApiMetrics } from './metrics.ts';
 
 const SHUTDOWN_GRACE_MS = 10_000;
 
@@ -42,8 +44,18 @@ const client = createElasticsearchClient(config.elasticsearch);
 const timeoutMs = config.elasticsearch.request_timeout_ms;
 const forwarder = new AuditForwarder({ client, prefix: config.index_prefix, file: config.audit.file, logger, timeoutMs });
 forwarder.start();
-const store = new EventStore(client, config.index_prefix, timeoutMs);
-const app = createApp({ store, tokens: config.tokens, logger, corsOrigins: config.cors.origins, audit });
+const metrics = config.metrics ? new ApiMetrics() : undefined;
+const store = new EventStore(client, config.index_prefix, timeoutMs, metrics);
+const app = createApp({ store, tokens: config.tokens, logger, corsOrigins: config.cors.origins, metrics, audit });
+let metricsListener: Server | undefined;
+if (metrics && config.metrics) {
+  const { host, port } = config.metrics;
+  metricsListener = await serveMetrics(metrics.registry, host, port).catch((error: unknown) => {
+    logger.fatal({ err: error }, 'cannot listen for metrics');
+    process.exit(1);
+  });
+  logger.info({ metrics_url: `http://${host}:${listenerPort(metricsListener)}/metrics` }, 'prometheus metrics served');
+}
 
 const server: Server = app.listen(config.listen.port, config.listen.host);
 server.once('error', (error) => {
@@ -66,6 +78,7 @@ async function stop(signal: NodeJS.Signals) {
   const grace = setTimeout(() => server.closeAllConnections(), SHUTDOWN_GRACE_MS);
   await closed;
   clearTimeout(grace);
+  metricsListener?.close();
   await audit.close();
   await forwarder.stop();
   await client.close();

@@ -9,6 +9,7 @@ import type { Context, Next } from 'koa';
 import type { Logger } from 'pino';
 import type { ErrorCode } from '../../common/errors.ts';
 import { ApiError, CLIENT_CLOSED_STATUS, ClientClosedRequestError, ElasticsearchUnavailableError } from '../errors.ts';
+import type { ApiMetrics } from '../metrics.ts';
 import type { TokenGrant } from '../tokens.ts';
 
 export interface RequestState {
@@ -48,7 +49,7 @@ function expected(error: unknown): { level: 'info' | 'warn'; code: ErrorCode; ca
   return undefined;
 }
 
-function requestLine(logger: Logger, ctx: Context, started: number, error: unknown): RequestOutcome {
+function requestLine(logger: Logger, metrics: ApiMetrics | undefined, ctx: Context, started: number, error: unknown): RequestOutcome {
   const state = ctx.state as RequestState;
   const completed = ctx.res.writableFinished;
   // A client that went away is the outcome, whatever its abort then made fail, unless something
@@ -62,6 +63,8 @@ function requestLine(logger: Logger, ctx: Context, started: number, error: unkno
     ms: Math.round(performance.now() - started),
     token: state.grant?.name,
   };
+  // @koa/router leaves the pattern of the route that matched (e.g. /api/events/proxy) on the context.
+  metrics?.request((ctx as { _matchedRoute?: string })._matchedRoute, ctx.method, line.status, (performance.now() - started) / 1000);
   const known = expected(problem);
   const outcome = { status: line.status, ms: line.ms };
   if (!known && (problem === undefined || (problem instanceof ApiError && problem.status < 500))) {
@@ -75,7 +78,7 @@ function requestLine(logger: Logger, ctx: Context, started: number, error: unkno
 }
 
 /** `ended` is called once per request, after its log line (the audit log's hook). */
-export function errorsAndRequestLog(logger: Logger, ended?: (ctx: Context, outcome: RequestOutcome) => void) {
+export function errorsAndRequestLog(logger: Logger, metrics?: ApiMetrics, ended?: (ctx: Context, outcome: RequestOutcome) => void) {
   return async (ctx: Context, next: Next) => {
     const started = performance.now();
     const state = ctx.state as RequestState;
@@ -90,7 +93,7 @@ export function errorsAndRequestLog(logger: Logger, ended?: (ctx: Context, outco
       if (!ctx.res.writableFinished) gone.abort();
       // Once the handler is done too: its error (if any) belongs on the same line.
       void settled.then(() => {
-        const outcome = requestLine(logger, ctx, started, thrown);
+        const outcome = requestLine(logger, metrics, ctx, started, thrown);
         ended?.(ctx, outcome);
       });
     });
