@@ -9,7 +9,11 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
 import { CSV_HEADER } from '../../api/events/csv.ts';
-import { EXPORT_PARAMS, LIST_PARAMS, MAX_REPEATED_VALUES, SORT_KEYS, STATS_PARAMS } from '../../api/query/params.ts';
+import { EventStore } from '../../api/event-store.ts';
+import { filterQuery } from '../../api/query/filters.ts';
+import { EXPORT_PARAMS, FILTER_PARAMS, LIST_PARAMS, MAX_REPEATED_VALUES, SORT_KEYS, STATS_PARAMS, parseQuery } from '../../api/query/params.ts';
+import { ServiceScope } from '../../api/query/scope.ts';
+import { FIELD } from '../../common/proxy-event-document.ts';
 import { MAX_TEXT_LENGTH } from '../../api/query/values.ts';
 import { hashToken, type ConfiguredToken } from '../../api/tokens.ts';
 import { DAY_MS, SERVICES, loadDataset, type Dataset } from '../helpers/dataset.ts';
@@ -166,6 +170,13 @@ describe('a token limited to services answers what the every-service token answe
     assert.equal(oneStats.total_records, dataset.records.filter((record) => record.service === 'grafana').length);
     assert.deepEqual(oneStats.top_hosts.map((h: { key: string }) => h.key), ['grafana.example.com']);
   });
+});
+
+it('the store refuses a global aggregation, which would count outside the scope whatever the query', () => {
+  const store = new EventStore(es.client, es.prefix, 5_000);
+  const query = filterQuery(new ServiceScope(['grafana']), parseQuery(FILTER_PARAMS, {}));
+  assert.throws(() => store.search({ query, size: 0, aggs: { hosts: { terms: { field: FIELD.domain } }, all: { global: {}, aggs: { hosts: { terms: { field: FIELD.domain } } } } } }), /global aggregation/);
+  assert.throws(() => store.search({ query, size: 0, aggs: { ok: { terms: { field: FIELD.domain }, aggs: { all: { global: {} } } } } }), /global aggregation/);
 });
 
 describe('permissions', () => {
