@@ -13,6 +13,8 @@ import { errorsAndRequestLog, loggable, type RequestState } from './middleware/e
 import type { ApiMetrics } from './metrics.ts';
 import { apiRouter } from './routes/api-router.ts';
 import { ElasticsearchUnavailableError } from './errors.ts';
+import { defaultInsightsConfig, type InsightsConfig } from './insights/config.ts';
+import { insightsRouter } from './routes/insights.ts';
 import { TokenVerifier, type ConfiguredToken } from './tokens.ts';
 import { webRouter } from './web/router.ts';
 
@@ -28,6 +30,8 @@ export interface AppOptions {
   publicRouters?: readonly Router[];
   /** Observes every request; served on the metrics listener, not here. */
   metrics?: ApiMetrics;
+  /** The detectors' thresholds; the defaults when absent. */
+  insights?: InsightsConfig;
 }
 
 function healthRouter(store: EventStore): Router {
@@ -62,6 +66,8 @@ export function createApp(options: AppOptions): Koa {
   for (const router of [webRouter(), ...(options.publicRouters ?? [])]) app.use(router.routes()).use(router.allowedMethods());
   const auth = requireToken(new TokenVerifier(options.tokens));
   app.use((ctx, next) => (isApiPath(ctx.path) ? auth(ctx, next) : next()));
+  const insights = insightsRouter(options.store, options.insights ?? defaultInsightsConfig());
+  app.use(insights.routes()).use(insights.allowedMethods());
   const api = apiRouter(options.store, options.logger);
   app.use(api.routes()).use(api.allowedMethods());
   return app;

@@ -9,6 +9,8 @@ import {
   elasticsearchConnectionSchema,
   type ElasticsearchConnection,
 } from '../common/elasticsearch-connection.ts';
+import { alertsConfigSchema } from './alerts/config.ts';
+import { insightsConfigSchema } from './insights/config.ts';
 
 const DEFAULT_AUDIT_FILE = 'api-audit.ndjson';
 
@@ -63,6 +65,10 @@ export const apiConfigSchema = z
     cors: z.object({ origins: z.array(originSchema).default([]) }).strict().default({ origins: [] }),
     /** The audit log's first copy, one JSON line per API request (the forwarder copies it into Elasticsearch). */
     audit: z.object({ file: z.string().min(1).default(DEFAULT_AUDIT_FILE) }).strict().default({ file: DEFAULT_AUDIT_FILE }),
+    /** The detectors of GET /api/events/proxy/insights (api/insights/config.ts). */
+    insights: insightsConfigSchema.prefault({}),
+    /** Webhooks for new findings, sent by `npm run alerts` (api/alerts/). */
+    alerts: alertsConfigSchema.optional(),
     log_level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })
   .strict();
@@ -74,6 +80,10 @@ export function parseConfig(raw: unknown, env: NodeJS.ProcessEnv = process.env, 
   const config = validateConfig(apiConfigSchema, raw, source);
   if (config.elasticsearch?.ca_file) config.elasticsearch.ca_file = resolve(baseDir, config.elasticsearch.ca_file);
   config.audit.file = resolve(baseDir, config.audit.file);
+  if (config.alerts) {
+    config.alerts.state_file = resolve(baseDir, config.alerts.state_file);
+    for (const hook of config.alerts.webhooks) hook.secret_file = resolve(baseDir, hook.secret_file);
+  }
   const elasticsearch = config.elasticsearch ?? connectionFromEnv(env);
   if (!elasticsearch) throw invalidConfig(source, ['elasticsearch: required (or set ELASTICSEARCH_URL)']);
   return { ...config, elasticsearch };

@@ -46,7 +46,7 @@ const forwarder = new AuditForwarder({ client, prefix: config.index_prefix, file
 forwarder.start();
 const metrics = config.metrics ? new ApiMetrics() : undefined;
 const store = new EventStore(client, config.index_prefix, timeoutMs, metrics);
-const app = createApp({ store, tokens: config.tokens, logger, corsOrigins: config.cors.origins, metrics, audit });
+const app = createApp({ store, tokens: config.tokens, logger, corsOrigins: config.cors.origins, metrics, insights: config.insights, audit });
 let metricsListener: Server | undefined;
 if (metrics && config.metrics) {
   const { host, port } = config.metrics;

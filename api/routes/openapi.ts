@@ -4,7 +4,8 @@
 import { z } from 'zod';
 import { ERROR_CODES, type ErrorCode } from '../../common/errors.ts';
 import { proxyAccessLogSchema } from '../events/record.ts';
-import { AUDIT_PARAMS, EXPORT_PARAMS, LIST_PARAMS, STATS_PARAMS, type ParamSpec } from '../query/params.ts';
+import { findingSchema, insightsResponseSchema } from '../insights/finding.ts';
+import { AUDIT_PARAMS, EXPORT_PARAMS, INSIGHTS_PARAMS, LIST_PARAMS, STATS_PARAMS, type ParamSpec } from '../query/params.ts';
 import type { Permission } from '../tokens.ts';
 import { auditRecordSchema, auditResponseSchema } from './audit.ts';
 import { listResponseSchema } from './list.ts';
@@ -66,7 +67,7 @@ function operation(summary: string, table: Record<string, ParamSpec>, ok: Record
 
 export function openApiDocument(): Record<string, unknown> {
   const registry = z.registry<{ id: string }>();
-  for (const schema of [proxyAccessLogSchema, listResponseSchema, statsResponseSchema, auditRecordSchema, auditResponseSchema, errorSchema]) registry.add(schema, { id: schema.meta()!.id as string });
+  for (const schema of [proxyAccessLogSchema, listResponseSchema, statsResponseSchema, findingSchema, insightsResponseSchema, auditRecordSchema, auditResponseSchema, errorSchema]) registry.add(schema, { id: schema.meta()!.id as string });
   const { schemas } = z.toJSONSchema(registry, { uri: (id) => `#/components/schemas/${id}`, unrepresentable: 'any' }) as {
     schemas: Record<string, Record<string, unknown>>;
   };
@@ -101,6 +102,10 @@ export function openApiDocument(): Record<string, unknown> {
           'text/csv': { schema: { type: 'string' } },
         },
       }, 'export'),
+      '/api/events/proxy/insights': operation('Unusual access found by the detectors, most severe first', INSIGHTS_PARAMS, {
+        description: 'Findings over the range (default: the configured hours before end_date or now), each with its evidence and the filters that list its events',
+        content: { 'application/json': { schema: REF('InsightsResponse') } },
+      }, 'insights'),
       '/api/audit': operation("The API's audit log: one record per API request, newest first", AUDIT_PARAMS, {
         description: 'One page of audit records',
         content: { 'application/json': { schema: REF('AuditResponse') } },

@@ -12,6 +12,7 @@ import { createElasticsearchClient, type ElasticsearchConnection } from '../../c
 import { createApp } from '../../api/app.ts';
 import { EventStore } from '../../api/event-store.ts';
 import type { AuditFile } from '../../api/audit/audit-file.ts';
+import type { InsightsConfig } from '../../api/insights/config.ts';
 import { hashToken, type ConfiguredToken } from '../../api/tokens.ts';
 
 export const TOKEN = 'test-token-0123456789abcdefghijklmnop';
@@ -33,6 +34,7 @@ export async function startApi(options: {
   corsOrigins?: string[];
   tokens?: ConfiguredToken[];
   audit?: AuditFile;
+  insights?: InsightsConfig;
 }): Promise<ApiHarness> {
   const timeoutMs = options.timeoutMs ?? 30_000;
   const logged: string[] = [];
@@ -48,6 +50,7 @@ export async function startApi(options: {
       },
     }),
     corsOrigins: options.corsOrigins,
+    insights: options.insights,
   });
   const server: Server = await new Promise((resolve) => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));

@@ -51,6 +51,11 @@ describe('configuration', () => {
     assert.match(configError({ ...VALID, listen: { host: 'localhost' }, elasticsearch: es }), /listen\.host: must be an IP address/);
     assert.match(configError({ ...VALID, elasticsearch: { url: 'ftp://x' } }), /elasticsearch\.url: /);
     assert.match(configError({ ...VALID, cors: { origins: ['https://x.example/path'] }, elasticsearch: es }), /cors\.origins\[0\]: must be an origin/);
+    assert.match(configError({ ...VALID, insights: { brute_force: { min_denied: 1 } }, elasticsearch: es }), /insights\.brute_force\.min_denied: /);
+    assert.match(configError({ ...VALID, insights: { error_spike: { p_value: 2 } }, elasticsearch: es }), /insights\.error_spike\.p_value: /);
+    assert.match(configError({ ...VALID, insights: { outside_hours: { wiki: { time_zone: 'Mars/Olympus' } } }, elasticsearch: es }), /insights\.outside_hours\.wiki\.time_zone: must be an IANA time zone/);
+    assert.match(configError({ ...VALID, insights: { outside_hours: { wiki: { from: '18:00', to: '08:00' } } }, elasticsearch: es }), /insights\.outside_hours\.wiki\.to: must be after from/);
+    assert.match(configError({ ...VALID, insights: { new_country: { history_dayz: 3 } }, elasticsearch: es }), /insights\.new_country\.history_dayz: unknown key/);
     assert.match(configError(VALID), /elasticsearch: required \(or set ELASTICSEARCH_URL\)/);
     assert.match(configError(VALID, { ELASTICSEARCH_URL: 'ftp://x' }), /ELASTICSEARCH_\* environment\):\n {2}elasticsearch\.url: /);
     const token = VALID.tokens[0]!;
@@ -69,6 +74,9 @@ describe('configuration', () => {
     assert.deepEqual(config.cors.origins, []);
     assert.deepEqual([...config.tokens[0]!.permissions], ['read', 'export', 'insights']);
     assert.equal(config.audit.file, join(process.cwd(), 'api-audit.ndjson'));
+    assert.deepEqual(config.insights.brute_force, { min_denied: 20, window_minutes: 10 });
+    assert.equal(config.insights.error_spike.p_value, 0.001);
+    assert.deepEqual(config.insights.outside_hours, {});
   });
 });
 
@@ -79,12 +87,13 @@ function run(args: string[]) {
 describe('node api/main.ts', () => {
   it('exits 1 naming the key of a bad configuration, or without --config', async () => {
     const file = join(dir, 'bad.json');
-    await writeFile(file, JSON.stringify({ ...VALID, elasticsearch: { url: 'http://127.0.0.1:9200' }, tokens: [{ name: 'x', sha256: 'nope' }], listen: { host: 'example.com' } }));
+    await writeFile(file, JSON.stringify({ ...VALID, elasticsearch: { url: 'http://127.0.0.1:9200' }, tokens: [{ name: 'x', sha256: 'nope' }], listen: { host: 'example.com' }, insights: { credential_spray: { window_minutes: 0 } } }));
     const bad = run(['api/main.ts', '--config', file]);
     assert.equal(bad.status, 1);
     assert.ok(bad.stderr.startsWith(`api: invalid configuration (${file}):\n`), bad.stderr);
     assert.match(bad.stderr, /^ {2}tokens\[0\]\.sha256: must be a 64-digit/m);
     assert.match(bad.stderr, /^ {2}listen\.host: must be an IP address$/m);
+    assert.match(bad.stderr, /^ {2}insights\.credential_spray\.window_minutes: /m);
     const missing = run(['api/main.ts']);
     assert.equal(missing.status, 1);
     assert.match(missing.stderr, /usage: node api\/main.ts --config <file>/);
