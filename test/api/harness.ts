@@ -1,7 +1,7 @@
 // The API under test: the real Koa app on an ephemeral port, reading a suite's indices on the
 // test Elasticsearch (or any connection given), with one known token (or the tokens given) and,
-// when given, an audit file. Its log (real pino lines)
-// is kept for the test to read; errors are also copied to stderr.
+// when given, an audit file. Its log (real pino lines) is kept for the test to read; errors are
+// also copied to stderr.
 
 import assert from 'node:assert/strict';
 import type { AddressInfo } from 'node:net';
