@@ -5,7 +5,9 @@ import Router from '@koa/router';
 import Koa, { type Context } from 'koa';
 import type { Logger } from 'pino';
 import type { EventStore } from './event-store.ts';
-import { requireToken } from './middleware/auth.ts';
+import type { AuditFile } from './audit/audit-file.ts';
+import { auditRecorder } from './audit/recorder.ts';
+import { isApiPath, requireToken } from './middleware/auth.ts';
 import { cors } from './middleware/cors.ts';
 import { errorsAndRequestLog, loggable, type RequestState } from './middleware/errors.ts';
 import type { ApiMetrics } from './metrics.ts';
@@ -22,6 +24,8 @@ export interface AppOptions {
   logger: Logger;
   /** Browser origins allowed to call the API; none by default. */
   corsOrigins?: readonly string[];
+  /** Where every /api request is recorded (main always gives one). */
+  audit?: AuditFile;
   /** Routers served without a token, before /api (e.g. the web page). Their paths must not start with /api/. */
   publicRouters?: readonly Router[];
   /** Observes every request; served on the metrics listener, not here. */
@@ -47,10 +51,6 @@ function healthRouter(store: EventStore): Router {
 /** What Koa reports when the client closed or reset the connection before the response ended. */
 const CLIENT_GONE_CODES = new Set(['ECONNRESET', 'EPIPE', 'ERR_STREAM_PREMATURE_CLOSE']);
 
-function isApiPath(path: string): boolean {
-  return path === '/api' || path.startsWith('/api/');
-}
-
 export function createApp(options: AppOptions): Koa {
   const app = new Koa();
   // Errors Koa sees itself while sending go on their request's line: a client that went away
@@ -60,7 +60,7 @@ export function createApp(options: AppOptions): Koa {
     if (!state) options.logger.error({ err: loggable(error) }, 'response failed after it started');
     else if (!state.clientGone.aborted && !CLIENT_GONE_CODES.has((error as { code?: string }).code ?? '')) state.failure ??= error;
   });
-  app.use(errorsAndRequestLog(options.logger, options.metrics));
+  app.use(errorsAndRequestLog(options.logger, options.metrics, options.audit && auditRecorder(options.audit)));
   app.use(cors(options.corsOrigins ?? []));
   app.use(healthRouter(options.store).routes());
   for (const router of [webRouter(), ...(options.publicRouters ?? [])]) app.use(router.routes()).use(router.allowedMethods());

@@ -3,6 +3,7 @@
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { indexPrefixSchema, invalidConfig, listenHostSchema, portSchema, readConfigFile, validateConfig } from '../common/config.ts';
+import { DEFAULT_PERMISSIONS, PERMISSIONS } from './tokens.ts';
 import {
   connectionFromEnv,
   elasticsearchConnectionSchema,
@@ -11,9 +12,29 @@ import {
 import { alertsConfigSchema } from './alerts/config.ts';
 import { insightsConfigSchema } from './insights/config.ts';
 
+const DEFAULT_AUDIT_FILE = 'api-audit.ndjson';
+
 const originSchema = z
   .string()
   .refine((value) => URL.canParse(value) && new URL(value).origin === value, 'must be an origin such as https://logs.example.com');
+
+const tokenSchema = z
+  .object({
+    name: z.string().min(1),
+    sha256: z.string().regex(/^[0-9a-f]{64}$/, 'must be a 64-digit lower-case hex SHA-256 digest'),
+    services: z.array(z.string().min(1)).min(1, 'must list at least one service id (leave it out for every service)').optional(),
+    permissions: z
+      .array(z.enum(PERMISSIONS))
+      .min(1, 'must list at least one permission')
+      .default([...DEFAULT_PERMISSIONS]),
+  })
+  .strict()
+  // The audit log holds every request's parameters, whatever their service: only a token that
+  // sees every service may read it.
+  .refine((token) => token.services === undefined || !token.permissions.includes('audit'), {
+    path: ['permissions'],
+    message: 'audit needs a token for every service (leave services out)',
+  });
 
 export const apiConfigSchema = z
   .object({
@@ -30,11 +51,20 @@ export const apiConfigSchema = z
     index_prefix: indexPrefixSchema,
     /** API tokens by name, each stored as the SHA-256 hex digest `node api/hash-token.ts` prints. */
     tokens: z
-      .array(z.object({ name: z.string().min(1), sha256: z.string().regex(/^[0-9a-f]{64}$/, 'must be a 64-digit lower-case hex SHA-256 digest') }).strict())
-      .min(1, 'must list at least one token'),
+      .array(tokenSchema)
+      .min(1, 'must list at least one token')
+      .superRefine((tokens, ctx) => {
+        const seen = new Set<string>();
+        tokens.forEach((token, i) => {
+          if (seen.has(token.name)) ctx.addIssue({ code: 'custom', path: [i, 'name'], message: 'must be unique (it is the token’s id in the audit log)' });
+          seen.add(token.name);
+        });
+      }),
     /** Prometheus metrics at http://host:port/metrics, on a listener of their own; off when absent. */
     metrics: z.object({ host: listenHostSchema.default('127.0.0.1'), port: portSchema }).strict().optional(),
     cors: z.object({ origins: z.array(originSchema).default([]) }).strict().default({ origins: [] }),
+    /** The audit log's first copy, one JSON line per API request (the forwarder copies it into Elasticsearch). */
+    audit: z.object({ file: z.string().min(1).default(DEFAULT_AUDIT_FILE) }).strict().default({ file: DEFAULT_AUDIT_FILE }),
     /** The detectors of GET /api/events/proxy/insights (api/insights/config.ts). */
     insights: insightsConfigSchema.prefault({}),
     /** Webhooks for new findings, sent by `npm run alerts` (api/alerts/). */
@@ -45,10 +75,11 @@ export const apiConfigSchema = z
 
 export type ApiConfig = z.infer<typeof apiConfigSchema> & { elasticsearch: ElasticsearchConnection };
 
-/** Validates parsed JSON from `source`; a relative `elasticsearch.ca_file` is resolved against `baseDir`. */
+/** Validates parsed JSON from `source`; a relative `elasticsearch.ca_file` or `audit.file` is resolved against `baseDir`. */
 export function parseConfig(raw: unknown, env: NodeJS.ProcessEnv = process.env, baseDir = process.cwd(), source = 'api'): ApiConfig {
   const config = validateConfig(apiConfigSchema, raw, source);
   if (config.elasticsearch?.ca_file) config.elasticsearch.ca_file = resolve(baseDir, config.elasticsearch.ca_file);
+  config.audit.file = resolve(baseDir, config.audit.file);
   if (config.alerts) {
     config.alerts.state_file = resolve(baseDir, config.alerts.state_file);
     for (const hook of config.alerts.webhooks) hook.secret_file = resolve(baseDir, hook.secret_file);

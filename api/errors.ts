@@ -37,6 +37,20 @@ export class UnauthorizedError extends ApiError {
   }
 }
 
+/** The token is valid but lacks the permission the endpoint needs. */
+export class ForbiddenError extends ApiError {
+  readonly code = 'API_FORBIDDEN';
+  readonly status = 403;
+  readonly permission: string;
+  constructor(permission: string) {
+    super(`this token lacks the ${permission} permission`);
+    this.permission = permission;
+  }
+  body() {
+    return { error: this.code, permission: this.permission, message: this.message };
+  }
+}
+
 /** Elasticsearch is unreachable, timed out, or refused the request for lack of capacity. */
 export class ElasticsearchUnavailableError extends ApiError {
   readonly code = 'API_ELASTICSEARCH_UNAVAILABLE';

@@ -4,14 +4,18 @@
 // shards once, briefly, and is tried again. Connection failures, timeouts, overload, credentials
 // refused (a restarted secured cluster refuses every API key until its security index is back), a
 // point in time that lost a shard with its node and a search the cluster cancelled become
-// ElasticsearchUnavailableError (503); anything else stays unexpected (500).
+// ElasticsearchUnavailableError (503); anything else stays unexpected (500). An event search takes
+// only a query built by filters.ts (inside the token's service scope) and no global aggregation,
+// which would count outside it. The API's audit log is searched here too, in its own indices.
 
 import { errors, type Client } from '@elastic/elasticsearch';
 import type { estypes } from '@elastic/elasticsearch';
+import { auditIndexPattern, type AuditDocument } from '../common/api-audit-document.ts';
 import { indexPattern, type ProxyEventDocument } from '../common/proxy-event-document.ts';
 import type { ErrorCode } from '../common/errors.ts';
 import { ApiError, ClientClosedRequestError, ElasticsearchUnavailableError } from './errors.ts';
 import type { ApiMetrics, StoreOperation } from './metrics.ts';
+import type { ScopedQuery } from './query/filters.ts';
 
 const UNAVAILABLE_STATUS = new Set([429, 502, 503, 504]);
 /** What Elasticsearch answers (503) while a shard the search needs has not started yet. */
@@ -83,9 +87,18 @@ function unavailable(error: unknown, timeoutMs: number): unknown {
 }
 
 export type EventSearchResponse = estypes.SearchResponse<ProxyEventDocument>;
+export type AuditSearchResponse = estypes.SearchResponse<AuditDocument>;
+
+/** A search over the events: its query comes from filterQuery, so it stays in the token's scope. */
+export type EventSearchRequest = Omit<estypes.SearchRequest, 'index' | 'query'> & { query: ScopedQuery };
+
+/** Whether an aggregation tree holds a `global` aggregation, the one kind that ignores the query. */
+function hasGlobalAggregation(aggs: Record<string, estypes.AggregationsAggregationContainer> | undefined): boolean {
+  return Object.values(aggs ?? {}).some((agg) => agg.global !== undefined || hasGlobalAggregation(agg.aggs ?? agg.aggregations));
+}
 
 /** How many documents matched: Elasticsearch reports a number or `{value, relation}`. */
-export function totalHits(response: EventSearchResponse): number {
+export function totalHits(response: estypes.SearchResponse): number {
   const total = response.hits.total;
   return typeof total === 'number' ? total : (total?.value ?? 0);
 }
@@ -93,12 +106,14 @@ export function totalHits(response: EventSearchResponse): number {
 export class EventStore {
   readonly client: Client;
   readonly index: string;
+  readonly auditIndex: string;
   readonly timeoutMs: number;
   readonly #metrics: ApiMetrics | undefined;
 
   constructor(client: Client, index_prefix: string, timeoutMs: number, metrics?: ApiMetrics) {
     this.client = client;
     this.index = indexPattern(index_prefix);
+    this.auditIndex = auditIndexPattern(index_prefix);
     this.timeoutMs = timeoutMs;
     this.#metrics = metrics;
   }
@@ -113,7 +128,7 @@ export class EventStore {
    * wrong: the client gone, Elasticsearch unavailable, or (rethrown as it is) a bug. The metrics
    * get the call's whole time, its retry included, and that name.
    */
-  async #guarded<T>(operation: StoreOperation, call: () => Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  async #guarded<T>(operation: StoreOperation, call: () => Promise<T>, signal: AbortSignal | undefined, index = this.index): Promise<T> {
     const started = performance.now();
     let failure: ErrorCode | undefined;
     try {
@@ -121,7 +136,7 @@ export class EventStore {
         return await call();
       } catch (error) {
         if (!shardsNotStarted(error) || signal?.aborted) throw error;
-        await this.#shardsStarted(signal);
+        await this.#shardsStarted(index, signal);
         return await call();
       }
     } catch (error) {
@@ -137,10 +152,10 @@ export class EventStore {
    * Waits (bounded) until every shard of the prefix's indices is active. Not `wait_for_status:
    * yellow`: Elasticsearch reports a new index whose primary has not started as yellow.
    */
-  async #shardsStarted(signal: AbortSignal | undefined): Promise<void> {
+  async #shardsStarted(index: string, signal: AbortSignal | undefined): Promise<void> {
     const waitMs = Math.min(SHARD_START_WAIT_MS, this.timeoutMs);
     await this.client.cluster.health(
-      { index: this.index, wait_for_active_shards: 'all', timeout: `${waitMs}ms` },
+      { index, wait_for_active_shards: 'all', timeout: `${waitMs}ms` },
       { ...this.#options(signal), ignore: [408] },
     );
   }
@@ -149,10 +164,17 @@ export class EventStore {
    * A search over the prefix's indices, or within a point in time when the request names one.
    * A shard that fails fails the search: an audit trail must not silently come back incomplete.
    */
-  search(request: estypes.SearchRequest, signal?: AbortSignal): Promise<EventSearchResponse> {
+  search(request: EventSearchRequest, signal?: AbortSignal): Promise<EventSearchResponse> {
+    if (hasGlobalAggregation(request.aggs ?? request.aggregations)) throw new Error('a global aggregation would count events outside the service scope');
     const complete = { ...request, allow_partial_search_results: false };
     const target = request.pit ? complete : { ...complete, index: this.index };
     return this.#guarded('search', () => this.client.search<ProxyEventDocument>(target, this.#options(signal)), signal);
+  }
+
+  /** A search over the API's audit log (readable only with the audit permission, which sees every service). */
+  searchAudit(request: Omit<estypes.SearchRequest, 'index'>, signal?: AbortSignal): Promise<AuditSearchResponse> {
+    const target = { ...request, index: this.auditIndex, allow_partial_search_results: false };
+    return this.#guarded('search_audit', () => this.client.search<AuditDocument>(target, this.#options(signal)), signal, this.auditIndex);
   }
 
   openPointInTime(keepAlive: string, signal?: AbortSignal): Promise<estypes.OpenPointInTimeResponse> {

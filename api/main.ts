@@ -1,5 +1,7 @@
-// `node api/main.ts --config <file>`: the search API. Logs (pino, JSON) go to stderr. SIGTERM or
-// SIGINT: stop accepting, let running requests finish (exports get a grace period), exit 0.
+// `node api/main.ts --config <file>`: the search API. Logs (pino, JSON) go to stderr. Every /api
+// request is appended to the audit file, which the forwarder copies into Elasticsearch. SIGTERM or
+// SIGINT: stop accepting, let running requests finish (exports get a grace period), close the
+// audit file and send what it holds that Elasticsearch has not, exit 0.
 
 import type { Server } from 'node:http';
 import { parseArgs } from 'node:util';
@@ -8,6 +10,8 @@ import { loadOrExit } from '../common/config.ts';
 import { listenerPort, serveMetrics } from '../common/metrics-listener.ts';
 import { createElasticsearchClient } from '../common/elasticsearch-connection.ts';
 import { createApp } from './app.ts';
+import { AuditFile } from './audit/audit-file.ts';
+import { AuditForwarder } from './audit/forwarder.ts';
 import { loadConfig } from './config.ts';
 import { EventStore } from './event-store.ts';
 import { ApiMetrics } from './metrics.ts';
@@ -30,10 +34,19 @@ if (!configFile) fail('usage: node api/main.ts --config <file>');
 const config = loadOrExit('api', () => loadConfig(configFile));
 
 const logger = pino({ name: 'api', level: config.log_level }, pino.destination(2));
+let audit: AuditFile;
+try {
+  audit = new AuditFile(config.audit.file, logger);
+} catch (error) {
+  fail(`audit.file: cannot open ${config.audit.file} for appending: ${(error as Error).message}`);
+}
 const client = createElasticsearchClient(config.elasticsearch);
+const timeoutMs = config.elasticsearch.request_timeout_ms;
+const forwarder = new AuditForwarder({ client, prefix: config.index_prefix, file: config.audit.file, logger, timeoutMs });
+forwarder.start();
 const metrics = config.metrics ? new ApiMetrics() : undefined;
-const store = new EventStore(client, config.index_prefix, config.elasticsearch.request_timeout_ms, metrics);
-const app = createApp({ store, tokens: config.tokens, logger, corsOrigins: config.cors.origins, metrics, insights: config.insights });
+const store = new EventStore(client, config.index_prefix, timeoutMs, metrics);
+const app = createApp({ store, tokens: config.tokens, logger, corsOrigins: config.cors.origins, metrics, insights: config.insights, audit });
 let metricsListener: Server | undefined;
 if (metrics && config.metrics) {
   const { host, port } = config.metrics;
@@ -66,6 +79,8 @@ async function stop(signal: NodeJS.Signals) {
   await closed;
   clearTimeout(grace);
   metricsListener?.close();
+  await audit.close();
+  await forwarder.stop();
   await client.close();
   logger.info('stopped');
   logger.flush();

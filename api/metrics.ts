@@ -9,7 +9,7 @@ import type { ErrorCode } from '../common/errors.ts';
 const DURATION_BUCKETS_S = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
 
 /** The Elasticsearch calls the API makes (event-store.ts). */
-export type StoreOperation = 'search' | 'open_point_in_time' | 'close_point_in_time' | 'health';
+export type StoreOperation = 'search' | 'search_audit' | 'open_point_in_time' | 'close_point_in_time' | 'health';
 
 /** The `route` label of requests no route matched: one series, not one per path a scanner tries. */
 const UNMATCHED_ROUTE = 'unmatched';

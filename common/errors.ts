@@ -16,6 +16,7 @@ export const ERROR_CODES = {
   RETENTION_OPTIONS_INVALID: 'retention was asked to keep less than one whole day',
   API_BAD_PARAMETER: 'a query parameter is unknown, repeated where it may not be, or has a bad value (400)',
   API_UNAUTHORIZED: 'the bearer token is missing, malformed or unknown (401)',
+  API_FORBIDDEN: 'the token is valid but lacks the permission (read, export, insights or audit) the endpoint needs; the body names it (403)',
   API_NOT_FOUND: 'no such endpoint (404)',
   API_ELASTICSEARCH_UNAVAILABLE: 'Elasticsearch is unreachable, timed out or overloaded (503)',
   API_EXPORT_INTERRUPTED: 'an export lost Elasticsearch part-way and could not go on: its last line names the error and the cursor to resume from (the same export with `cursor=`), and the download is cut short',

@@ -7,10 +7,14 @@ import type { EventStore } from '../event-store.ts';
 import type { InsightsConfig } from '../insights/config.ts';
 import { DAY_MS, MINUTE_MS } from '../insights/context.ts';
 import { detect } from '../insights/detect.ts';
+import { ServiceScope } from '../query/scope.ts';
 import type { AlertsConfig } from './config.ts';
 import { WebhookDeliveryError } from './errors.ts';
 import type { AlertState } from './state.ts';
 import { deliver, type Webhook } from './webhook.ts';
+
+/** Alerts are the operator's, not a token's: their detectors see every service. */
+const EVERY_SERVICE = new ServiceScope(undefined);
 
 export interface PassContext {
   store: EventStore;
@@ -30,7 +34,7 @@ export interface PassResult {
 
 export async function runPass(context: PassContext, now = Date.now()): Promise<PassResult> {
   const lookback = context.alerts.lookback_minutes * MINUTE_MS;
-  const findings = await detect(context.store, context.insights, { start: now - lookback, end: now }, context.signal);
+  const findings = await detect(context.store, EVERY_SERVICE, context.insights, { start: now - lookback, end: now }, context.signal);
   const result: PassResult = { findings: findings.length, sent: 0, failed: 0 };
   await Promise.all(
     context.webhooks.map(async (webhook) => {

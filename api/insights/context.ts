@@ -1,12 +1,14 @@
 // What the detectors share: the range analysed, and the one way they build a query. Every query
 // goes through the events endpoint's parser and filter builder (parseQuery, filterQuery) from the
-// same string filters a finding carries, so a finding's `filters` select what its query counted.
+// same string filters a finding carries, so a finding's `filters` select what its query counted,
+// inside the service scope of the token that asked.
 
 import type { estypes } from '@elastic/elasticsearch';
 import { FIELD } from '../../common/proxy-event-document.ts';
 import type { EventStore } from '../event-store.ts';
-import { filterQuery } from '../query/filters.ts';
+import { filterQuery, type ScopedQuery } from '../query/filters.ts';
 import { FILTER_PARAMS, parseQuery } from '../query/params.ts';
+import type { ServiceScope } from '../query/scope.ts';
 import { iso } from './finding.ts';
 
 export type FindingFilters = Record<string, string | string[]>;
@@ -19,6 +21,8 @@ export interface Range {
 
 export interface DetectorContext {
   store: EventStore;
+  /** The services the findings may count (the token's scope). */
+  scope: ServiceScope;
   range: Range;
   signal?: AbortSignal;
 }
@@ -36,8 +40,8 @@ export function windowFilters(windowStart: number, widthMs: number, range: Range
 }
 
 /** The Elasticsearch query for a filter set, exactly as GET /api/events/proxy builds it. */
-export function eventsQuery(filters: FindingFilters): estypes.QueryDslQueryContainer {
-  return filterQuery(parseQuery(FILTER_PARAMS, filters));
+export function eventsQuery(context: DetectorContext, filters: FindingFilters): ScopedQuery {
+  return filterQuery(context.scope, parseQuery(FILTER_PARAMS, filters));
 }
 
 export function before(millis: number): estypes.QueryDslQueryContainer {
@@ -76,7 +80,7 @@ export function top(field: string, size = 5): estypes.AggregationsAggregationCon
 /** Pages through a composite aggregation, `size` buckets a request. */
 export async function* compositeBuckets(
   context: DetectorContext,
-  query: estypes.QueryDslQueryContainer,
+  query: ScopedQuery,
   sources: Record<string, string>,
   aggs: Record<string, estypes.AggregationsAggregationContainer>,
   size = 1_000,

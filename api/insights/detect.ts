@@ -2,6 +2,7 @@
 // aggregation searches; they run side by side.
 
 import type { EventStore } from '../event-store.ts';
+import type { ServiceScope } from '../query/scope.ts';
 import type { InsightsConfig } from './config.ts';
 import type { DetectorContext, Range } from './context.ts';
 import { bruteForce } from './detectors/brute-force.ts';
@@ -12,8 +13,8 @@ import { outsideHours } from './detectors/outside-hours.ts';
 import { spike } from './detectors/spike.ts';
 import { bySeverity, type Finding } from './finding.ts';
 
-export async function detect(store: EventStore, config: InsightsConfig, range: Range, signal?: AbortSignal): Promise<Finding[]> {
-  const context: DetectorContext = { store, range, signal };
+export async function detect(store: EventStore, scope: ServiceScope, config: InsightsConfig, range: Range, signal?: AbortSignal): Promise<Finding[]> {
+  const context: DetectorContext = { store, scope, range, signal };
   const found = await Promise.all([
     bruteForce(context, config.brute_force),
     credentialSpray(context, config.credential_spray),

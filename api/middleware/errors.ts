@@ -10,15 +10,26 @@ import type { Logger } from 'pino';
 import type { ErrorCode } from '../../common/errors.ts';
 import { ApiError, CLIENT_CLOSED_STATUS, ClientClosedRequestError, ElasticsearchUnavailableError, ExportInterruptedError } from '../errors.ts';
 import type { ApiMetrics } from '../metrics.ts';
+import type { TokenGrant } from '../tokens.ts';
 
 export interface RequestState {
   requestId: string;
   /** Aborted when the client goes away before its response is complete. */
   clientGone: AbortSignal;
-  /** The name of the token the request presented, once authenticated. */
-  tokenName?: string;
+  /** What the request's token may do, once authenticated. */
+  grant?: TokenGrant;
   /** What cut a response short after it started (an export whose search failed mid-stream). */
   failure?: unknown;
+  /** Event (or audit) records the answer carried, for the audit log. */
+  records?: number;
+  /** An export's Elasticsearch query, for the audit log. */
+  exportFilter?: object;
+}
+
+/** What a request came to once its response ended: the request log's status and time. */
+export interface RequestOutcome {
+  status: number;
+  ms: number;
 }
 
 /**
@@ -39,7 +50,7 @@ function expected(error: unknown): { level: 'info' | 'warn'; code: ErrorCode; ca
   return undefined;
 }
 
-function requestLine(logger: Logger, metrics: ApiMetrics | undefined, ctx: Context, started: number, error: unknown): void {
+function requestLine(logger: Logger, metrics: ApiMetrics | undefined, ctx: Context, started: number, error: unknown): RequestOutcome {
   const state = ctx.state as RequestState;
   const completed = ctx.res.writableFinished;
   // A client that went away is the outcome, whatever its abort then made fail, unless something
@@ -51,21 +62,24 @@ function requestLine(logger: Logger, metrics: ApiMetrics | undefined, ctx: Conte
     path: ctx.path,
     status: problem instanceof ClientClosedRequestError ? CLIENT_CLOSED_STATUS : ctx.status,
     ms: Math.round(performance.now() - started),
-    token: state.tokenName,
+    token: state.grant?.name,
   };
   // @koa/router leaves the pattern of the route that matched (e.g. /api/events/proxy) on the context.
   metrics?.request((ctx as { _matchedRoute?: string })._matchedRoute, ctx.method, line.status, (performance.now() - started) / 1000);
   const known = expected(problem);
+  const outcome = { status: line.status, ms: line.ms };
   if (!known && (problem === undefined || (problem instanceof ApiError && problem.status < 500))) {
     logger.info(line, 'request');
-    return;
+    return outcome;
   }
   const cutShort = state.failure !== undefined ? 'response cut short: ' : '';
   if (known) logger[known.level]({ ...line, error: known.code, cause: known.cause }, `${cutShort}${known.cause}`);
   else logger.error({ ...line, error: 'API_INTERNAL' satisfies ErrorCode, err: loggable(problem) }, `${cutShort}unexpected error`);
+  return outcome;
 }
 
-export function errorsAndRequestLog(logger: Logger, metrics?: ApiMetrics) {
+/** `ended` is called once per request, after its log line (the audit log's hook). */
+export function errorsAndRequestLog(logger: Logger, metrics?: ApiMetrics, ended?: (ctx: Context, outcome: RequestOutcome) => void) {
   return async (ctx: Context, next: Next) => {
     const started = performance.now();
     const state = ctx.state as RequestState;
@@ -79,7 +93,10 @@ export function errorsAndRequestLog(logger: Logger, metrics?: ApiMetrics) {
     ctx.res.once('close', () => {
       if (!ctx.res.writableFinished) gone.abort();
       // Once the handler is done too: its error (if any) belongs on the same line.
-      void settled.then(() => requestLine(logger, metrics, ctx, started, thrown));
+      void settled.then(() => {
+        const outcome = requestLine(logger, metrics, ctx, started, thrown);
+        ended?.(ctx, outcome);
+      });
     });
     try {
       await next();

@@ -1,15 +1,21 @@
 // Filters → an Elasticsearch bool query, built only from typed clauses (term, terms, range,
 // wildcard with escaped user text, match): user text never reaches query-string syntax, so no
-// value can make the query fail or widen it.
+// value can make the query fail or widen it. Every query is built here, inside the token's
+// service scope: the result is a ScopedQuery, the only query EventStore.search accepts.
 
 import type { estypes } from '@elastic/elasticsearch';
 import { isAddressOrCidr } from '../../common/ip-address.ts';
 import { FIELD } from '../../common/proxy-event-document.ts';
 import { BadParameterError } from '../errors.ts';
 import type { Filters } from './params.ts';
+import type { ServiceScope } from './scope.ts';
 import { toEpochMillis } from './values.ts';
 
 type Query = estypes.QueryDslQueryContainer;
+
+declare const scoped: unique symbol;
+/** A query that filterQuery built, within a service scope (a type-only mark, nothing at run time). */
+export type ScopedQuery = Query & { readonly [scoped]: true };
 
 /** Statuses NetBird calls success; everything else is failed. */
 const SUCCESS_STATUS = { gte: 200, lte: 399 } as const;
@@ -57,8 +63,10 @@ export function timeRange(filters: Pick<Filters, 'start_date' | 'end_date'>): { 
   return { start, end };
 }
 
-export function filterQuery(filters: Filters): Query {
+export function filterQuery(scope: ServiceScope, filters: Filters): ScopedQuery {
   const clauses: Query[] = [];
+  const inScope = scope.clause();
+  if (inScope) clauses.push(inScope);
   const add = <T>(values: T[] | undefined, clause: (value: T) => Query) => {
     if (values) clauses.push(either(values.map(clause)));
   };
@@ -82,5 +90,5 @@ export function filterQuery(filters: Filters): Query {
   add(filters.city, (value) => exact(FIELD.cityName, value, true));
   if (filters.service_id) clauses.push({ terms: { [FIELD.serviceName]: filters.service_id } });
   add(filters.reason, reasonWords);
-  return clauses.length === 0 ? { match_all: {} } : { bool: { filter: clauses } };
+  return (clauses.length === 0 ? { match_all: {} } : { bool: { filter: clauses } }) as ScopedQuery;
 }

@@ -85,6 +85,16 @@ export const EXPORT_PARAMS = {
   ...FILTER_PARAMS,
 } as const;
 
+export const AUDIT_PARAMS = {
+  page: LIST_PARAMS.page,
+  page_size: LIST_PARAMS.page_size,
+  start_date: filter(dateTime, 'Only requests that arrived at or after this RFC 3339 time.'),
+  end_date: filter(dateTime, 'Only requests that arrived at or before this RFC 3339 time.'),
+  token: anyOf(text('token name'), 'The configured name of the token the request presented, exactly.'),
+  path: anyOf(text('endpoint path'), 'The endpoint path, exactly (e.g. /api/events/proxy/export).'),
+  status_code: anyOf(statusCode, 'HTTP status the request was answered with.'),
+} as const;
+
 /** Insights analyse a time range only: the filters are theirs to choose (each finding carries them). */
 export const INSIGHTS_PARAMS = {
   start_date: FILTER_PARAMS.start_date,

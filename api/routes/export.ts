@@ -9,12 +9,12 @@
 import { Readable } from 'node:stream';
 import type { estypes } from '@elastic/elasticsearch';
 import type { Logger } from 'pino';
-import type { EventStore } from '../event-store.ts';
+import type { EventSearchRequest, EventStore } from '../event-store.ts';
 import { CSV_HEADER, csvRow } from '../events/csv.ts';
 import { toRecord } from '../events/record.ts';
 import { ElasticsearchUnavailableError, ExportInterruptedError } from '../errors.ts';
 import { loggable } from '../middleware/errors.ts';
-import { filterQuery } from '../query/filters.ts';
+import type { ScopedQuery } from '../query/filters.ts';
 import type { EXPORT_PARAMS, Parsed } from '../query/params.ts';
 import { decodeCursor, encodeCursor, sortClause } from '../query/sort.ts';
 
@@ -50,10 +50,10 @@ interface Position {
  * The next page, or, when Elasticsearch is unavailable, the same page under a new point in time
  * once one opens, within RESUME_WITHIN_MS of the first failure.
  */
-async function nextPage(store: EventStore, position: Position, query: estypes.QueryDslQueryContainer, sort: estypes.Sort, signal: AbortSignal, log: Logger) {
+async function nextPage(store: EventStore, position: Position, query: ScopedQuery, sort: estypes.Sort, signal: AbortSignal, log: Logger) {
   let since: number | undefined;
   for (;;) {
-    const request: estypes.SearchRequest = { query, sort, size: EXPORT_PAGE_SIZE, track_total_hits: false, pit: { id: position.pit, keep_alive: KEEP_ALIVE } };
+    const request: EventSearchRequest = { query, sort, size: EXPORT_PAGE_SIZE, track_total_hits: false, pit: { id: position.pit, keep_alive: KEEP_ALIVE } };
     if (position.after) request.search_after = position.after;
     try {
       if (since !== undefined) {
@@ -77,11 +77,12 @@ async function nextPage(store: EventStore, position: Position, query: estypes.Qu
 async function* lines(
   store: EventStore,
   params: ExportParams,
-  query: estypes.QueryDslQueryContainer,
+  query: ScopedQuery,
   position: Position,
   signal: AbortSignal,
   log: Logger,
   flushed: () => Promise<void>,
+  counted: (records: number) => void,
 ): AsyncGenerator<string> {
   try {
     if (params.format === 'csv' && position.sent === 0) yield CSV_HEADER;
@@ -110,6 +111,7 @@ async function* lines(
         position.sent += hits.length;
       }
       if (chunk) yield chunk;
+      counted(hits.length);
       if (hits.length < EXPORT_PAGE_SIZE) return;
     }
   } finally {
@@ -130,14 +132,23 @@ export function flushedTo(response: { writableLength: number; socket: { writable
 /**
  * Opens the point in time first, so an unreachable Elasticsearch is a 503 before any byte is sent;
  * a failure later cuts the stream short after a last line that says why (the caller logs it).
- * `log` carries the request id; `flushed` resolves once the client's connection took what was written.
+ * `query` comes from filterQuery (the token's scope); `log` carries the request id; `flushed`
+ * resolves once the client's connection took what was written; `counted` hears how many records
+ * each page handed to the client.
  */
-export async function exportEvents(store: EventStore, params: ExportParams, signal: AbortSignal, log: Logger, flushed: () => Promise<void>): Promise<Readable> {
-  const query = filterQuery(params);
+export async function exportEvents(
+  store: EventStore,
+  query: ScopedQuery,
+  params: ExportParams,
+  signal: AbortSignal,
+  log: Logger,
+  flushed: () => Promise<void>,
+  counted: (records: number) => void,
+): Promise<Readable> {
   const resumed = params.cursor === undefined ? undefined : decodeCursor(params.cursor, params.sort_by, params.sort_order);
   const { id } = await store.openPointInTime(KEEP_ALIVE, signal);
   const position: Position = { pit: id, after: resumed?.after, sent: resumed?.seen ?? 0 };
-  const generator = lines(store, params, query, position, signal, log, flushed);
+  const generator = lines(store, params, query, position, signal, log, flushed, counted);
   let started = false;
   const stream = Readable.from(
     (async function* () {

@@ -8,6 +8,7 @@ import type { InsightsConfig } from '../insights/config.ts';
 import type { Range } from '../insights/context.ts';
 import { detect } from '../insights/detect.ts';
 import type { InsightsResponse } from '../insights/finding.ts';
+import { scopeFor } from '../middleware/auth.ts';
 import type { RequestState } from '../middleware/errors.ts';
 import { timeRange } from '../query/filters.ts';
 import { INSIGHTS_PARAMS, parseQuery, type Parsed } from '../query/params.ts';
@@ -23,8 +24,10 @@ export function insightsRange(params: Parsed<typeof INSIGHTS_PARAMS>, defaultHou
 export function insightsRouter(store: EventStore, config: InsightsConfig): Router {
   const router = new Router({ prefix: '/api' });
   router.get('/events/proxy/insights', async (ctx) => {
+    const scope = scopeFor(ctx, 'insights');
     const range = insightsRange(parseQuery(INSIGHTS_PARAMS, ctx.query), config.default_range_hours);
-    const data = await detect(store, config, range, (ctx.state as RequestState).clientGone);
+    const data = await detect(store, scope, config, range, (ctx.state as RequestState).clientGone);
+    (ctx.state as RequestState).records = data.length;
     ctx.body = { data, total_count: data.length } satisfies InsightsResponse;
   });
   return router;

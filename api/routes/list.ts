@@ -1,11 +1,11 @@
 // GET /api/events/proxy: NetBird's list of proxy access logs, with our extra filters and a cursor.
 
-import type { estypes } from '@elastic/elasticsearch';
 import { z } from 'zod';
 import { BadParameterError } from '../errors.ts';
-import { totalHits, type EventStore } from '../event-store.ts';
+import { totalHits, type EventSearchRequest, type EventStore } from '../event-store.ts';
 import { proxyAccessLogSchema, toRecord } from '../events/record.ts';
 import { filterQuery } from '../query/filters.ts';
+import type { ServiceScope } from '../query/scope.ts';
 import { LIST_PARAMS, type Parsed } from '../query/params.ts';
 import { decodeCursor, encodeCursor, sortClause } from '../query/sort.ts';
 
@@ -15,31 +15,44 @@ export const MAX_OFFSET_WINDOW = 10_000;
 
 export type ListParams = Parsed<typeof LIST_PARAMS>;
 
-export const listResponseSchema = z
-  .object({
-    data: z.array(proxyAccessLogSchema),
+/** One offset page of `item`s, as the list and the audit endpoints answer it. */
+export function pageSchema<T extends z.ZodType>(item: T) {
+  return z.object({
+    data: z.array(item),
     page: z.number().int(),
     page_size: z.number().int(),
     total_records: z.number().int(),
     total_pages: z.number().int(),
+  });
+}
+
+export const listResponseSchema = pageSchema(proxyAccessLogSchema)
+  .extend({
     next_cursor: z.string().nullable().meta({ description: 'Pass as cursor for the next page (same sort); null on the last page' }),
   })
   .meta({ id: 'ProxyAccessLogsResponse' });
 
 export type ListResponse = z.infer<typeof listResponseSchema>;
 
+/** Records before `page` (default 1); a 400 past Elasticsearch's offset window. */
+export function pageOffset(page = 1, pageSize: number, beyond = ''): number {
+  const from = (page - 1) * pageSize;
+  if (from + pageSize > MAX_OFFSET_WINDOW) throw new BadParameterError('page', `offset paging reaches the first ${MAX_OFFSET_WINDOW} records${beyond}`);
+  return from;
+}
+
 interface PlannedSearch {
-  request: estypes.SearchRequest;
+  request: EventSearchRequest;
   /** Records before this page. */
   skipped: number;
   pageSize: number;
 }
 
 /** The Elasticsearch search a list request makes: the bench sends the same body directly. */
-export function planListSearch(params: ListParams): PlannedSearch {
+export function planListSearch(scope: ServiceScope, params: ListParams): PlannedSearch {
   const pageSize = params.page_size ?? DEFAULT_PAGE_SIZE;
-  const request: estypes.SearchRequest = {
-    query: filterQuery(params),
+  const request: EventSearchRequest = {
+    query: filterQuery(scope, params),
     sort: sortClause(params.sort_by, params.sort_order),
     size: pageSize,
     track_total_hits: true,
@@ -50,17 +63,13 @@ export function planListSearch(params: ListParams): PlannedSearch {
     request.search_after = cursor.after;
     return { request, skipped: cursor.seen, pageSize };
   }
-  const page = params.page ?? 1;
-  const from = (page - 1) * pageSize;
-  if (from + pageSize > MAX_OFFSET_WINDOW) {
-    throw new BadParameterError('page', `offset paging reaches the first ${MAX_OFFSET_WINDOW} records; follow next_cursor beyond`);
-  }
+  const from = pageOffset(params.page, pageSize, '; follow next_cursor beyond');
   request.from = from;
   return { request, skipped: from, pageSize };
 }
 
-export async function listEvents(store: EventStore, params: ListParams, signal?: AbortSignal): Promise<ListResponse> {
-  const { request, skipped, pageSize } = planListSearch(params);
+export async function listEvents(store: EventStore, scope: ServiceScope, params: ListParams, signal?: AbortSignal): Promise<ListResponse> {
+  const { request, skipped, pageSize } = planListSearch(scope, params);
   const response = await store.search(request, signal);
   const hits = response.hits.hits;
   const total = totalHits(response);

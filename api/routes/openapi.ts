@@ -5,7 +5,9 @@ import { z } from 'zod';
 import { ERROR_CODES, type ErrorCode } from '../../common/errors.ts';
 import { proxyAccessLogSchema } from '../events/record.ts';
 import { findingSchema, insightsResponseSchema } from '../insights/finding.ts';
-import { EXPORT_PARAMS, INSIGHTS_PARAMS, LIST_PARAMS, STATS_PARAMS, type ParamSpec } from '../query/params.ts';
+import { AUDIT_PARAMS, EXPORT_PARAMS, INSIGHTS_PARAMS, LIST_PARAMS, STATS_PARAMS, type ParamSpec } from '../query/params.ts';
+import type { Permission } from '../tokens.ts';
+import { auditRecordSchema, auditResponseSchema } from './audit.ts';
 import { listResponseSchema } from './list.ts';
 import { statsResponseSchema } from './stats.ts';
 
@@ -15,6 +17,7 @@ export const errorSchema = z
   .object({
     error: z.enum(API_ERROR_CODES).meta({ description: 'Stable error code' }),
     parameter: z.string().optional().meta({ description: 'The offending query parameter (API_BAD_PARAMETER)' }),
+    permission: z.string().optional().meta({ description: 'The permission the token lacks (API_FORBIDDEN)' }),
     message: z.string(),
     request_id: z.string().optional().meta({ description: 'Quote it when reporting an internal error' }),
   })
@@ -41,6 +44,7 @@ function errors(...statuses: number[]) {
   const text: Record<number, string> = {
     400: 'A bad, repeated or unknown parameter (named in the body)',
     401: 'Missing or wrong bearer token',
+    403: 'The token lacks the permission the endpoint needs (named in the body)',
     503: 'Elasticsearch unreachable or too slow',
     500: 'Unexpected error (logged with the request id)',
   };
@@ -49,13 +53,21 @@ function errors(...statuses: number[]) {
   );
 }
 
-function operation(summary: string, table: Record<string, ParamSpec>, ok: Record<string, unknown>) {
-  return { get: { summary, security: [{ bearer: [] }], parameters: parameters(table), responses: { 200: ok, ...errors(400, 401, 500, 503) } } };
+function operation(summary: string, table: Record<string, ParamSpec>, ok: Record<string, unknown>, permission: Permission) {
+  return {
+    get: {
+      summary,
+      description: `Needs a token with the \`${permission}\` permission.`,
+      security: [{ bearer: [] }],
+      parameters: parameters(table),
+      responses: { 200: ok, ...errors(400, 401, 403, 500, 503) },
+    },
+  };
 }
 
 export function openApiDocument(): Record<string, unknown> {
   const registry = z.registry<{ id: string }>();
-  for (const schema of [proxyAccessLogSchema, listResponseSchema, statsResponseSchema, findingSchema, insightsResponseSchema, errorSchema]) registry.add(schema, { id: schema.meta()!.id as string });
+  for (const schema of [proxyAccessLogSchema, listResponseSchema, statsResponseSchema, findingSchema, insightsResponseSchema, auditRecordSchema, auditResponseSchema, errorSchema]) registry.add(schema, { id: schema.meta()!.id as string });
   const { schemas } = z.toJSONSchema(registry, { uri: (id) => `#/components/schemas/${id}`, unrepresentable: 'any' }) as {
     schemas: Record<string, Record<string, unknown>>;
   };
@@ -78,22 +90,26 @@ export function openApiDocument(): Record<string, unknown> {
       '/api/events/proxy': operation('List proxy access events (NetBird-compatible)', LIST_PARAMS, {
         description: 'One page of matching events',
         content: { 'application/json': { schema: REF('ProxyAccessLogsResponse') } },
-      }),
+      }, 'read'),
       '/api/events/proxy/stats': operation('Aggregations over the matching events', STATS_PARAMS, {
         description: 'Counts over time, top lists, breakdowns and duration percentiles',
         content: { 'application/json': { schema: REF('ProxyAccessStats') } },
-      }),
+      }, 'read'),
       '/api/events/proxy/export': operation('Every matching event, streamed', EXPORT_PARAMS, {
         description: 'NDJSON (one ProxyAccessLog a line) or CSV with a header row',
         content: {
           'application/x-ndjson': { schema: REF('ProxyAccessLog') },
           'text/csv': { schema: { type: 'string' } },
         },
-      }),
+      }, 'export'),
       '/api/events/proxy/insights': operation('Unusual access found by the detectors, most severe first', INSIGHTS_PARAMS, {
         description: 'Findings over the range (default: the configured hours before end_date or now), each with its evidence and the filters that list its events',
         content: { 'application/json': { schema: REF('InsightsResponse') } },
-      }),
+      }, 'insights'),
+      '/api/audit': operation("The API's audit log: one record per API request, newest first", AUDIT_PARAMS, {
+        description: 'One page of audit records',
+        content: { 'application/json': { schema: REF('AuditResponse') } },
+      }, 'audit'),
       '/api/openapi.json': { get: { summary: 'This document', security: [{ bearer: [] }], responses: { 200: { description: 'OpenAPI 3.1' }, ...errors(401) } } },
       '/healthz': {
         get: {

@@ -6,10 +6,11 @@ import { z } from 'zod';
 import { CATEGORIES, type Category } from '../../common/access-record.ts';
 import { FIELD, NANOSECONDS_PER_MILLISECOND } from '../../common/proxy-event-document.ts';
 import { BadParameterError } from '../errors.ts';
-import { totalHits, type EventStore } from '../event-store.ts';
+import { totalHits, type EventSearchRequest, type EventStore } from '../event-store.ts';
 import { filterQuery, timeRange } from '../query/filters.ts';
 import { chooseInterval, intervalMillis } from '../query/interval.ts';
 import type { Parsed, STATS_PARAMS } from '../query/params.ts';
+import type { ServiceScope } from '../query/scope.ts';
 
 export type StatsParams = Parsed<typeof STATS_PARAMS>;
 
@@ -48,13 +49,13 @@ function top(field: string, size = TOP): estypes.AggregationsAggregationContaine
 }
 
 interface Plan {
-  request: estypes.SearchRequest;
+  request: EventSearchRequest;
   interval: string;
   /** The histogram's extended bounds, when the range is known. */
   bounds?: { min: number; max: number };
 }
 
-export function planStatsSearch(params: StatsParams, now = Date.now()): Plan {
+export function planStatsSearch(scope: ServiceScope, params: StatsParams, now = Date.now()): Plan {
   const { start, end } = timeRange(params);
   const interval = chooseInterval(params.interval, start, end ?? now);
   const histogram: estypes.AggregationsAggregationContainer = {
@@ -64,10 +65,10 @@ export function planStatsSearch(params: StatsParams, now = Date.now()): Plan {
   // A start in the future (a clock ahead of ours) still makes a valid, empty range.
   const bounds = start === undefined ? undefined : { min: start, max: Math.max(start, end ?? now) };
   if (bounds) histogram.date_histogram!.extended_bounds = bounds;
-  const request: estypes.SearchRequest = {
+  const request: EventSearchRequest = {
     size: 0,
     track_total_hits: true,
-    query: filterQuery(params),
+    query: filterQuery(scope, params),
     aggs: {
       over_time: histogram,
       hosts: top(FIELD.domain),
@@ -119,8 +120,8 @@ function isTooManyBuckets(error: unknown): boolean {
   return error instanceof errors.ResponseError && JSON.stringify(error.body ?? '').includes('too_many_buckets_exception');
 }
 
-export async function eventStats(store: EventStore, params: StatsParams, signal?: AbortSignal): Promise<StatsResponse> {
-  const { request, interval, bounds } = planStatsSearch(params);
+export async function eventStats(store: EventStore, scope: ServiceScope, params: StatsParams, signal?: AbortSignal): Promise<StatsResponse> {
+  const { request, interval, bounds } = planStatsSearch(scope, params);
   const response = await store.search(request, signal).catch((error: unknown) => {
     if (isTooManyBuckets(error)) throw new BadParameterError('interval', 'makes too many buckets for the data; choose a wider interval or give start_date');
     throw error;

@@ -1,9 +1,11 @@
 // Least privilege on a secured cluster: one role per part, each limited to the daily indices of one
 // prefix, and an API key per part carrying exactly that role. The shipper creates documents and
-// indices and nothing else; the API reads (search and point in time); retention lists and deletes
-// indices. None may touch the index template, which the operator installs here once.
+// indices and nothing else; the API reads (search and point in time) and appends its own audit
+// log; retention lists and deletes indices. None may touch the index templates, which the
+// operator installs here once.
 
 import type { Client, estypes } from '@elastic/elasticsearch';
+import { auditIndexPattern, auditIndexTemplate } from '../../common/api-audit-document.ts';
 import { installIndexTemplate } from '../../common/index-lifecycle.ts';
 import { indexPattern, trailIndexPrefix } from '../../common/proxy-event-document.ts';
 
@@ -26,9 +28,14 @@ export function roleName(prefix: string, part: Part): string {
   return `${prefix}-${part}`;
 }
 
+/** The API's own audit log (`<prefix>_audit-*`): it creates its documents and daily indices, and reads them. */
+const API_AUDIT_PRIVILEGES = ['read', 'create_doc', 'create_index'];
+
 export function roleDescriptor(prefix: string, part: Part): estypes.SecurityRoleDescriptor {
   const { cluster, indices } = PRIVILEGES[part];
-  return { cluster, indices: [{ names: [indexPattern(prefix), indexPattern(trailIndexPrefix(prefix))], privileges: indices }] };
+  const events = { names: [indexPattern(prefix), indexPattern(trailIndexPrefix(prefix))], privileges: indices };
+  const audit = { names: [auditIndexPattern(prefix)], privileges: API_AUDIT_PRIVILEGES };
+  return { cluster, indices: part === 'api' ? [events, audit] : [events] };
 }
 
 export interface PartAccess {
@@ -39,12 +46,13 @@ export interface PartAccess {
 }
 
 /**
- * Installs the index template, then creates (or updates) each part's role and a new API key
+ * Installs the index templates (events and the API's audit log), then creates (or updates) each part's role and a new API key
  * restricted to it. Running it again leaves earlier keys valid: invalidate them once the parts use
  * the new ones.
  */
 export async function setupAccess(client: Client, prefix: string): Promise<PartAccess[]> {
   await installIndexTemplate(client, prefix);
+  await client.indices.putIndexTemplate(auditIndexTemplate(prefix));
   const access: PartAccess[] = [];
   for (const part of PARTS) {
     const role = roleName(prefix, part);

@@ -13,6 +13,7 @@ import { after, before, describe, it } from 'node:test';
 import { SIGNATURE_HEADER, verify } from '../../api/alerts/signature.ts';
 import { defaultInsightsConfig } from '../../api/insights/config.ts';
 import { detect } from '../../api/insights/detect.ts';
+import { ServiceScope } from '../../api/query/scope.ts';
 import { EventStore } from '../../api/event-store.ts';
 import { hashToken } from '../../api/tokens.ts';
 import type { AccessRecord } from '../../common/access-record.ts';
@@ -95,7 +96,7 @@ describe('npm run alerts', () => {
       const usual = usualTraffic({ services: SERVICES, start: now - 8 * DAY_MS, end: now - 2 * 3_600_000, perHour: 10, seed: 3 });
       await indexDocuments(client, es.prefix, [...usual, ...attacks()].map(toDocument));
       const store = new EventStore(client, es.prefix, 30_000);
-      expected = (await detect(store, defaultInsightsConfig(), { start: now - 3_600_000, end: now })).map((f) => f.id).sort();
+      expected = (await detect(store, new ServiceScope(undefined), defaultInsightsConfig(), { start: now - 3_600_000, end: now })).map((f) => f.id).sort();
     } finally {
       await client.close();
     }

@@ -1,6 +1,7 @@
 // The API under test: the real Koa app on an ephemeral port, reading a suite's indices on the
-// test Elasticsearch (or any connection given), with one known token. Its log (real pino lines)
-// is kept for the test to read; errors are also copied to stderr.
+// test Elasticsearch (or any connection given), with one known token (or the tokens given) and,
+// when given, an audit file. Its log (real pino lines) is kept for the test to read; errors are
+// also copied to stderr.
 
 import assert from 'node:assert/strict';
 import type { AddressInfo } from 'node:net';
@@ -10,8 +11,9 @@ import pino from 'pino';
 import { createElasticsearchClient, type ElasticsearchConnection } from '../../common/elasticsearch-connection.ts';
 import { createApp } from '../../api/app.ts';
 import { EventStore } from '../../api/event-store.ts';
+import type { AuditFile } from '../../api/audit/audit-file.ts';
 import type { InsightsConfig } from '../../api/insights/config.ts';
-import { hashToken } from '../../api/tokens.ts';
+import { hashToken, type ConfiguredToken } from '../../api/tokens.ts';
 
 export const TOKEN = 'test-token-0123456789abcdefghijklmnop';
 
@@ -30,6 +32,8 @@ export async function startApi(options: {
   prefix: string;
   timeoutMs?: number;
   corsOrigins?: string[];
+  tokens?: ConfiguredToken[];
+  audit?: AuditFile;
   insights?: InsightsConfig;
 }): Promise<ApiHarness> {
   const timeoutMs = options.timeoutMs ?? 30_000;
@@ -37,7 +41,8 @@ export async function startApi(options: {
   const client = createElasticsearchClient({ ...options.connection, request_timeout_ms: timeoutMs });
   const app = createApp({
     store: new EventStore(client, options.prefix, timeoutMs),
-    tokens: [{ name: 'test', sha256: hashToken(TOKEN) }],
+    tokens: options.tokens ?? [{ name: 'test', sha256: hashToken(TOKEN) }],
+    audit: options.audit,
     logger: pino({ level: 'info' }, {
       write(line: string) {
         logged.push(line);

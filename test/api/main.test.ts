@@ -5,11 +5,13 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { parseConfig } from '../../api/config.ts';
+import { auditIndexPattern, auditIndexTemplateName } from '../../common/api-audit-document.ts';
+import { createElasticsearchClient } from '../../common/elasticsearch-connection.ts';
 import { ConfigError } from '../../common/errors.ts';
 import { freePort } from '../../ops/free-port.ts';
 import { childEnv, testConnection } from '../helpers/elasticsearch.ts';
@@ -56,6 +58,12 @@ describe('configuration', () => {
     assert.match(configError({ ...VALID, insights: { new_country: { history_dayz: 3 } }, elasticsearch: es }), /insights\.new_country\.history_dayz: unknown key/);
     assert.match(configError(VALID), /elasticsearch: required \(or set ELASTICSEARCH_URL\)/);
     assert.match(configError(VALID, { ELASTICSEARCH_URL: 'ftp://x' }), /ELASTICSEARCH_\* environment\):\n {2}elasticsearch\.url: /);
+    const token = VALID.tokens[0]!;
+    assert.match(configError({ ...VALID, tokens: [{ ...token, services: [] }], elasticsearch: es }), /tokens\[0\]\.services: must list at least one service id/);
+    assert.match(configError({ ...VALID, tokens: [{ ...token, permissions: ['write'] }], elasticsearch: es }), /tokens\[0\]\.permissions\[0\]: /);
+    assert.match(configError({ ...VALID, tokens: [{ ...token, services: ['wiki'], permissions: ['read', 'audit'] }], elasticsearch: es }), /tokens\[0\]\.permissions: audit needs a token for every service/);
+    assert.match(configError({ ...VALID, tokens: [token, { ...token, sha256: sha256('other') }], elasticsearch: es }), /tokens\[1\]\.name: must be unique/);
+    assert.match(configError({ ...VALID, audit: { file: '' }, elasticsearch: es }), /audit\.file: /);
   });
 
   it('takes Elasticsearch from the environment when the file has none, with defaults for the rest', () => {
@@ -64,6 +72,8 @@ describe('configuration', () => {
     assert.equal(config.index_prefix, 'proxy-events');
     assert.deepEqual(config.listen, { host: '127.0.0.1', port: 8082 });
     assert.deepEqual(config.cors.origins, []);
+    assert.deepEqual([...config.tokens[0]!.permissions], ['read', 'export', 'insights']);
+    assert.equal(config.audit.file, join(process.cwd(), 'api-audit.ndjson'));
     assert.deepEqual(config.insights.brute_force, { min_denied: 20, window_minutes: 10 });
     assert.equal(config.insights.error_spike.p_value, 0.001);
     assert.deepEqual(config.insights.outside_hours, {});
@@ -94,6 +104,10 @@ describe('node api/main.ts', () => {
     const broken = run(['api/main.ts', '--config', file]);
     assert.equal(broken.status, 1);
     assert.match(broken.stderr, /configuration file .*bad\.json is not valid JSON/);
+    await writeFile(file, JSON.stringify({ ...VALID, elasticsearch: { url: 'http://127.0.0.1:9200' }, audit: { file: 'no-such-folder/audit.ndjson' } }));
+    const unwritable = run(['api/main.ts', '--config', file]);
+    assert.equal(unwritable.status, 1);
+    assert.match(unwritable.stderr, /^api: audit\.file: cannot open .*no-such-folder\/audit\.ndjson for appending/m);
   });
 
   it('serves, keeps tokens and query strings out of its log, and exits 0 on SIGTERM', async () => {
@@ -107,6 +121,20 @@ describe('node api/main.ts', () => {
     assert.match(log, /"path":"\/api\/events\/proxy"/);
     assert.doesNotMatch(log, /needle-in-the-query/);
     assert.ok(!log.includes(TOKEN));
+    // The audit file (beside the config) has the request with its parameters; stopping sent it on.
+    const audited = (await readFile(join(dir, 'api-audit.ndjson'), 'utf8')).split('\n').filter(Boolean).map((line) => JSON.parse(line));
+    const requestId = listed.headers.get('x-request-id');
+    assert.deepEqual(audited.find((line) => line.request_id === requestId)?.parameters, { search: 'needle-in-the-query' });
+    const client = createElasticsearchClient(testConnection());
+    try {
+      await client.indices.refresh({ index: auditIndexPattern(VALID.index_prefix) });
+      const indexed = await client.search({ index: auditIndexPattern(VALID.index_prefix), query: { term: { request_id: requestId! } } });
+      assert.equal(indexed.hits.hits.length, 1);
+    } finally {
+      await client.indices.delete({ index: auditIndexPattern(VALID.index_prefix), ignore_unavailable: true, allow_no_indices: true });
+      await client.indices.deleteIndexTemplate({ name: auditIndexTemplateName(VALID.index_prefix) }, { ignore: [404] });
+      await client.close();
+    }
   });
 
   it('serves Prometheus metrics on their own listener: requests by route, Elasticsearch calls and failures', async () => {

@@ -12,6 +12,7 @@ import {
   withoutConnectionEnv,
   type ElasticsearchConnection,
 } from '../../common/elasticsearch-connection.ts';
+import { auditIndexPattern, auditIndexTemplateName } from '../../common/api-audit-document.ts';
 import { indexPattern, indexTemplateName, trailIndexPrefix } from '../../common/proxy-event-document.ts';
 
 export const TEST_CONNECTION_ENV_PREFIX = 'TEST_ELASTICSEARCH_';
@@ -47,7 +48,7 @@ export interface TestElasticsearch {
   client: Client;
   /** A fresh index prefix for this suite, e.g. `t-shipper-3fa9c1`. */
   prefix: string;
-  /** Deletes the suite's indices (events and trail) and template. */
+  /** Deletes the suite's indices (events, trail and the API's audit log) and templates. */
   cleanup(): Promise<void>;
 }
 
@@ -60,8 +61,9 @@ export function testElasticsearch(suite: string): TestElasticsearch {
     client,
     prefix,
     async cleanup() {
-      await client.indices.delete({ index: [indexPattern(prefix), indexPattern(trailIndexPrefix(prefix))], ignore_unavailable: true, allow_no_indices: true });
+      await client.indices.delete({ index: [indexPattern(prefix), indexPattern(trailIndexPrefix(prefix)), auditIndexPattern(prefix)], ignore_unavailable: true, allow_no_indices: true });
       await client.indices.deleteIndexTemplate({ name: indexTemplateName(prefix) }, { ignore: [404] });
+      await client.indices.deleteIndexTemplate({ name: auditIndexTemplateName(prefix) }, { ignore: [404] });
       await client.close();
     },
   };

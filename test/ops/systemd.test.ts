@@ -109,6 +109,7 @@ describe('systemd units', () => {
     assert.equal(shipper.logs, logDir);
     assert.ok(proxy.sessions.secret_file?.startsWith(`${proxyState}/`), 'the revoked-sessions file beside the key is writable');
     assert.equal(shipper.state, one('proxy-access-log-shipper.service', 'ReadWritePaths'));
+    assert.ok(api.audit.file.startsWith(`${one('proxy-access-log-api.service', 'ReadWritePaths')}/`), 'the API can append its audit file');
     assert.ok(proxy.tls, 'the proxy serves TLS');
     for (const connection of [shipper.elasticsearch, api.elasticsearch]) {
       assert.match(connection!.url, /^https:/);

@@ -26,7 +26,7 @@ export async function credentialSpray(context: DetectorContext, config: Insights
   const response = await context.store.search(
     {
       size: 0,
-      query: eventsQuery({ ...base, ...rangeFilters(context.range) }),
+      query: eventsQuery(context, { ...base, ...rangeFilters(context.range) }),
       aggs: {
         windows: {
           date_histogram: { field: FIELD.timestamp, fixed_interval: `${config.window_minutes}m`, min_doc_count: minimum },

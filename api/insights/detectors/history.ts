@@ -21,7 +21,7 @@ export async function historyPairs(
   aggs: Record<string, estypes.AggregationsAggregationContainer>,
 ): Promise<Pair[]> {
   const { start, end } = context.range;
-  const query = eventsQuery({ ...base, ...rangeFilters({ start: start - historyDays * DAY_MS, end }) });
+  const query = eventsQuery(context, { ...base, ...rangeFilters({ start: start - historyDays * DAY_MS, end }) });
   const pairs: Pair[] = [];
   const names = Object.keys(sources);
   for await (const bucket of compositeBuckets(context, query, sources, {

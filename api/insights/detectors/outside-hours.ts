@@ -51,7 +51,7 @@ async function outsideHoursOf(context: DetectorContext, service: string, hours: 
   const response = await context.store.search(
     {
       size: 0,
-      query: eventsQuery({ ...base, ...rangeFilters(context.range) }),
+      query: eventsQuery(context, { ...base, ...rangeFilters(context.range) }),
       aggs: {
         stretches: {
           date_range: {

@@ -37,7 +37,7 @@ export async function spike(context: DetectorContext, detector: SpikeDetector, c
   const response = await context.store.search(
     {
       size: 0,
-      query: eventsQuery(rangeFilters({ start: baselineStart, end: context.range.end })),
+      query: eventsQuery(context, rangeFilters({ start: baselineStart, end: context.range.end })),
       aggs: {
         services: {
           terms: { field: FIELD.serviceName, size: MAX_SERVICES },

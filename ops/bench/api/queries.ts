@@ -3,27 +3,30 @@
 // benchmark also sends directly.
 
 import { LIST_PARAMS, STATS_PARAMS, parseQuery } from '../../../api/query/params.ts';
+import { ServiceScope } from '../../../api/query/scope.ts';
 import { planListSearch } from '../../../api/routes/list.ts';
 import { planStatsSearch } from '../../../api/routes/stats.ts';
-import type { estypes } from '@elastic/elasticsearch';
+import type { EventSearchRequest } from '../../../api/event-store.ts';
 
 export interface BenchQuery {
   name: string;
   path: string;
   params: Record<string, string>;
   /** The request the API sends to Elasticsearch for these parameters. */
-  request: estypes.SearchRequest;
+  request: EventSearchRequest;
 }
 
 const HOUR_MS = 3_600_000;
+/** The benchmark's token sees every service. */
+const EVERY_SERVICE = new ServiceScope(undefined);
 
 function listQuery(name: string, params: Record<string, string>): BenchQuery {
-  return { name, path: '/api/events/proxy', params, request: planListSearch(parseQuery(LIST_PARAMS, params)).request };
+  return { name, path: '/api/events/proxy', params, request: planListSearch(EVERY_SERVICE, parseQuery(LIST_PARAMS, params)).request };
 }
 
 function statsQuery(name: string, now: number): BenchQuery {
   const params = { start_date: iso(now - 7 * 24 * HOUR_MS), end_date: iso(now) };
-  return { name, path: '/api/events/proxy/stats', params, request: planStatsSearch(parseQuery(STATS_PARAMS, params), now).request };
+  return { name, path: '/api/events/proxy/stats', params, request: planStatsSearch(EVERY_SERVICE, parseQuery(STATS_PARAMS, params), now).request };
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();
