@@ -21,7 +21,6 @@ function clientGone(ctx: Context): AbortSignal {
 
 export function apiRouter(store: EventStore, logger: Logger): Router {
   const router = new Router({ prefix: '/api' });
-  const openApi = JSON.stringify(openApiDocument());
 
   router.get('/events/proxy', async (ctx) => {
     ctx.body = await listEvents(store, parseQuery(LIST_PARAMS, ctx.query), clientGone(ctx));
@@ -50,10 +49,18 @@ export function apiRouter(store: EventStore, logger: Logger): Router {
     ctx.body = stream;
   });
 
-  router.get('/openapi.json', (ctx) => {
+  return router;
+}
+
+export const OPENAPI_PATH = '/api/openapi.json';
+
+/** The API's description, served without a token: it describes the endpoints, it holds no data. */
+export function openApiRouter(): Router {
+  const router = new Router();
+  const openApi = JSON.stringify(openApiDocument());
+  router.get(OPENAPI_PATH, (ctx) => {
     ctx.type = 'application/json';
     ctx.body = openApi;
   });
-
   return router;
 }
