@@ -24,14 +24,15 @@ for (const width of SCREENSHOT_WIDTHS) {
     await signIn(page, stack);
     await settled(page);
     await page.waitForSelector('[data-testid=insights-count]:not(:text("…"))');
-    await page.screenshot({ path: join(OUT, `events-${width}.png`), fullPage: true });
+    await page.screenshot({ path: join(OUT, `events-${width}.png`) });
+    await page.screenshot({ path: join(OUT, `events-${width}-full.png`), fullPage: true });
     await page.click('[data-action=columns]');
     await page.screenshot({ path: join(OUT, `columns-${width}.png`) });
     await page.click('[data-action=columns]');
     await page.click('tr.row >> nth=0');
     await page.waitForSelector('[data-testid=detail]');
     await page.screenshot({ path: join(OUT, `detail-${width}.png`) });
-    console.log(`wrote ${OUT}/{events,columns,detail}-${width}.png`);
+    console.log(`wrote ${OUT}/{events,events-*-full,columns,detail}-${width}.png`);
     await context.close();
   });
 }

@@ -201,7 +201,7 @@ function Dashboard(props: { token: string; onUnauthorized: () => void; onSignOut
         onClearAll=${() => go(withFilters(view, { filters: {}, search: '', range: view.range ?? DEFAULT_RANGE, start: undefined, end: undefined }))}
       />
       ${error ? html`<${ErrorBanner} error=${error} onRetry=${refresh} onReset=${() => go(parseView(''))} />` : null}
-      ${insightsOpen
+      ${insightsOpen && insights.kind !== 'unavailable'
         ? html`<${InsightsPanel} state=${insights} onShow=${(f: Finding) => go(findingView(view, f.filters))} onClose=${() => setInsightsOpen(false)} />`
         : null}
       ${charts

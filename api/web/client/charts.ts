@@ -5,7 +5,7 @@ import { html } from 'htm/preact';
 import { useContext, useEffect, useRef, useState } from 'preact/hooks';
 import uPlot from 'uplot';
 import { ClockContext, type Clock } from './clock.ts';
-import { CATEGORY_COLOR, CATEGORY_LABEL, CATEGORY_ORDER, compactCount, count, countScale } from './format.ts';
+import { CATEGORY_COLOR, CATEGORY_LABEL, CATEGORY_ORDER, compactCount, count, countTicks } from './format.ts';
 import type { StatsBucket, TimeBucket } from './stats.ts';
 
 const CHART_HEIGHT = 150;
@@ -84,7 +84,7 @@ export function TimeChart(props: TimeChartProps) {
       scales: {
         // Bars start at their bucket's time: leave room for the last bucket's width.
         x: { time: true, range: (_u, min, max) => [min, max + handlers.current.intervalMs / 1000] },
-        y: { range: (u) => [0, countScale(tallest(u)).top] },
+        y: { range: (u) => [0, countTicks(tallest(u)).at(-1)!] },
       },
       axes: [
         { stroke: '#6b7285', grid: { show: false }, ticks: { stroke: '#d9dce4', size: 4 }, font: '11px system-ui, sans-serif', size: 40, values: timeLabels(clock) },
@@ -94,10 +94,7 @@ export function TimeChart(props: TimeChartProps) {
           ticks: { show: false },
           size: 44,
           font: '11px system-ui, sans-serif',
-          splits: (u) => {
-            const { top, step } = countScale(tallest(u));
-            return Array.from({ length: top / step + 1 }, (_, i) => i * step);
-          },
+          splits: (u) => countTicks(tallest(u)),
           values: (_u, splits) => splits.map(compactCount),
         },
       ],
@@ -144,6 +141,7 @@ export function TimeChart(props: TimeChartProps) {
     for (const category of CATEGORY_ORDER) totals[category] = (totals[category] ?? 0) + (bucket.counts[category] ?? 0);
   }
   const shown = hover !== null ? props.buckets[hover] : undefined;
+  const yTicks = countTicks(Math.max(0, ...props.buckets.map((b) => Object.values(b.counts).reduce((sum, n) => sum + n, 0))));
   const first = props.buckets[0]?.time;
   const last = props.buckets.at(-1)?.time;
 
@@ -154,6 +152,7 @@ export function TimeChart(props: TimeChartProps) {
       data-axis-start=${first}
       data-axis-end=${last === undefined ? undefined : last + props.intervalMs}
       data-focused=${props.span.focused}
+      data-count-ticks=${yTicks.join(',')}
     >
       <header class="panel-head">
         <h2>Requests over time</h2>

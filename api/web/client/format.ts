@@ -69,3 +69,9 @@ export function countScale(max: number, ticks = 4): { top: number; step: number 
   }
   return { top: Math.ceil(need / step) * step, step };
 }
+
+/** The count axis's ticks, from 0 to the top of the scale. */
+export function countTicks(max: number): number[] {
+  const { top, step } = countScale(max);
+  return Array.from({ length: top / step + 1 }, (_, i) => i * step);
+}

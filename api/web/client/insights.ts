@@ -21,7 +21,8 @@ export const DETECTOR_LABEL: Record<string, string> = {
   outside_hours: 'Outside hours',
 };
 
-type EvidenceValue = number | string | { value: string | number; count: number }[];
+/** Numbers, strings, or top values as `[{value, count}]`; anything else is shown as text. */
+type EvidenceValue = unknown;
 
 export interface Finding {
   id: string;
@@ -44,6 +45,7 @@ export interface InsightsResponse {
 export type InsightsState =
   | { kind: 'loading' }
   | { kind: 'ready'; findings: Finding[] }
+  /** An API without the insights endpoint: the badge says so, the panel stays away. */
   | { kind: 'unavailable' }
   | { kind: 'failed'; error: ApiRequestError };
 
@@ -52,9 +54,17 @@ export function topSeverity(findings: readonly Finding[]): Severity | undefined 
   return SEVERITIES.find((severity) => findings.some((f) => f.severity === severity));
 }
 
+function isTopValue(v: unknown): v is { value: string | number; count: number } {
+  return typeof v === 'object' && v !== null && 'value' in v && typeof (v as { count?: unknown }).count === 'number';
+}
+
 function evidenceText(value: EvidenceValue): string {
-  if (Array.isArray(value)) return value.map((v) => `${v.value} (${count(v.count)})`).join(', ');
-  return typeof value === 'number' ? count(value) : value;
+  if (Array.isArray(value)) {
+    if (value.length === 0) return '–';
+    return value.map((v) => (isTopValue(v) ? `${v.value} (${count(v.count)})` : String(v))).join(', ');
+  }
+  if (typeof value === 'number') return count(value);
+  return typeof value === 'string' ? value : JSON.stringify(value);
 }
 
 const humanize = (key: string) => key.replaceAll('_', ' ');
@@ -81,7 +91,7 @@ export function InsightsPanel(props: { state: InsightsState; onShow: (finding: F
   const s = props.state;
   let body;
   if (s.kind === 'loading') body = html`<p class="muted small insights-note">Looking for unusual access…</p>`;
-  else if (s.kind === 'unavailable') body = html`<p class="muted small insights-note">This API does not offer insights (no ${'/insights'} endpoint).</p>`;
+  else if (s.kind === 'unavailable') return null;
   else if (s.kind === 'failed') body = html`<p class="small insights-note insights-failed" role="alert">Insights failed (${s.error.status}): ${s.error.message}</p>`;
   else if (s.findings.length === 0) body = html`<p class="muted small insights-note" data-testid="insights-empty">Nothing unusual in this time range.</p>`;
   else {
