@@ -6,20 +6,13 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
 import type { AccessRecord } from '../../common/access-record.ts';
+import type { InsightsResponse } from '../../api/web/client/insights.ts';
 import { indexRecords } from './dataset.ts';
 import { screenshot, settled, shownTotal, signIn, startWebStack, type WebStack } from './harness.ts';
 
 const ATTACKER = '198.51.100.7';
 const ATTEMPTS = 40;
 
-interface Finding {
-  id: string;
-  detector: string;
-  severity: string;
-  count: number;
-  evidence: Record<string, unknown>;
-  filters: Record<string, string | string[]>;
-}
 
 let stack: WebStack;
 let page: Page;
@@ -43,12 +36,12 @@ function bruteForce(now: number): AccessRecord[] {
   }));
 }
 
-async function apiFindings(start: string): Promise<{ data: Finding[]; total_count: number }> {
+async function apiFindings(start: string): Promise<InsightsResponse> {
   const response = await fetch(`${stack.url}/api/events/proxy/insights?${new URLSearchParams({ start_date: start })}`, {
     headers: { authorization: `Bearer ${stack.token}` },
   });
   assert.equal(response.status, 200);
-  return (await response.json()) as { data: Finding[]; total_count: number };
+  return (await response.json()) as InsightsResponse;
 }
 
 describe('Insights panel', () => {

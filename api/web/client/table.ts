@@ -51,7 +51,7 @@ export const COLUMNS: Record<ColumnId, Column> = {
     label: 'Location',
     header: (sort) => sort('source_ip', 'Location'),
     cell: (r) => html`
-      <div class="ip mono">${r.source_ip}</div>
+      <div class="ip mono" title=${r.source_ip}>${r.source_ip}</div>
       <div class="muted small">${r.country_code ? html`<span class="cc">${r.country_code}</span> ` : null}${r.city_name ?? r.country_name ?? 'unknown location'}</div>
     `,
   },
@@ -86,7 +86,7 @@ export const COLUMNS: Record<ColumnId, Column> = {
     label: 'User',
     header: (sort) => [sort('user_id', 'User'), SEP, sort('auth_method', 'Auth')],
     cell: (r) => html`
-      <div class="user">${r.user_id ?? html`<span class="muted">anonymous</span>`}</div>
+      <div class="user" title=${r.user_id ?? ''}>${r.user_id ?? html`<span class="muted">anonymous</span>`}</div>
       <div class="muted small">${AUTH_LABEL[r.auth_method_used ?? ''] ?? r.auth_method_used ?? ''}</div>
     `,
   },
