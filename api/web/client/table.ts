@@ -1,4 +1,5 @@
-// The records table with sortable headers and chosen columns, the column chooser, and the pager (offset pages, then cursor beyond the window).
+// The records table with sortable headers and chosen columns, the column chooser, and the pager
+// (offset pages, then cursor beyond the window).
 
 import { html } from 'htm/preact';
 import { useContext, useState } from 'preact/hooks';
