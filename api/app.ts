@@ -8,8 +8,11 @@ import type { EventStore } from './event-store.ts';
 import { requireToken } from './middleware/auth.ts';
 import { cors } from './middleware/cors.ts';
 import { errorsAndRequestLog, loggable, type RequestState } from './middleware/errors.ts';
+import type { ApiMetrics } from './metrics.ts';
 import { apiRouter, openApiRouter } from './routes/api-router.ts';
 import { ElasticsearchUnavailableError } from './errors.ts';
+import { defaultInsightsConfig, type InsightsConfig } from './insights/config.ts';
+import { insightsRouter } from './routes/insights.ts';
 import { TokenVerifier, type ConfiguredToken } from './tokens.ts';
 import { webRouter } from './web/router.ts';
 
@@ -21,6 +24,10 @@ export interface AppOptions {
   corsOrigins?: readonly string[];
   /** Routers served without a token, before /api (e.g. the web page). Their paths must not start with /api/. */
   publicRouters?: readonly Router[];
+  /** Observes every request; served on the metrics listener, not here. */
+  metrics?: ApiMetrics;
+  /** The detectors' thresholds; the defaults when absent. */
+  insights?: InsightsConfig;
 }
 
 function healthRouter(store: EventStore): Router {
@@ -53,12 +60,14 @@ export function createApp(options: AppOptions): Koa {
     if (!state) options.logger.error({ err: loggable(error) }, 'response failed after it started');
     else if (!state.clientGone.aborted && !CLIENT_GONE_CODES.has((error as { code?: string }).code ?? '')) state.failure ??= error;
   });
-  app.use(errorsAndRequestLog(options.logger));
+  app.use(errorsAndRequestLog(options.logger, options.metrics));
   app.use(cors(options.corsOrigins ?? []));
   app.use(healthRouter(options.store).routes());
   for (const router of [webRouter(), openApiRouter(), ...(options.publicRouters ?? [])]) app.use(router.routes()).use(router.allowedMethods());
   const auth = requireToken(new TokenVerifier(options.tokens));
   app.use((ctx, next) => (isApiPath(ctx.path) ? auth(ctx, next) : next()));
+  const insights = insightsRouter(options.store, options.insights ?? defaultInsightsConfig());
+  app.use(insights.routes()).use(insights.allowedMethods());
   const api = apiRouter(options.store, options.logger);
   app.use(api.routes()).use(api.allowedMethods());
   return app;

@@ -8,6 +8,8 @@ import {
   elasticsearchConnectionSchema,
   type ElasticsearchConnection,
 } from '../common/elasticsearch-connection.ts';
+import { alertsConfigSchema } from './alerts/config.ts';
+import { insightsConfigSchema } from './insights/config.ts';
 
 const originSchema = z
   .string()
@@ -30,7 +32,13 @@ export const apiConfigSchema = z
     tokens: z
       .array(z.object({ name: z.string().min(1), sha256: z.string().regex(/^[0-9a-f]{64}$/, 'must be a 64-digit lower-case hex SHA-256 digest') }).strict())
       .min(1, 'must list at least one token'),
+    /** Prometheus metrics at http://host:port/metrics, on a listener of their own; off when absent. */
+    metrics: z.object({ host: listenHostSchema.default('127.0.0.1'), port: portSchema }).strict().optional(),
     cors: z.object({ origins: z.array(originSchema).default([]) }).strict().default({ origins: [] }),
+    /** The detectors of GET /api/events/proxy/insights (api/insights/config.ts). */
+    insights: insightsConfigSchema.prefault({}),
+    /** Webhooks for new findings, sent by `npm run alerts` (api/alerts/). */
+    alerts: alertsConfigSchema.optional(),
     log_level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })
   .strict();
@@ -41,6 +49,10 @@ export type ApiConfig = z.infer<typeof apiConfigSchema> & { elasticsearch: Elast
 export function parseConfig(raw: unknown, env: NodeJS.ProcessEnv = process.env, baseDir = process.cwd(), source = 'api'): ApiConfig {
   const config = validateConfig(apiConfigSchema, raw, source);
   if (config.elasticsearch?.ca_file) config.elasticsearch.ca_file = resolve(baseDir, config.elasticsearch.ca_file);
+  if (config.alerts) {
+    config.alerts.state_file = resolve(baseDir, config.alerts.state_file);
+    for (const hook of config.alerts.webhooks) hook.secret_file = resolve(baseDir, hook.secret_file);
+  }
   const elasticsearch = config.elasticsearch ?? connectionFromEnv(env);
   if (!elasticsearch) throw invalidConfig(source, ['elasticsearch: required (or set ELASTICSEARCH_URL)']);
   return { ...config, elasticsearch };

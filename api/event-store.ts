@@ -7,7 +7,9 @@
 import { errors, type Client } from '@elastic/elasticsearch';
 import type { estypes } from '@elastic/elasticsearch';
 import { indexPattern, type ProxyEventDocument } from '../common/proxy-event-document.ts';
-import { ClientClosedRequestError, ElasticsearchUnavailableError } from './errors.ts';
+import type { ErrorCode } from '../common/errors.ts';
+import { ApiError, ClientClosedRequestError, ElasticsearchUnavailableError } from './errors.ts';
+import type { ApiMetrics, StoreOperation } from './metrics.ts';
 
 const UNAVAILABLE_STATUS = new Set([429, 502, 503, 504]);
 /** What Elasticsearch answers (503) while a shard the search needs has not started yet. */
@@ -52,6 +54,12 @@ function unavailableReason(error: unknown, timeoutMs: number): string | undefine
   return undefined;
 }
 
+/** ElasticsearchUnavailableError when the error is unavailability; the error itself when it is a bug. */
+function unavailable(error: unknown, timeoutMs: number): unknown {
+  const reason = unavailableReason(error, timeoutMs);
+  return reason === undefined ? error : new ElasticsearchUnavailableError(reason, error);
+}
+
 export type EventSearchResponse = estypes.SearchResponse<ProxyEventDocument>;
 
 /** How many documents matched: Elasticsearch reports a number or `{value, relation}`. */
@@ -64,11 +72,13 @@ export class EventStore {
   readonly client: Client;
   readonly index: string;
   readonly timeoutMs: number;
+  readonly #metrics: ApiMetrics | undefined;
 
-  constructor(client: Client, index_prefix: string, timeoutMs: number) {
+  constructor(client: Client, index_prefix: string, timeoutMs: number, metrics?: ApiMetrics) {
     this.client = client;
     this.index = indexPattern(index_prefix);
     this.timeoutMs = timeoutMs;
+    this.#metrics = metrics;
   }
 
   #options(signal: AbortSignal | undefined) {
@@ -77,9 +87,12 @@ export class EventStore {
 
   /**
    * Runs `call`, once more after the shards started if it met one starting, and names what went
-   * wrong: the client gone, Elasticsearch unavailable, or (rethrown as it is) a bug.
+   * wrong: the client gone, Elasticsearch unavailable, or (rethrown as it is) a bug. The metrics
+   * get the call's whole time, its retry included, and that name.
    */
-  async #guarded<T>(call: () => Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  async #guarded<T>(operation: StoreOperation, call: () => Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+    const started = performance.now();
+    let failure: ErrorCode | undefined;
     try {
       try {
         return await call();
@@ -89,9 +102,11 @@ export class EventStore {
         return await call();
       }
     } catch (error) {
-      if (signal?.aborted) throw new ClientClosedRequestError();
-      const reason = unavailableReason(error, this.timeoutMs);
-      throw reason === undefined ? error : new ElasticsearchUnavailableError(reason, error);
+      const named = signal?.aborted ? new ClientClosedRequestError() : unavailable(error, this.timeoutMs);
+      failure = named instanceof ApiError ? named.code : 'API_INTERNAL';
+      throw named;
+    } finally {
+      this.#metrics?.storeCall(operation, (performance.now() - started) / 1000, failure);
     }
   }
 
@@ -114,21 +129,21 @@ export class EventStore {
   search(request: estypes.SearchRequest, signal?: AbortSignal): Promise<EventSearchResponse> {
     const complete = { ...request, allow_partial_search_results: false };
     const target = request.pit ? complete : { ...complete, index: this.index };
-    return this.#guarded(() => this.client.search<ProxyEventDocument>(target, this.#options(signal)), signal);
+    return this.#guarded('search', () => this.client.search<ProxyEventDocument>(target, this.#options(signal)), signal);
   }
 
   openPointInTime(keepAlive: string, signal?: AbortSignal): Promise<estypes.OpenPointInTimeResponse> {
-    return this.#guarded(() => this.client.openPointInTime({ index: this.index, keep_alive: keepAlive }, this.#options(signal)), signal);
+    return this.#guarded('open_point_in_time', () => this.client.openPointInTime({ index: this.index, keep_alive: keepAlive }, this.#options(signal)), signal);
   }
 
   /** Never tied to the client: it is what cleans up after one that went away. */
   closePointInTime(id: string): Promise<estypes.ClosePointInTimeResponse> {
-    return this.#guarded(() => this.client.closePointInTime({ id }, this.#options(undefined)), undefined);
+    return this.#guarded('close_point_in_time', () => this.client.closePointInTime({ id }, this.#options(undefined)), undefined);
   }
 
   /** Cluster health status (green, yellow, red); throws ElasticsearchUnavailableError when unreachable. */
   async health(signal?: AbortSignal): Promise<string> {
-    const health = await this.#guarded(() => this.client.cluster.health({}, this.#options(signal)), signal);
+    const health = await this.#guarded('health', () => this.client.cluster.health({}, this.#options(signal)), signal);
     return health.status;
   }
 }

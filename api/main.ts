@@ -5,10 +5,12 @@ import type { Server } from 'node:http';
 import { parseArgs } from 'node:util';
 import pino from 'pino';
 import { loadOrExit } from '../common/config.ts';
+import { listenerPort, serveMetrics } from '../common/metrics-listener.ts';
 import { createElasticsearchClient } from '../common/elasticsearch-connection.ts';
 import { createApp } from './app.ts';
 import { loadConfig } from './config.ts';
 import { EventStore } from './event-store.ts';
+import { ApiMetrics } from './metrics.ts';
 
 const SHUTDOWN_GRACE_MS = 10_000;
 
@@ -29,8 +31,18 @@ const config = loadOrExit('api', () => loadConfig(configFile));
 
 const logger = pino({ name: 'api', level: config.log_level }, pino.destination(2));
 const client = createElasticsearchClient(config.elasticsearch);
-const store = new EventStore(client, config.index_prefix, config.elasticsearch.request_timeout_ms);
-const app = createApp({ store, tokens: config.tokens, logger, corsOrigins: config.cors.origins });
+const metrics = config.metrics ? new ApiMetrics() : undefined;
+const store = new EventStore(client, config.index_prefix, config.elasticsearch.request_timeout_ms, metrics);
+const app = createApp({ store, tokens: config.tokens, logger, corsOrigins: config.cors.origins, metrics, insights: config.insights });
+let metricsListener: Server | undefined;
+if (metrics && config.metrics) {
+  const { host, port } = config.metrics;
+  metricsListener = await serveMetrics(metrics.registry, host, port).catch((error: unknown) => {
+    logger.fatal({ err: error }, 'cannot listen for metrics');
+    process.exit(1);
+  });
+  logger.info({ metrics_url: `http://${host}:${listenerPort(metricsListener)}/metrics` }, 'prometheus metrics served');
+}
 
 const server: Server = app.listen(config.listen.port, config.listen.host);
 server.once('error', (error) => {
@@ -53,6 +65,7 @@ async function stop(signal: NodeJS.Signals) {
   const grace = setTimeout(() => server.closeAllConnections(), SHUTDOWN_GRACE_MS);
   await closed;
   clearTimeout(grace);
+  metricsListener?.close();
   await client.close();
   logger.info('stopped');
   logger.flush();

@@ -17,6 +17,8 @@ export const ERROR_CODES = {
   API_ELASTICSEARCH_UNAVAILABLE: 'Elasticsearch is unreachable, timed out or overloaded (503)',
   API_CLIENT_CLOSED: 'the client went away before its answer was complete: its Elasticsearch request is aborted and the request is logged as 499, never answered',
   API_INTERNAL: 'an unexpected error; the answer names the request id, the API log holds the rest (500)',
+  ALERTS_STATE_INVALID: 'the alerts state file (alerts.state_file) cannot be read or is not what the alerts process writes; it does not start',
+  ALERTS_WEBHOOK_FAILED: 'a webhook did not take an alert after every attempt (unreachable, or answered other than 2xx); the alert is tried again on the next run',
   WEB_BUNDLE_FAILED: 'the web page’s code did not bundle',
   WEB_API_REQUEST_FAILED: 'the web page got an answer other than 2xx from the API, or none',
   ES_DISTRIBUTION_FETCH_FAILED: 'the Elasticsearch distribution could not be downloaded or verified',

@@ -81,7 +81,7 @@ const serviceSchema = z.strictObject({
   upstream_connections: z.number().int().positive().max(10_000).default(128),
 });
 
-const configSchema = z
+export const proxyConfigSchema = z
   .strictObject({
     /** Written into every record as `proxy`. */
     proxy_id: z.string().regex(SERVICE_ID, 'letters, digits, _ . - (up to 63)'),
@@ -164,13 +164,13 @@ const configSchema = z
     });
   });
 
-export type ProxyConfig = z.infer<typeof configSchema>;
+export type ProxyConfig = z.infer<typeof proxyConfigSchema>;
 export type ServiceConfig = ProxyConfig['services'][number];
 export type AuthConfig = ServiceConfig['auth'];
 
 /** Validates parsed JSON from `source`; relative paths in it are resolved against `baseDir`. */
 export function parseConfig(json: unknown, baseDir: string, source = 'proxy'): ProxyConfig {
-  const config = validateConfig(configSchema, json, source);
+  const config = validateConfig(proxyConfigSchema, json, source);
   config.access_log.dir = resolve(baseDir, config.access_log.dir);
   if (config.sessions.secret_file) config.sessions.secret_file = resolve(baseDir, config.sessions.secret_file);
   if (config.tls) config.tls = { cert_file: resolve(baseDir, config.tls.cert_file), key_file: resolve(baseDir, config.tls.key_file) };

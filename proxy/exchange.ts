@@ -4,6 +4,7 @@
 import { performance } from 'node:perf_hooks';
 import { USER_AGENT_MAX_LENGTH, type AuthMethod, type Protocol } from '../common/access-record.ts';
 import type { AccessLog } from './access-log.ts';
+import type { RequestMetrics } from './request-metrics.ts';
 
 export const CLIENT_CLOSED_STATUS = 499;
 export const CLIENT_CLOSED_REASON = 'client closed request';
@@ -54,10 +55,12 @@ export class Exchange {
 
 export class Recorder {
   readonly #log: AccessLog | undefined;
+  readonly metrics: RequestMetrics;
   active = 0;
 
-  constructor(log: AccessLog | undefined) {
+  constructor(log: AccessLog | undefined, metrics: RequestMetrics) {
     this.#log = log;
+    this.metrics = metrics;
   }
 
   /** True while requests must be refused because their lines could not be kept. */
@@ -74,6 +77,8 @@ export class Recorder {
     if (exchange.done) return;
     exchange.done = true;
     this.active--;
+    const durationMs = Math.round((performance.now() - exchange.startHr) * 1000) / 1000;
+    this.metrics.observe(exchange.service, status, exchange.authMethod, durationMs);
     const log = this.#log;
     if (log === undefined) return;
     log.write({
@@ -84,7 +89,7 @@ export class Recorder {
       host: exchange.host,
       path: exchange.path,
       status,
-      duration_ms: Math.round((performance.now() - exchange.startHr) * 1000) / 1000,
+      duration_ms: durationMs,
       source_ip: exchange.sourceIp,
       auth_method: exchange.authMethod,
       user_id: exchange.userId,

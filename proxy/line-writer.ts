@@ -46,6 +46,10 @@ export interface AccessLogStatus {
   buffer_max_bytes: number;
   /** Lines dropped since the process started. */
   dropped_lines: number;
+  /** Bytes appended to the files since the process started. */
+  written_bytes: number;
+  /** Appends that failed since the process started (each is retried). */
+  write_errors: number;
   /** When writing started failing (ISO-8601), while it fails. */
   unwritable_since?: string;
 }
@@ -73,6 +77,8 @@ export class LineWriter {
   #dropped = 0;
   #firstDropMs = 0;
   #droppedTotal = 0;
+  #writtenBytes = 0;
+  #writeErrors = 0;
   #lastError: Error | undefined;
 
   constructor(sink: LineSink, options: LineWriterOptions) {
@@ -111,6 +117,7 @@ export class LineWriter {
     this.#pending = '';
     const error = this.#sink.append(chunk);
     if (error) this.#failed(error, chunk);
+    else this.#writtenBytes += Buffer.byteLength(chunk);
   }
 
   /** Bytes and lines that could not be written (for the stop's last word). */
@@ -127,12 +134,15 @@ export class LineWriter {
       buffered_bytes: unwritable ? this.#sinkBytes + this.#heldBytes : Buffer.byteLength(this.#pending),
       buffer_max_bytes: this.#options.bufferMaxBytes,
       dropped_lines: this.#droppedTotal,
+      written_bytes: this.#writtenBytes,
+      write_errors: this.#writeErrors,
       ...(unwritable ? { unwritable_since: new Date(this.#incident.since).toISOString() } : {}),
     };
   }
 
   #failed(error: Error, chunk: string): void {
     this.#lastError = error;
+    this.#writeErrors++;
     this.#sinkBytes = Buffer.byteLength(chunk);
     this.#incidentLines += countLines(chunk);
     this.#incident.failed(() => this.#incidentFields());
@@ -156,22 +166,27 @@ export class LineWriter {
   }
 
   #retry(): void {
+    // Each append that succeeds wrote what the sink kept of the one before (at most #sinkBytes) and its own chunk.
     let error = this.#sink.append('');
+    if (error === undefined) this.#writtenBytes += this.#sinkBytes;
     while (error === undefined && this.#held.length > 0) {
       const chunk = this.#held.shift()!;
       const bytes = Buffer.byteLength(chunk);
       this.#heldBytes -= bytes;
       this.#sinkBytes = bytes;
       error = this.#sink.append(chunk);
+      if (error === undefined) this.#writtenBytes += bytes;
     }
     if (error === undefined && this.#dropped > 0) {
       const line = this.#options.droppedLine(this.#dropped, this.#firstDropMs, Date.now());
       this.#dropped = 0;
       this.#sinkBytes = Buffer.byteLength(line);
       error = this.#sink.append(line);
+      if (error === undefined) this.#writtenBytes += this.#sinkBytes;
     }
     if (error !== undefined) {
       this.#lastError = error;
+      this.#writeErrors++;
       this.#incident.failed(() => this.#incidentFields());
       return;
     }

@@ -9,6 +9,7 @@ import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
+import { listenerPort } from '../common/metrics-listener.ts';
 import { systemClock, type Clock } from './auth/clock.ts';
 import { openAccessLog } from './access-log.ts';
 import { ClientIpResolver } from './client-ip.ts';
@@ -17,7 +18,8 @@ import { Recorder } from './exchange.ts';
 import { createExpectationHandler, createRequestHandler, type ProxyContext } from './handler.ts';
 import { watchRefusals } from './refusals.ts';
 import { buildServices } from './services.ts';
-import { serveStatus, statusPort } from './status.ts';
+import { RequestMetrics } from './request-metrics.ts';
+import { serveStatus } from './status.ts';
 import { createUpgradeHandler } from './websocket.ts';
 
 /** How often Node checks header and request timeouts (its default, 30 s, would let them overrun). */
@@ -34,7 +36,8 @@ export interface RunningProxy {
 
 export async function startProxy(config: ProxyConfig, diagnostics: Logger, clock: Clock = systemClock): Promise<RunningProxy> {
   const log = config.access_log.enabled ? await openAccessLog(config.access_log, config.proxy_id, diagnostics) : undefined;
-  const recorder = new Recorder(log);
+  const metrics = new RequestMetrics();
+  const recorder = new Recorder(log, metrics);
   const { router, services } = buildServices(config, diagnostics, clock);
   const context: ProxyContext = { router, recorder, clientIps: new ClientIpResolver(config.trusted_proxies), tls: config.tls !== undefined, shuttingDown: false, cutting: false };
   const limits = config.limits;
@@ -59,6 +62,10 @@ export async function startProxy(config: ProxyConfig, diagnostics: Logger, clock
   server.on('upgrade', createUpgradeHandler(context, upgrades));
   server.on('checkExpectation', createExpectationHandler(context));
   watchRefusals(server, recorder, context.tls);
+  server.on('connection', (socket: Duplex) => {
+    metrics.openConnections++;
+    socket.once('close', () => metrics.openConnections--);
+  });
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -69,7 +76,7 @@ export async function startProxy(config: ProxyConfig, diagnostics: Logger, clock
   });
   server.on('error', (error) => diagnostics.error({ err: error }, 'server error'));
   const port = (server.address() as AddressInfo).port;
-  const status = config.status ? await serveStatus(log, config.status.host, config.status.port) : undefined;
+  const status = config.status ? await serveStatus(log, metrics, config.status.host, config.status.port) : undefined;
 
   let stopping: Promise<void> | undefined;
   const stop = async (): Promise<void> => {
@@ -88,5 +95,5 @@ export async function startProxy(config: ProxyConfig, diagnostics: Logger, clock
     status?.closeAllConnections();
     status?.close();
   };
-  return { server, port, statusPort: status && statusPort(status), stop: () => (stopping ??= stop()) };
+  return { server, port, statusPort: status && listenerPort(status), stop: () => (stopping ??= stop()) };
 }

@@ -1,18 +1,33 @@
 // The proxy's status listener, apart from proxied traffic: GET /health (JSON; 503 while the
-// `refuse` policy turns requests away) and GET /metrics (Prometheus text) show whether the access
-// log is writable, how many bytes wait in memory and how many lines were dropped.
+// `refuse` policy turns requests away) and GET /metrics (Prometheus text): the requests answered
+// (request-metrics.ts), and whether the access log is writable, how many bytes it wrote, how many
+// wait in memory and how many lines were dropped.
 
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
+import { serveMetrics } from '../common/metrics-listener.ts';
 import type { AccessLog } from './access-log.ts';
+import type { RequestMetrics } from './request-metrics.ts';
 
 export const HEALTH_PATH = '/health';
-export const METRICS_PATH = '/metrics';
 
-function registryOf(log: AccessLog | undefined): Registry {
+/** A counter whose total is kept elsewhere and read at scrape time. */
+function readCounter(registry: Registry, name: string, help: string, read: () => number): void {
+  new Counter({
+    name,
+    help,
+    registers: [registry],
+    collect() {
+      this.reset();
+      this.inc(read());
+    },
+  });
+}
+
+function registryOf(log: AccessLog | undefined, requests: RequestMetrics): Registry {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'proxy_' });
+  requests.register(registry);
   if (log === undefined) return registry;
   new Gauge({
     name: 'proxy_access_log_writable',
@@ -38,47 +53,17 @@ function registryOf(log: AccessLog | undefined): Registry {
       this.set(log.status().buffered_bytes);
     },
   });
-  new Counter({
-    name: 'proxy_access_log_dropped_lines_total',
-    help: 'Access-log lines dropped because the file was unwritable and the buffer full',
-    registers: [registry],
-    collect() {
-      this.reset();
-      this.inc(log.status().dropped_lines);
-    },
-  });
+  readCounter(registry, 'proxy_access_log_dropped_lines_total', 'Access-log lines dropped because the file was unwritable and the buffer full', () => log.status().dropped_lines);
+  readCounter(registry, 'proxy_access_log_written_bytes_total', 'Bytes of access-log lines appended to the files', () => log.status().written_bytes);
+  readCounter(registry, 'proxy_access_log_write_errors_total', 'Appends to the access log that failed (each retried)', () => log.status().write_errors);
   return registry;
 }
 
-export async function serveStatus(log: AccessLog | undefined, host: string, port: number): Promise<Server> {
-  const registry = registryOf(log);
-  const server = createServer((request, response) => {
-    const path = request.url?.split('?', 1)[0];
-    if (request.method === 'GET' && path === HEALTH_PATH) {
-      const accessLog = log?.status() ?? { state: 'disabled' };
+export function serveStatus(log: AccessLog | undefined, requests: RequestMetrics, host: string, port: number): Promise<Server> {
+  return serveMetrics(registryOf(log, requests), host, port, {
+    [HEALTH_PATH]: (response) => {
       response.writeHead(log?.refusing ? 503 : 200, { 'content-type': 'application/json', 'cache-control': 'no-store' });
-      response.end(JSON.stringify({ access_log: accessLog }));
-      return;
-    }
-    if (request.method === 'GET' && path === METRICS_PATH) {
-      registry.metrics().then(
-        (text) => response.writeHead(200, { 'content-type': registry.contentType }).end(text),
-        () => response.writeHead(500).end(),
-      );
-      return;
-    }
-    response.writeHead(404).end();
+      response.end(JSON.stringify({ access_log: log?.status() ?? { state: 'disabled' } }));
+    },
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  return server;
-}
-
-export function statusPort(server: Server): number {
-  return (server.address() as AddressInfo).port;
 }

@@ -5,9 +5,9 @@
 import pino from 'pino';
 import { createElasticsearchClient } from '../common/elasticsearch-connection.ts';
 import { loadOrExit } from '../common/config.ts';
+import { listenerPort, serveMetrics } from '../common/metrics-listener.ts';
 import { STATE_UNWRITABLE_EXIT_CODE, StateWriteError } from './checkpoint.ts';
 import { loadConfig } from './config.ts';
-import { servePrometheus } from './metrics.ts';
 import { Shipper } from './shipper.ts';
 
 const log = pino({ base: { name: 'shipper' } }, pino.destination({ fd: 2, sync: true }));
@@ -18,11 +18,8 @@ const client = createElasticsearchClient(config.elasticsearch);
 const shipper = new Shipper(config, client, log);
 const reportMetrics = () => log.info({ metrics: shipper.metrics.snapshot() }, 'metrics');
 const metricsTimer = setInterval(reportMetrics, config.metrics.interval_ms).unref();
-const prometheus = config.metrics.port === undefined ? undefined : await servePrometheus(shipper.metrics, config.metrics.host, config.metrics.port);
-if (prometheus) {
-  const address = prometheus.address();
-  log.info({ metrics_url: typeof address === 'object' && address ? `http://${config.metrics.host}:${address.port}/metrics` : undefined }, 'prometheus metrics served');
-}
+const prometheus = config.metrics.port === undefined ? undefined : await serveMetrics(shipper.metrics.registry(), config.metrics.host, config.metrics.port);
+if (prometheus) log.info({ metrics_url: `http://${config.metrics.host}:${listenerPort(prometheus)}/metrics` }, 'prometheus metrics served');
 
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {
   process.on(signal, () => {

@@ -1,7 +1,6 @@
 // The shipper's own numbers: counted as plain fields on the hot path, printed on stderr at an
 // interval and on exit, and served to Prometheus on request when a port is configured.
 
-import { createServer, type Server } from 'node:http';
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 
 export interface MetricsSnapshot {
@@ -88,24 +87,4 @@ export class ShipperMetrics {
     });
     return registry;
   }
-}
-
-/** GET /metrics in Prometheus text format; everything else 404. */
-export async function servePrometheus(metrics: ShipperMetrics, host: string, port: number): Promise<Server> {
-  const registry = metrics.registry();
-  const server = createServer((request, response) => {
-    if (request.method !== 'GET' || request.url !== '/metrics') {
-      response.writeHead(404).end();
-      return;
-    }
-    registry.metrics().then(
-      (text) => response.writeHead(200, { 'content-type': registry.contentType }).end(text),
-      () => response.writeHead(500).end(),
-    );
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => resolve());
-  });
-  return server;
 }

@@ -9,6 +9,7 @@ import type { Context, Next } from 'koa';
 import type { Logger } from 'pino';
 import type { ErrorCode } from '../../common/errors.ts';
 import { ApiError, CLIENT_CLOSED_STATUS, ClientClosedRequestError, ElasticsearchUnavailableError } from '../errors.ts';
+import type { ApiMetrics } from '../metrics.ts';
 
 export interface RequestState {
   requestId: string;
@@ -37,7 +38,7 @@ function expected(error: unknown): { level: 'info' | 'warn'; code: ErrorCode; ca
   return undefined;
 }
 
-function requestLine(logger: Logger, ctx: Context, started: number, error: unknown): void {
+function requestLine(logger: Logger, metrics: ApiMetrics | undefined, ctx: Context, started: number, error: unknown): void {
   const state = ctx.state as RequestState;
   const completed = ctx.res.writableFinished;
   // A client that went away is the outcome, whatever its abort then made fail, unless something
@@ -51,6 +52,8 @@ function requestLine(logger: Logger, ctx: Context, started: number, error: unkno
     ms: Math.round(performance.now() - started),
     token: state.tokenName,
   };
+  // @koa/router leaves the pattern of the route that matched (e.g. /api/events/proxy) on the context.
+  metrics?.request((ctx as { _matchedRoute?: string })._matchedRoute, ctx.method, line.status, (performance.now() - started) / 1000);
   const known = expected(problem);
   if (!known && (problem === undefined || (problem instanceof ApiError && problem.status < 500))) {
     logger.info(line, 'request');
@@ -61,7 +64,7 @@ function requestLine(logger: Logger, ctx: Context, started: number, error: unkno
   else logger.error({ ...line, error: 'API_INTERNAL' satisfies ErrorCode, err: loggable(problem) }, `${cutShort}unexpected error`);
 }
 
-export function errorsAndRequestLog(logger: Logger) {
+export function errorsAndRequestLog(logger: Logger, metrics?: ApiMetrics) {
   return async (ctx: Context, next: Next) => {
     const started = performance.now();
     const state = ctx.state as RequestState;
@@ -75,7 +78,7 @@ export function errorsAndRequestLog(logger: Logger) {
     ctx.res.once('close', () => {
       if (!ctx.res.writableFinished) gone.abort();
       // Once the handler is done too: its error (if any) belongs on the same line.
-      void settled.then(() => requestLine(logger, ctx, started, thrown));
+      void settled.then(() => requestLine(logger, metrics, ctx, started, thrown));
     });
     try {
       await next();

@@ -50,7 +50,7 @@ function statusClause(status: 'success' | 'failed'): Query {
   return status === 'success' ? success : { bool: { must_not: [success] } };
 }
 
-export function timeRange(filters: Filters): { start?: number; end?: number } {
+export function timeRange(filters: Pick<Filters, 'start_date' | 'end_date'>): { start?: number; end?: number } {
   const start = filters.start_date === undefined ? undefined : toEpochMillis(filters.start_date);
   const end = filters.end_date === undefined ? undefined : toEpochMillis(filters.end_date);
   if (start !== undefined && end !== undefined && start > end) throw new BadParameterError('end_date', 'must not be before start_date');

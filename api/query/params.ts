@@ -83,6 +83,12 @@ export const EXPORT_PARAMS = {
   ...FILTER_PARAMS,
 } as const;
 
+/** Insights analyse a time range only: the filters are theirs to choose (each finding carries them). */
+export const INSIGHTS_PARAMS = {
+  start_date: FILTER_PARAMS.start_date,
+  end_date: FILTER_PARAMS.end_date,
+} as const;
+
 type Table = Record<string, ParamSpec>;
 export type Parsed<T extends Table> = {
   [K in keyof T]: T[K] extends ParamSpec<infer S, true>

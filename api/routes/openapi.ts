@@ -4,7 +4,8 @@
 import { z } from 'zod';
 import { ERROR_CODES, type ErrorCode } from '../../common/errors.ts';
 import { proxyAccessLogSchema } from '../events/record.ts';
-import { EXPORT_PARAMS, LIST_PARAMS, STATS_PARAMS, type ParamSpec } from '../query/params.ts';
+import { findingSchema, insightsResponseSchema } from '../insights/finding.ts';
+import { EXPORT_PARAMS, INSIGHTS_PARAMS, LIST_PARAMS, STATS_PARAMS, type ParamSpec } from '../query/params.ts';
 import { listResponseSchema } from './list.ts';
 import { statsResponseSchema } from './stats.ts';
 
@@ -54,7 +55,7 @@ function operation(summary: string, table: Record<string, ParamSpec>, ok: Record
 
 export function openApiDocument(): Record<string, unknown> {
   const registry = z.registry<{ id: string }>();
-  for (const schema of [proxyAccessLogSchema, listResponseSchema, statsResponseSchema, errorSchema]) registry.add(schema, { id: schema.meta()!.id as string });
+  for (const schema of [proxyAccessLogSchema, listResponseSchema, statsResponseSchema, findingSchema, insightsResponseSchema, errorSchema]) registry.add(schema, { id: schema.meta()!.id as string });
   const { schemas } = z.toJSONSchema(registry, { uri: (id) => `#/components/schemas/${id}`, unrepresentable: 'any' }) as {
     schemas: Record<string, Record<string, unknown>>;
   };
@@ -88,6 +89,10 @@ export function openApiDocument(): Record<string, unknown> {
           'application/x-ndjson': { schema: REF('ProxyAccessLog') },
           'text/csv': { schema: { type: 'string' } },
         },
+      }),
+      '/api/events/proxy/insights': operation('Unusual access found by the detectors, most severe first', INSIGHTS_PARAMS, {
+        description: 'Findings over the range (default: the configured hours before end_date or now), each with its evidence and the filters that list its events',
+        content: { 'application/json': { schema: REF('InsightsResponse') } },
       }),
       '/api/openapi.json': { get: { summary: 'This document (no token needed)', security: [], responses: { 200: { description: 'OpenAPI 3.1' } } } },
       '/healthz': {

@@ -10,6 +10,7 @@ import pino from 'pino';
 import { createElasticsearchClient, type ElasticsearchConnection } from '../../common/elasticsearch-connection.ts';
 import { createApp } from '../../api/app.ts';
 import { EventStore } from '../../api/event-store.ts';
+import type { InsightsConfig } from '../../api/insights/config.ts';
 import { hashToken } from '../../api/tokens.ts';
 
 export const TOKEN = 'test-token-0123456789abcdefghijklmnop';
@@ -29,6 +30,7 @@ export async function startApi(options: {
   prefix: string;
   timeoutMs?: number;
   corsOrigins?: string[];
+  insights?: InsightsConfig;
 }): Promise<ApiHarness> {
   const timeoutMs = options.timeoutMs ?? 30_000;
   const logged: string[] = [];
@@ -43,6 +45,7 @@ export async function startApi(options: {
       },
     }),
     corsOrigins: options.corsOrigins,
+    insights: options.insights,
   });
   const server: Server = await new Promise((resolve) => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));

@@ -3,21 +3,20 @@
 // every outcome sent through the proxy, and each one found through GET /api/events/proxy.
 
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Agent } from 'undici';
-import { generateToken, hashToken } from '../../api/tokens.ts';
+import { generateToken } from '../../api/tokens.ts';
 import { CALLBACK_PATH, LOGIN_PATH } from '../../proxy/auth/endpoints.ts';
 import { hashSecret } from '../../proxy/secret-hash.ts';
-import { freePort } from '../../ops/free-port.ts';
 import { startIssuer, type RunningIssuer } from '../../ops/oidc/issuer.ts';
 import { BrowserLikeClient } from '../../ops/stack/browser-like-client.ts';
-import { Supervisor } from '../../ops/stack/supervisor.ts';
+import type { Supervisor } from '../../ops/stack/supervisor.ts';
 import { testElasticsearch, type TestElasticsearch } from '../helpers/elasticsearch.ts';
+import { startPipeline } from '../helpers/pipeline-stack.ts';
 
-const REPO = join(import.meta.dirname, '..', '..');
 const GB_ADDRESS = '81.2.69.142';
 const PASSWORD = 'correct horse battery staple';
 const PIN = '731946';
@@ -49,54 +48,26 @@ describe('proxy → shipper → Elasticsearch → API', () => {
     es = testElasticsearch('e2e');
     dir = await mkdtemp(join(tmpdir(), 'proxy-access-log-e2e-'));
     agent = new Agent();
-    const [proxyPort, apiPort, upstreamPort, metricsPort, deadPort] = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort()]);
-    proxyUrl = `http://127.0.0.1:${proxyPort}`;
-    apiUrl = `http://127.0.0.1:${apiPort}`;
-    issuer = await startIssuer({
-      users: [{ sub: 'alice', email: 'alice@example.com', groups: ['staff'] }, { sub: 'eve', groups: ['visitors'] }],
-      clients: [{ client_id: 'e2e', client_secret: 'e2e-secret', redirect_uris: [`http://sso.localhost:${proxyPort}${CALLBACK_PATH}`] }],
-    });
-    const upstream = `http://127.0.0.1:${upstreamPort}`;
-    const config = async (name: string, value: unknown) => {
-      const file = join(dir, `${name}.json`);
-      await writeFile(file, JSON.stringify(value));
-      return file;
-    };
-    const proxyConfig = await config('proxy', {
-      proxy_id: 'e2e-proxy',
-      listen: { host: '127.0.0.1', port: proxyPort },
-      trusted_proxies: ['127.0.0.1/32'],
-      access_log: { dir: join(dir, 'logs') },
-      services: [
-        { id: 'open', hosts: ['open.localhost'], upstream, auth: { method: 'none' } },
-        { id: 'wiki', hosts: ['wiki.localhost'], upstream, auth: { method: 'password', hash: await hashSecret(PASSWORD), user_id: 'wiki-team' } },
-        { id: 'door', hosts: ['door.localhost'], upstream, auth: { method: 'pin', hash: await hashSecret(PIN) } },
-        { id: 'sso', hosts: ['sso.localhost'], upstream, auth: { method: 'sso', issuer: issuer.url, client_id: 'e2e', client_secret: 'e2e-secret', scopes: ['openid', 'email', 'groups'], allowed_groups: ['staff'] } },
-        { id: 'dead', hosts: ['dead.localhost'], upstream: `http://127.0.0.1:${deadPort}`, auth: { method: 'none' } },
-        { id: 'slow', hosts: ['slow.localhost'], upstream, auth: { method: 'none' }, upstream_timeouts: { connect_ms: 1_000, headers_ms: 500, body_ms: 1_000 } },
-      ],
-    });
-    const shipperConfig = await config('shipper', {
-      logs: join(dir, 'logs'),
-      state: join(dir, 'state'),
-      elasticsearch: es.connection,
-      index_prefix: es.prefix,
-      batch: { flush_interval_ms: 200 },
-      poll_interval_ms: 200,
-      metrics: { port: metricsPort },
-    });
-    const apiConfig = await config('api', {
-      listen: { host: '127.0.0.1', port: apiPort },
-      elasticsearch: es.connection,
-      index_prefix: es.prefix,
-      tokens: [{ name: 'e2e', sha256: hashToken(token) }],
-      log_level: 'warn',
-    });
-    supervisor = new Supervisor(['upstream', 'api', 'shipper', 'proxy'], dir);
-    await supervisor.start('upstream', join(REPO, 'ops/stack/demo-upstream.ts'), ['--port', String(upstreamPort)], `${upstream}/`);
-    await supervisor.start('api', join(REPO, 'api/main.ts'), ['--config', apiConfig], `${apiUrl}/healthz`);
-    await supervisor.start('shipper', join(REPO, 'shipper/main.ts'), ['--config', shipperConfig], `http://127.0.0.1:${metricsPort}/metrics`);
-    await supervisor.start('proxy', join(REPO, 'proxy/main.ts'), ['--config', proxyConfig], `${proxyUrl}/`);
+    ({ proxyUrl, apiUrl, supervisor } = await startPipeline({
+      es,
+      dir,
+      token,
+      proxyId: 'e2e-proxy',
+      services: async ({ proxyPort, upstream, deadPort }) => {
+        issuer = await startIssuer({
+          users: [{ sub: 'alice', email: 'alice@example.com', groups: ['staff'] }, { sub: 'eve', groups: ['visitors'] }],
+          clients: [{ client_id: 'e2e', client_secret: 'e2e-secret', redirect_uris: [`http://sso.localhost:${proxyPort}${CALLBACK_PATH}`] }],
+        });
+        return [
+          { id: 'open', hosts: ['open.localhost'], upstream, auth: { method: 'none' } },
+          { id: 'wiki', hosts: ['wiki.localhost'], upstream, auth: { method: 'password', hash: await hashSecret(PASSWORD), user_id: 'wiki-team' } },
+          { id: 'door', hosts: ['door.localhost'], upstream, auth: { method: 'pin', hash: await hashSecret(PIN) } },
+          { id: 'sso', hosts: ['sso.localhost'], upstream, auth: { method: 'sso', issuer: issuer.url, client_id: 'e2e', client_secret: 'e2e-secret', scopes: ['openid', 'email', 'groups'], allowed_groups: ['staff'] } },
+          { id: 'dead', hosts: ['dead.localhost'], upstream: `http://127.0.0.1:${deadPort}`, auth: { method: 'none' } },
+          { id: 'slow', hosts: ['slow.localhost'], upstream, auth: { method: 'none' }, upstream_timeouts: { connect_ms: 1_000, headers_ms: 500, body_ms: 1_000 } },
+        ];
+      },
+    }));
   });
 
   after(async () => {

@@ -6,6 +6,7 @@ import type { Client } from '@elastic/elasticsearch';
 import type { ElasticsearchConnection } from '../../common/elasticsearch-connection.ts';
 import { FIELD, indexPattern } from '../../common/proxy-event-document.ts';
 import { childEnv } from '../helpers/elasticsearch.ts';
+import { scrapePrometheus } from '../helpers/prometheus.ts';
 
 export interface ShipperRun {
   child: ChildProcess;
@@ -101,10 +102,5 @@ export function metricsLines(stderr: string): Array<Record<string, number | null
 export async function scrapeMetrics(run: ShipperRun): Promise<Record<string, number>> {
   const url = /"metrics_url":"([^"]+)"/.exec(run.stderr())?.[1];
   if (url === undefined) throw new Error('the shipper has not printed its metrics_url yet');
-  const samples: Record<string, number> = {};
-  for (const line of (await (await fetch(url)).text()).split('\n')) {
-    const sample = /^(shipper_\w+) (\S+)$/.exec(line);
-    if (sample) samples[sample[1]!] = Number(sample[2]);
-  }
-  return samples;
+  return (await scrapePrometheus(url)).unlabelled();
 }
