@@ -87,7 +87,7 @@ export function TimeChart(props: TimeChartProps) {
         y: { range: (u) => [0, countTicks(tallest(u)).at(-1)!] },
       },
       axes: [
-        { stroke: '#6b7285', grid: { show: false }, ticks: { stroke: '#d9dce4', size: 4 }, font: '11px system-ui, sans-serif', size: 40, values: timeLabels(clock) },
+        { stroke: '#6b7285', grid: { show: false }, ticks: { stroke: '#d9dce4', size: 4 }, font: '11px system-ui, sans-serif', size: 40, space: 80, values: timeLabels(clock) },
         {
           stroke: '#6b7285',
           grid: { stroke: '#eceef3', width: 1 },
