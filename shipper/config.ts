@@ -2,6 +2,7 @@
 // ELASTICSEARCH_* environment for the cluster when neither names one. Validated with zod; a bad
 // value is reported by its key.
 
+import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
@@ -10,6 +11,85 @@ import { connectionFromEnv, elasticsearchConnectionSchema } from '../common/elas
 import { ConfigError } from '../common/errors.ts';
 
 const positiveInt = z.number().int().positive();
+
+/**
+ * A file named in the configuration, read at load so that a missing or unreadable one is reported
+ * under its key like any bad value. `trim` for a secret (a token file ends with a newline).
+ */
+function fileContentSchema(trim: boolean) {
+  return z
+    .string()
+    .min(1)
+    .transform((file, ctx) => {
+      let text: string;
+      try {
+        text = readFileSync(file, 'utf8');
+      } catch (error) {
+        ctx.addIssue({ code: 'custom', message: `cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}` });
+        return z.NEVER;
+      }
+      if (trim) text = text.trim();
+      if (text === '') ctx.addIssue({ code: 'custom', message: `${file} is empty` });
+      return { file, text };
+    });
+}
+
+const outputTlsSchema = z
+  .object({
+    /** PEM of the CA(s) that signed the receiver's certificate; the system's CAs when absent. */
+    ca_file: fileContentSchema(false).optional(),
+    /** The name the receiver's certificate must carry, when it is not the host connected to. */
+    server_name: z.string().min(1).optional(),
+  })
+  .strict();
+
+const outputCommon = {
+  /** Names the output's checkpoint, its log lines and its metrics. */
+  name: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'lower-case letters, digits, _ and -, at most 63'),
+  batch: z
+    .object({
+      max_lines: positiveInt.default(1_000),
+      max_bytes: positiveInt.default(1024 * 1024),
+      flush_interval_ms: positiveInt.default(1_000),
+    })
+    .strict()
+    .prefault({}),
+  /** One delivery attempt (connect, send, confirmation) is given up after this long and retried. */
+  timeout_ms: positiveInt.default(10_000),
+};
+
+export const syslogOutputSchema = z
+  .object({
+    ...outputCommon,
+    type: z.literal('syslog'),
+    host: z.string().min(1),
+    port: portSchema.refine((port) => port > 0, 'must be a port number from 1'),
+    transport: z.enum(['tcp', 'tls']).default('tcp'),
+    tls: outputTlsSchema.optional(),
+    /** `structured`: the record's fields as RFC 5424 structured data; `json`: the document as the message. */
+    format: z.enum(['structured', 'json']).default('structured'),
+    /** RFC 5424 facility code: 16 is local0. */
+    facility: z.number().int().min(0).max(23).default(16),
+  })
+  .strict();
+
+export const httpOutputSchema = z
+  .object({
+    ...outputCommon,
+    type: z.literal('http'),
+    url: z.url({ protocol: /^https?$/ }),
+    /** `ndjson`: one document a line; `hec`: Splunk HTTP Event Collector events. */
+    format: z.enum(['ndjson', 'hec']).default('ndjson'),
+    /** Sent as `Authorization: Splunk <token>` (hec) or `Bearer <token>` (ndjson). */
+    token_file: fileContentSchema(true).optional(),
+    tls: outputTlsSchema.pick({ ca_file: true }).optional(),
+  })
+  .strict()
+  .superRefine((output, ctx) => {
+    if (output.format === 'hec' && output.token_file === undefined) ctx.addIssue({ code: 'custom', path: ['token_file'], message: 'required for format "hec"' });
+  });
+
+const outputSchema = z.discriminatedUnion('type', [syslogOutputSchema, httpOutputSchema]);
 
 export const shipperConfigSchema = z
   .object({
@@ -44,12 +124,36 @@ export const shipperConfigSchema = z
       })
       .strict()
       .prefault({}),
+    geo: z
+      .object({
+        /**
+         * A MaxMind DB City or Country file (GeoLite2-City, GeoIP2-City, DB-IP City Lite) to locate
+         * source addresses with; geoip-lite's bundled data when absent.
+         */
+        database_file: z.string().min(1).optional(),
+      })
+      .strict()
+      .prefault({}),
     /** When set, daily indices older than this many days are deleted at start and then daily. */
     retention_days: positiveInt.optional(),
+    /** SIEM outputs besides Elasticsearch, each with its own checkpoint (shipper/outputs/). */
+    outputs: z
+      .array(outputSchema)
+      .default([])
+      .superRefine((outputs, ctx) => {
+        const seen = new Set<string>();
+        outputs.forEach((output, index) => {
+          if (seen.has(output.name)) ctx.addIssue({ code: 'custom', path: [index, 'name'], message: `"${output.name}" is used by another output` });
+          seen.add(output.name);
+        });
+      }),
   })
   .strict();
 
 export type ShipperConfig = z.infer<typeof shipperConfigSchema>;
+export type OutputConfig = z.infer<typeof outputSchema>;
+export type SyslogOutputConfig = z.infer<typeof syslogOutputSchema>;
+export type HttpOutputConfig = z.infer<typeof httpOutputSchema>;
 
 const FLAGS = {
   config: { type: 'string' },
@@ -83,6 +187,16 @@ function resolvePaths(raw: ConfigObject, dir: string): void {
   for (const key of ['logs', 'state'] as const) if (typeof raw[key] === 'string') raw[key] = resolve(dir, raw[key]);
   const elasticsearch = raw.elasticsearch as ConfigObject | undefined;
   if (typeof elasticsearch?.ca_file === 'string') elasticsearch.ca_file = resolve(dir, elasticsearch.ca_file);
+  const geo = raw.geo as ConfigObject | undefined;
+  if (typeof geo?.database_file === 'string') geo.database_file = resolve(dir, geo.database_file);
+  if (!Array.isArray(raw.outputs)) return;
+  for (const entry of raw.outputs as unknown[]) {
+    if (typeof entry !== 'object' || entry === null) continue;
+    const output = entry as ConfigObject & { tls?: ConfigObject };
+    const { tls } = output;
+    if (typeof output.token_file === 'string') output.token_file = resolve(dir, output.token_file);
+    if (typeof tls === 'object' && tls !== null && typeof tls.ca_file === 'string') tls.ca_file = resolve(dir, tls.ca_file);
+  }
 }
 
 /** The configuration from argv (without node and script) and the environment. */

@@ -17,15 +17,15 @@ import type { ShipperConfig } from './config.ts';
 import { DEAD_LETTER_FILE, DeadLetterFile, type DeadLetter } from './dead-letter.ts';
 import { documentId, fileOrigin } from './document-id.ts';
 import { toDocument } from './document.ts';
+import { GracefulStop } from './graceful-stop.ts';
 import { ShipperMetrics } from './metrics.ts';
 import { parseLine } from './parse-line.ts';
+import { readBatches } from './read-loop.ts';
 import { Tailer, type Line, type TailedFile } from './tailer.ts';
 import { Wakeup } from './wakeup.ts';
 
 const RETENTION_INTERVAL_MS = 86_400_000;
 const UPCOMING_INDICES_INTERVAL_MS = 3_600_000;
-/** How long a stop waits for the batch in flight before leaving it to the next start. */
-export const STOP_GRACE_MS = 10_000;
 const MAX_UNSETTLED = 2;
 
 interface Item {
@@ -55,10 +55,7 @@ export class Shipper {
   readonly #checkpointPath: string;
   readonly #deadLetters: DeadLetterFile;
   readonly #wakeup: Wakeup;
-  /** Aborted at stop: ends waits that are not delivering anything. */
-  readonly #stopped = new AbortController();
-  /** Aborted a grace period after stop: gives up on the batch in flight. */
-  readonly #abort = new AbortController();
+  readonly #stop = new GracefulStop(() => this.#wakeup.signal());
   #failure: unknown;
   #tailer: Tailer | undefined;
   #batch = new Batch();
@@ -68,7 +65,6 @@ export class Shipper {
   readonly #unsettled: Promise<void>[] = [];
   /** A batch was given up at stop: later ones must not move the checkpoint either. */
   #abandoned = false;
-  #stopping = false;
   #indexByDay = new Map<string, string>();
   /** The cluster refusing bulk requests (unreachable, blocked, closed index, overloaded): one line when it starts and ends. */
   readonly #bulkRefused: Incident;
@@ -126,33 +122,19 @@ export class Shipper {
   }
 
   stop(): void {
-    if (this.#stopping) return;
-    this.#stopping = true;
-    this.#stopped.abort();
-    this.#wakeup.signal();
-    setTimeout(() => this.#abort.abort(), STOP_GRACE_MS).unref();
+    this.#stop.request();
   }
 
   async #readLoop(tailer: Tailer): Promise<void> {
-    const { max_lines, max_bytes, flush_interval_ms } = this.#config.batch;
-    while (!this.#stopping) {
-      const line = tailer.takeLine();
-      if (line) {
-        this.#add(line);
-        const batch = this.#batch;
-        if (batch.items.length >= max_lines || batch.bytes >= max_bytes || Date.now() - batch.startedAt >= flush_interval_ms) await this.#dispatch();
-        continue;
-      }
-      const batch = this.#batch;
-      if (batch.items.length > 0 && Date.now() - batch.startedAt >= flush_interval_ms) {
-        await this.#dispatch();
-        continue;
-      }
-      if (await tailer.refill()) continue;
-      if (tailer.checkpointDirty && this.#unsettled.length === 0) await this.#saveCheckpoint();
-      const untilFlush = batch.items.length > 0 ? batch.startedAt + flush_interval_ms - Date.now() : Infinity;
-      await this.#wakeup.wait(Math.max(1, Math.min(untilFlush, this.#config.poll_interval_ms)));
-    }
+    await readBatches(tailer, this.#wakeup, this.#config.batch, this.#config.poll_interval_ms, {
+      stopping: () => this.#stop.requested,
+      batch: () => this.#batch,
+      add: (line) => this.#add(line),
+      dispatch: () => this.#dispatch(),
+      idle: async () => {
+        if (tailer.checkpointDirty && this.#unsettled.length === 0) await this.#saveCheckpoint();
+      },
+    });
   }
 
   #add(line: Line): void {
@@ -226,7 +208,7 @@ export class Shipper {
     try {
       const outcome = await sendBulk<Item & { operation: string }>(this.#client, toSend, {
         retry: this.#config.retry,
-        signal: this.#abort.signal,
+        signal: this.#stop.delivery,
         onRetry: (reason, items, delayMs) => {
           this.metrics.counts.retries++;
           this.#bulkRetries++;
@@ -237,7 +219,7 @@ export class Shipper {
       this.#bulkRetries = 0;
       return outcome;
     } catch (error) {
-      if (!this.#abort.signal.aborted) throw error;
+      if (!this.#stop.delivery.aborted) throw error;
       this.#log.warn({ lines: batch.items.length }, 'stopped before the cluster took a batch: it is read again at the next start');
       return undefined;
     }
@@ -289,14 +271,14 @@ export class Shipper {
 
   /** Retries `task` with backoff until it succeeds (true) or the shipper is stopped (false). */
   async #untilDone(task: () => Promise<unknown>, what: string): Promise<boolean> {
-    for (let attempt = 0; !this.#stopping; attempt++) {
+    for (let attempt = 0; !this.#stop.requested; attempt++) {
       try {
         await task();
         return true;
       } catch (error) {
         const delay = backoffDelay(this.#config.retry, attempt);
         this.#log.warn({ err: (error as Error).message, retry_in_ms: Math.round(delay) }, `could not ${what}, retrying`);
-        await pause(delay, this.#stopped.signal).catch(() => {});
+        await pause(delay, this.#stop.waits).catch(() => {});
       }
     }
     return false;

@@ -143,6 +143,15 @@ export class Tailer {
     return false;
   }
 
+  /**
+   * Looks at the directory without reading: a reader held up elsewhere (a receiver away) still
+   * opens new files ahead, so their deletion does not lose them, and learns of every file, so a
+   * deletion before it was read is reported.
+   */
+  async look(): Promise<void> {
+    await this.#scan();
+  }
+
   acknowledge(file: TailedFile, generation: number, end: number): void {
     if (file.generation !== generation || end <= file.acked) return;
     file.acked = end;

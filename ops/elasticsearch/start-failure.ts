@@ -33,7 +33,8 @@ const KNOWN_CAUSES: KnownCause[] = [
     explain: () => 'the JDK is too old for Elasticsearch. Install a JDK 21 or newer, or point ES_JAVA_HOME at one.',
   },
   {
-    pattern: /OutOfMemoryError|Cannot allocate memory|insufficient memory/,
+    // java.lang.: the JVM arguments line names -XX:+HeapDumpOnOutOfMemoryError on every start.
+    pattern: /java\.lang\.OutOfMemoryError|Cannot allocate memory|insufficient memory/,
     explain: () => 'the node ran out of memory. Free some, or give it a smaller heap.',
   },
   {

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { startLocalNode } from '../../ops/elasticsearch/local-node.ts';
+import { explainStartFailure } from '../../ops/elasticsearch/start-failure.ts';
 import { SERVICE_USER } from '../../ops/elasticsearch/run-as.ts';
 
 const isRoot = process.getuid?.() === 0;
@@ -52,5 +53,11 @@ describe('a local node that cannot start', () => {
     } finally {
       holder.close();
     }
+  });
+
+  it('does not take the JVM arguments line, which names OutOfMemoryError options, for running out of memory', () => {
+    const jvmArguments = '[INFO ][o.e.b.Elasticsearch] [local] JVM arguments [-XX:+HeapDumpOnOutOfMemoryError, -XX:+ExitOnOutOfMemoryError, -Xms1g, -Xmx1g]';
+    assert.equal(explainStartFailure(jvmArguments, 'no answer on 127.0.0.1:9200 within 120 s', 'elasticsearch'), "no answer on 127.0.0.1:9200 within 120 s. The node's log below says why.");
+    assert.match(explainStartFailure(`${jvmArguments}\njava.lang.OutOfMemoryError: Java heap space`, 'exited with code 3', 'elasticsearch'), /ran out of memory/);
   });
 });

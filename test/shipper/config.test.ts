@@ -74,6 +74,69 @@ describe('shipper configuration', () => {
   });
 });
 
+describe('SIEM output configuration', () => {
+  let dir: string;
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'shipper-outputs-config-'));
+  });
+  after(async () => rm(dir, { recursive: true, force: true }));
+  const base = { logs: 'l', state: 's', elasticsearch: { url: 'http://h:9200' } };
+
+  it('fills defaults, and reads the token and CA files from the file’s folder', async () => {
+    await writeFile(join(dir, 'token'), '  hec-token\n');
+    await writeFile(join(dir, 'ca.pem'), '-----BEGIN CERTIFICATE-----\n');
+    const file = join(dir, 'outputs.json');
+    const outputs = [
+      { name: 'syslog', type: 'syslog', host: 'siem.internal', port: 6514, transport: 'tls', tls: { ca_file: 'ca.pem' } },
+      { name: 'splunk', type: 'http', url: 'https://splunk.internal:8088/services/collector/event', format: 'hec', token_file: 'token' },
+    ];
+    await writeFile(file, JSON.stringify({ ...base, outputs }));
+    const [syslog, splunk] = loadConfig(['--config', file], NO_ES).outputs;
+    assert.deepEqual(syslog, {
+      ...outputs[0],
+      format: 'structured',
+      facility: 16,
+      timeout_ms: 10_000,
+      batch: { max_lines: 1000, max_bytes: 1024 * 1024, flush_interval_ms: 1000 },
+      tls: { ca_file: { file: join(dir, 'ca.pem'), text: '-----BEGIN CERTIFICATE-----\n' } },
+    });
+    assert.equal(splunk?.type === 'http' && splunk.token_file?.text, 'hec-token');
+    assert.deepEqual(loadConfig(['--logs', 'l', '--state', 's', '--elasticsearch', 'http://h'], NO_ES).outputs, [], 'none by default');
+  });
+
+  it('names each bad key of an output', async () => {
+    const file = join(dir, 'bad-outputs.json');
+    const bad: Array<[unknown, RegExp]> = [
+      [{ name: 'a', type: 'syslog', host: 'h', port: 0 }, /^ {2}outputs\[0\]\.port: /m],
+      [{ name: 'a', type: 'syslog', host: 'h', port: 514, transport: 'udp' }, /^ {2}outputs\[0\]\.transport: /m],
+      [{ name: 'a', type: 'syslog', host: 'h', port: 514, transport: 'tls', tls: { ca_file: 'missing.pem' } }, /^ {2}outputs\[0\]\.tls\.ca_file: cannot read .*missing\.pem: ENOENT$/m],
+      [{ name: 'a', type: 'syslog', host: 'h', port: 514, format: 'cef' }, /^ {2}outputs\[0\]\.format: /m],
+      [{ name: 'a', type: 'http', url: 'ftp://h/' }, /^ {2}outputs\[0\]\.url: /m],
+      [{ name: 'a', type: 'http', url: 'https://h/', format: 'hec' }, /^ {2}outputs\[0\]\.token_file: required for format "hec"$/m],
+      [{ name: 'Bad Name', type: 'http', url: 'https://h/' }, /^ {2}outputs\[0\]\.name: /m],
+      [{ name: 'a', type: 'kafka' }, /^ {2}outputs\[0\]\.type: /m],
+      [{ name: 'a', type: 'http', url: 'https://h/', batch: { max_lines: 0 } }, /^ {2}outputs\[0\]\.batch\.max_lines: /m],
+    ];
+    for (const [output, message] of bad) {
+      await writeFile(file, JSON.stringify({ ...base, outputs: [output] }));
+      assert.throws(() => loadConfig(['--config', file], NO_ES), { code: 'CONFIG_INVALID', message }, JSON.stringify(output));
+    }
+    await writeFile(join(dir, 'empty-token'), '\n');
+    await writeFile(file, JSON.stringify({ ...base, outputs: [{ name: 'a', type: 'http', url: 'https://h/', token_file: 'empty-token' }] }));
+    assert.throws(() => loadConfig(['--config', file], NO_ES), /^ {2}outputs\[0\]\.token_file: .*empty-token is empty$/m);
+    await writeFile(file, JSON.stringify({ ...base, outputs: [{ name: 'a', type: 'http', url: 'https://h/' }, { name: 'a', type: 'http', url: 'https://h/' }] }));
+    assert.throws(() => loadConfig(['--config', file], NO_ES), /^ {2}outputs\[1\]\.name: "a" is used by another output$/m);
+  });
+
+  it('exits 1 naming the bad key of an output', async () => {
+    const file = join(dir, 'bad-process.json');
+    await writeFile(file, JSON.stringify({ ...base, outputs: [{ name: 'siem', type: 'syslog', host: 'h', port: 70000 }] }));
+    const failed = await run(process.execPath, ['shipper/main.ts', '--config', file], { env: { PATH: process.env.PATH } }).catch((error: { code: number; stderr: string }) => error);
+    assert.equal((failed as { code: number }).code, 1);
+    assert.match((failed as { stderr: string }).stderr, /^shipper: invalid configuration \(.*\):\n {2}outputs\[0\]\.port: /);
+  });
+});
+
 describe('document ids', () => {
   it('depend on proxy, file identity and offset only', () => {
     const id = documentId('proxy-a', '1:2:3/0', 100);

@@ -100,7 +100,12 @@ export function metricsLines(stderr: string): Array<Record<string, number | null
 
 /** The shipper's Prometheus samples by name, e.g. `shipper_lag_bytes`; it must run with `--metrics-port`. */
 export async function scrapeMetrics(run: ShipperRun): Promise<Record<string, number>> {
+  return (await scrapePrometheus(metricsUrl(run))).unlabelled();
+}
+
+/** Where the shipper serves its Prometheus metrics; it must run with `--metrics-port`. */
+export function metricsUrl(run: ShipperRun): string {
   const url = /"metrics_url":"([^"]+)"/.exec(run.stderr())?.[1];
   if (url === undefined) throw new Error('the shipper has not printed its metrics_url yet');
-  return (await scrapePrometheus(url)).unlabelled();
+  return url;
 }

@@ -9,7 +9,7 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { CHECKPOINT_FILE, loadCheckpoint } from '../../shipper/checkpoint.ts';
-import { STOP_GRACE_MS } from '../../shipper/shipper.ts';
+import { STOP_GRACE_MS } from '../../shipper/graceful-stop.ts';
 import { accessLogName, appendRecords } from '../helpers/records.ts';
 import { shipperWorkspace } from '../helpers/shipper-workspace.ts';
 import { startTcpRelay } from '../helpers/tcp-relay.ts';
