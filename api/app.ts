@@ -1,5 +1,5 @@
 // The API's Koa application: errors and request log → CORS → public routes (/healthz, the Proxy
-// Events web page, and any routers passed in) → bearer token for /api/* → the API.
+// Events web page, /api/openapi.json, and any routers passed in) → bearer token for /api/* → the API.
 
 import Router from '@koa/router';
 import Koa, { type Context } from 'koa';
@@ -11,7 +11,7 @@ import { isApiPath, requireToken } from './middleware/auth.ts';
 import { cors } from './middleware/cors.ts';
 import { errorsAndRequestLog, loggable, type RequestState } from './middleware/errors.ts';
 import type { ApiMetrics } from './metrics.ts';
-import { apiRouter } from './routes/api-router.ts';
+import { apiRouter, openApiRouter } from './routes/api-router.ts';
 import { ElasticsearchUnavailableError } from './errors.ts';
 import { defaultInsightsConfig, type InsightsConfig } from './insights/config.ts';
 import { insightsRouter } from './routes/insights.ts';
@@ -63,7 +63,7 @@ export function createApp(options: AppOptions): Koa {
   app.use(errorsAndRequestLog(options.logger, options.metrics, options.audit && auditRecorder(options.audit)));
   app.use(cors(options.corsOrigins ?? []));
   app.use(healthRouter(options.store).routes());
-  for (const router of [webRouter(), ...(options.publicRouters ?? [])]) app.use(router.routes()).use(router.allowedMethods());
+  for (const router of [webRouter(), openApiRouter(), ...(options.publicRouters ?? [])]) app.use(router.routes()).use(router.allowedMethods());
   const auth = requireToken(new TokenVerifier(options.tokens));
   app.use((ctx, next) => (isApiPath(ctx.path) ? auth(ctx, next) : next()));
   const insights = insightsRouter(options.store, options.insights ?? defaultInsightsConfig());

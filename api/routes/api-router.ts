@@ -25,7 +25,6 @@ function clientGone(ctx: Context): AbortSignal {
 
 export function apiRouter(store: EventStore, logger: Logger): Router {
   const router = new Router({ prefix: '/api' });
-  const openApi = JSON.stringify(openApiDocument());
 
   router.get('/events/proxy', async (ctx) => {
     const scope = scopeFor(ctx, 'read');
@@ -72,10 +71,18 @@ export function apiRouter(store: EventStore, logger: Logger): Router {
     ctx.body = page;
   });
 
-  router.get('/openapi.json', (ctx) => {
+  return router;
+}
+
+export const OPENAPI_PATH = '/api/openapi.json';
+
+/** The API's description, served without a token: it describes the endpoints, it holds no data. */
+export function openApiRouter(): Router {
+  const router = new Router();
+  const openApi = JSON.stringify(openApiDocument());
+  router.get(OPENAPI_PATH, (ctx) => {
     ctx.type = 'application/json';
     ctx.body = openApi;
   });
-
   return router;
 }

@@ -99,8 +99,12 @@ export function deepRecords(now: number): AccessRecord[] {
   }));
 }
 
-/** The first bulk creates a dozen daily indices: slow on a busy machine, so not the default 10 s. */
-const SLOW_REQUEST_MS = 120_000;
+/**
+ * The first bulk creates a dozen daily indices: slow on a busy machine, so not the default 10 s.
+ * A client's own timeout caps a request's (undici's headers timeout), so the client must be made
+ * with it: `createElasticsearchClient(connection, { requestTimeout: SLOW_REQUEST_MS })`.
+ */
+export const SLOW_REQUEST_MS = 120_000;
 
 export async function indexRecords(client: Client, prefix: string, records: AccessRecord[]): Promise<void> {
   await client.indices.putIndexTemplate(indexTemplate(prefix));

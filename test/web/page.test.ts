@@ -344,7 +344,7 @@ describe('Proxy Events page in Chromium', () => {
     await page.click('label.live');
     assert.equal((await query(page)).get('live'), '1');
     const fresh: AccessRecord = { ...stack.records[0]!, id: 'web-live-1', time: new Date().toISOString(), path: '/live/new' };
-    await indexRecords(stack.es.client, stack.es.prefix, [fresh]);
+    await indexRecords(stack.loader, stack.es.prefix, [fresh]);
     await page.waitForSelector('tr.row[data-id="web-live-1"].row-fresh', { timeout: 12_000 });
     await screenshot(page, '08-live');
     await page.click('label.live');

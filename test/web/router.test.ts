@@ -1,5 +1,5 @@
 // The page's routes on the real API app: served without a token, with a strict CSP, content-hashed
-// assets cached for good; /api still needs the token.
+// assets cached for good; the OpenAPI document too; the data under /api still needs the token.
 
 import assert from 'node:assert/strict';
 import type { Server } from 'node:http';
@@ -48,7 +48,10 @@ describe('web page routes', () => {
     assert.equal((await fetch(`${url}/web/app.000000000000.js`)).status, 404);
   });
 
-  it('still requires the token for the API', async () => {
+  it('serves the OpenAPI document without a token, and still requires the token for the data', async () => {
+    const openApi = await fetch(`${url}/api/openapi.json`);
+    assert.equal(openApi.status, 200);
+    assert.equal(((await openApi.json()) as { openapi: string }).openapi, '3.1.0');
     assert.equal((await fetch(`${url}/api/events/proxy`)).status, 401);
   });
 });

@@ -6,7 +6,8 @@ import { AUTH_METHODS, CATEGORIES } from '../../common/access-record.ts';
 import { FILTER_PARAMS as API_FILTER_PARAMS } from '../../api/query/params.ts';
 import { FIELDS } from '../../api/web/client/filter-bar.ts';
 import { CATEGORY_LABEL, CATEGORY_ORDER } from '../../api/web/client/format.ts';
-import { FILTER_PARAMS, addFilter, filterParams, listParams, onlyFilter, parseView, removeFilter, serializeView } from '../../api/web/client/view-state.ts';
+import { COLUMNS } from '../../api/web/client/table.ts';
+import { COLUMN_IDS, DEFAULT_COLUMNS, FILTER_PARAMS, addFilter, filterParams, findingView, listParams, onlyFilter, parseView, removeFilter, serializeView } from '../../api/web/client/view-state.ts';
 
 const NOW = Date.parse('2026-05-01T12:00:00.000Z');
 
@@ -20,11 +21,36 @@ describe('view state in the URL', () => {
   });
 
   it('round-trips every part of a view', () => {
-    const query = 'start_date=2026-04-01T00%3A00%3A00.000Z&end_date=2026-04-02T00%3A00%3A00.000Z&search=refused&category=denied&category=error&host=a.example&sort_by=host&sort_order=asc&page_size=25&page=3&cursor=abc&detail=req-1&live=1';
+    const query = 'start_date=2026-04-01T00%3A00%3A00.000Z&end_date=2026-04-02T00%3A00%3A00.000Z&search=refused&category=denied&category=error&host=a.example&sort_by=host&sort_order=asc&page_size=25&page=3&cursor=abc&detail=req-1&live=1&tz=utc&columns=user%2Ctime%2Cagent';
     const view = parseView(query);
     assert.equal(view.range, undefined);
     assert.deepEqual(view.filters, { category: ['denied', 'error'], host: ['a.example'] });
+    assert.equal(view.timeZone, 'utc');
+    assert.deepEqual(view.columns, ['user', 'time', 'agent']);
     assert.equal(serializeView(view), query);
+  });
+
+  it('shows the default columns in local time unless the URL says otherwise, ignoring unknown columns', () => {
+    assert.deepEqual(parseView('').columns, DEFAULT_COLUMNS);
+    assert.equal(parseView('tz=mars').timeZone, 'local');
+    assert.deepEqual(parseView('columns=nope,user,user').columns, ['user']);
+    assert.deepEqual(parseView('columns=nope').columns, DEFAULT_COLUMNS);
+    assert.deepEqual(Object.keys(COLUMNS).sort(), [...COLUMN_IDS].sort());
+  });
+
+  it("opens exactly an insight's filter set, keeping how the page shows things", () => {
+    const view = parseView('range=7d&host=other.example&search=x&page=3&sort_by=host&columns=user,time&tz=utc&detail=r');
+    const opened = findingView(view, {
+      start_date: '2026-04-01T00:00:00.000Z',
+      end_date: '2026-04-01T00:10:00.000Z',
+      source_ip: '203.0.113.9',
+      category: ['denied'],
+      service_id: 'wiki',
+    });
+    assert.deepEqual([opened.range, opened.start, opened.end], [undefined, '2026-04-01T00:00:00.000Z', '2026-04-01T00:10:00.000Z']);
+    assert.deepEqual(opened.filters, { category: ['denied'], service_id: ['wiki'], source_ip: ['203.0.113.9'] });
+    assert.deepEqual([opened.search, opened.page, opened.detail], ['', 1, undefined]);
+    assert.deepEqual([opened.sortBy, opened.columns, opened.timeZone], ['host', ['user', 'time'], 'utc']);
   });
 
   it('turns a preset into a start date that moves with the clock', () => {

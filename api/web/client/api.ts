@@ -107,3 +107,4 @@ export async function apiJson<T>(path: string, params: URLSearchParams, token: s
 export const EVENTS_PATH = '/api/events/proxy';
 export const STATS_PATH = '/api/events/proxy/stats';
 export const EXPORT_PATH = '/api/events/proxy/export';
+export const INSIGHTS_PATH = '/api/events/proxy/insights';

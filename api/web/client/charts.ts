@@ -2,16 +2,27 @@
 // Every bar is a way in: a time bucket narrows the range, a list entry or legend entry adds a filter.
 
 import { html } from 'htm/preact';
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { useContext, useEffect, useRef, useState } from 'preact/hooks';
 import uPlot from 'uplot';
-import { CATEGORY_COLOR, CATEGORY_LABEL, CATEGORY_ORDER, count, localTime } from './format.ts';
+import { ClockContext, type Clock } from './clock.ts';
+import { CATEGORY_COLOR, CATEGORY_LABEL, CATEGORY_ORDER, compactCount, count, countTicks } from './format.ts';
 import type { StatsBucket, TimeBucket } from './stats.ts';
 
 const CHART_HEIGHT = 150;
 
+/** How the chart's time axis relates to the view's range. */
+export interface ChartSpan {
+  /** The axis covers only the part of the range that has requests; the rest is empty. */
+  focused: boolean;
+  /** The whole range, when a focused chart can widen to it. */
+  onWhole?: () => void;
+  onFocus?: () => void;
+}
+
 interface TimeChartProps {
   buckets: TimeBucket[];
   intervalMs: number;
+  span: ChartSpan;
   onRange: (startMs: number, endMs: number) => void;
   onCategory: (category: string) => void;
 }
@@ -29,7 +40,29 @@ function stacked(buckets: TimeBucket[]): uPlot.AlignedData {
   return [xs, ...layers.reverse()];
 }
 
+const DAY_S = 86_400;
+
+/** The tallest stack: the first series holds the totals. */
+function tallest(u: uPlot): number {
+  return Math.max(0, ...((u.data[1] ?? []) as number[]));
+}
+
+/** Time-axis labels in the page's one format: the time of day, and the date where a day starts. */
+function timeLabels(clock: Clock) {
+  return (_u: uPlot, splits: number[], _axis: number, _space: number, incr: number) => {
+    let previousDay: string | undefined;
+    return splits.map((s) => {
+      const ms = s * 1000;
+      const day = clock.dayOf(ms);
+      const label = incr >= DAY_S ? clock.date(ms) : previousDay === undefined || day !== previousDay ? `${clock.minute(ms)}\n${clock.date(ms)}` : clock.minute(ms);
+      previousDay = day;
+      return label;
+    });
+  };
+}
+
 export function TimeChart(props: TimeChartProps) {
+  const clock = useContext(ClockContext);
   const host = useRef<HTMLDivElement>(null);
   const handlers = useRef(props);
   handlers.current = props;
@@ -43,23 +76,26 @@ export function TimeChart(props: TimeChartProps) {
     const options: uPlot.Options = {
       width: element.clientWidth || 600,
       height: CHART_HEIGHT,
+      // The axis falls on the zone's own hours and midnights.
+      tzDate: (ts) => (clock.mode === 'utc' ? uPlot.tzDate(new Date(ts * 1000), 'Etc/UTC') : new Date(ts * 1000)),
       legend: { show: false },
       cursor: { drag: { x: true, y: false, setScale: false }, points: { show: false } },
       select: { show: true, left: 0, top: 0, width: 0, height: 0 },
       scales: {
         // Bars start at their bucket's time: leave room for the last bucket's width.
         x: { time: true, range: (_u, min, max) => [min, max + handlers.current.intervalMs / 1000] },
-        y: { range: (_u, _min, max) => [0, Math.max(1, max * 1.08)] },
+        y: { range: (u) => [0, countTicks(tallest(u)).at(-1)!] },
       },
       axes: [
-        { stroke: '#6b7285', grid: { show: false }, ticks: { stroke: '#d9dce4', size: 4 }, font: '11px system-ui, sans-serif' },
+        { stroke: '#6b7285', grid: { show: false }, ticks: { stroke: '#d9dce4', size: 4 }, font: '11px system-ui, sans-serif', size: 40, space: 80, values: timeLabels(clock) },
         {
           stroke: '#6b7285',
           grid: { stroke: '#eceef3', width: 1 },
           ticks: { show: false },
           size: 44,
           font: '11px system-ui, sans-serif',
-          values: (_u, splits) => splits.map((v) => (v >= 1000 ? `${Math.round(v / 100) / 10}k` : String(v))),
+          splits: (u) => countTicks(tallest(u)),
+          values: (_u, splits) => splits.map(compactCount),
         },
       ],
       series: [
@@ -98,20 +134,37 @@ export function TimeChart(props: TimeChartProps) {
       resize.disconnect();
       plot.destroy();
     };
-  }, [props.buckets]);
+  }, [props.buckets, clock]);
 
   const totals: Record<string, number> = {};
   for (const bucket of props.buckets) {
     for (const category of CATEGORY_ORDER) totals[category] = (totals[category] ?? 0) + (bucket.counts[category] ?? 0);
   }
   const shown = hover !== null ? props.buckets[hover] : undefined;
-  const when = shown ? localTime(new Date(shown.time).toISOString()) : undefined;
+  const yTicks = countTicks(Math.max(0, ...props.buckets.map((b) => Object.values(b.counts).reduce((sum, n) => sum + n, 0))));
+  const first = props.buckets[0]?.time;
+  const last = props.buckets.at(-1)?.time;
 
   return html`
-    <section class="panel chart-panel" data-chart="over-time">
+    <section
+      class="panel chart-panel"
+      data-chart="over-time"
+      data-axis-start=${first}
+      data-axis-end=${last === undefined ? undefined : last + props.intervalMs}
+      data-focused=${props.span.focused}
+      data-count-ticks=${yTicks.join(',')}
+    >
       <header class="panel-head">
         <h2>Requests over time</h2>
-        <span class="muted small">${when ? `${when.date} ${when.time.slice(0, 5)}` : 'click a bar or drag to zoom'}</span>
+        <span class="muted small chart-hint">
+          ${shown ? clock.moment(shown.time) : 'click a bar or drag to zoom'}
+          ${props.span.focused && props.span.onWhole
+            ? html` · <button type="button" class="link" data-action="chart-whole" title="The rest of the range has no requests" onClick=${props.span.onWhole}>showing where the requests are; whole range</button>`
+            : null}
+          ${!props.span.focused && props.span.onFocus
+            ? html` · <button type="button" class="link" data-action="chart-focus" onClick=${props.span.onFocus}>zoom to the requests</button>`
+            : null}
+        </span>
       </header>
       <div class="legend">
         ${CATEGORY_ORDER.map(

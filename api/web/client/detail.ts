@@ -1,9 +1,10 @@
 // Row detail: every field of the record, each copyable, and shortcuts to related requests.
 
 import { html } from 'htm/preact';
-import { useEffect, useState } from 'preact/hooks';
+import { useContext, useEffect, useState } from 'preact/hooks';
 import type { ProxyEvent } from './api.ts';
-import { CATEGORY_LABEL, utcTitle } from './format.ts';
+import { ClockContext } from './clock.ts';
+import { CATEGORY_LABEL } from './format.ts';
 import type { FilterParam } from './view-state.ts';
 
 async function copy(text: string): Promise<boolean> {
@@ -49,6 +50,8 @@ interface DetailProps {
 export function Detail(props: DetailProps) {
   const r = props.record;
   const outcome = r.category;
+  const clock = useContext(ClockContext);
+  const ms = Date.parse(r.timestamp);
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => e.key === 'Escape' && props.onClose();
     addEventListener('keydown', onKey);
@@ -62,7 +65,7 @@ export function Detail(props: DetailProps) {
           <div class="muted small">Request</div>
           <h2><span class=${`status status-${outcome}`}>${r.status_code}</span> ${r.method} ${r.host}</h2>
           <div class="mono small path-full">${r.path}</div>
-          <div class="muted small">${utcTitle(r.timestamp)} · ${CATEGORY_LABEL[outcome] ?? outcome}</div>
+          <div class="muted small"><time datetime=${r.timestamp} title=${clock.iso(ms)}>${clock.date(ms)} ${clock.time(ms)} ${clock.offsetLabel}</time> · ${CATEGORY_LABEL[outcome] ?? outcome}</div>
         </div>
         <button type="button" class="btn btn-ghost close" aria-label="Close" onClick=${props.onClose}>✕</button>
       </header>

@@ -1,9 +1,10 @@
 // Free-text search, the "add a filter" control, and the active filters as removable chips.
 
 import { html } from 'htm/preact';
-import { useEffect, useState } from 'preact/hooks';
+import { useContext, useEffect, useState } from 'preact/hooks';
 import type { AuthMethod } from '../../../common/access-record.ts';
-import { AUTH_LABEL, CATEGORY_LABEL, shortRange } from './format.ts';
+import { ClockContext, type Clock } from './clock.ts';
+import { AUTH_LABEL, CATEGORY_LABEL } from './format.ts';
 import { RANGE_PRESETS, type FilterParam, type ViewState } from './view-state.ts';
 
 interface FieldDef {
@@ -52,6 +53,7 @@ interface FilterBarProps {
 }
 
 export function FilterBar(props: FilterBarProps) {
+  const clock = useContext(ClockContext);
   const [text, setText] = useState(props.view.search);
   const [param, setParam] = useState<FilterParam>('host');
   const [value, setValue] = useState('');
@@ -68,7 +70,7 @@ export function FilterBar(props: FilterBarProps) {
 
   const chips: { key: string; label: string; value: string; remove: () => void }[] = [];
   if (!props.view.range) {
-    chips.push({ key: 'range', label: 'Time', value: shortRange(props.view.start, props.view.end), remove: props.onClearRange });
+    chips.push({ key: 'range', label: 'Time', value: clock.range(props.view.start, props.view.end), remove: props.onClearRange });
   }
   if (props.view.search) chips.push({ key: 'search', label: 'Text', value: `“${props.view.search}”`, remove: props.onClearSearch });
   for (const f of FIELDS) {
@@ -116,6 +118,6 @@ export function FilterBar(props: FilterBarProps) {
   `;
 }
 
-export function rangeLabel(view: ViewState): string {
-  return RANGE_PRESETS.find((p) => p.key === view.range)?.long ?? shortRange(view.start, view.end);
+export function rangeLabel(view: ViewState, clock: Clock): string {
+  return RANGE_PRESETS.find((p) => p.key === view.range)?.long ?? clock.range(view.start, view.end);
 }

@@ -21,44 +21,6 @@ export const CATEGORY_COLOR: Record<string, string> = {
 export const AUTH_LABEL: Readonly<Record<AuthMethod, string>> = { sso: 'SSO', password: 'Password', pin: 'PIN', basic: 'HTTP Basic', link: 'E-mail link', none: 'None' };
 
 
-const pad = (n: number, width = 2) => String(n).padStart(width, '0');
-const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
-
-export function localTime(iso: string): { date: string; time: string } {
-  const d = new Date(iso);
-  return {
-    date: `${MONTHS[d.getMonth()]} ${d.getDate()}`,
-    time: `${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}.${pad(d.getMilliseconds(), 3)}`,
-  };
-}
-
-export function utcTitle(iso: string): string {
-  return `${new Date(iso).toISOString().replace('T', ' ').replace('Z', '')} UTC`;
-}
-
-/** `YYYY-MM-DDTHH:MM` in local time, for datetime-local inputs. */
-export function toLocalInput(iso: string | undefined): string {
-  if (!iso) return '';
-  const d = new Date(iso);
-  if (Number.isNaN(d.getTime())) return '';
-  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}`;
-}
-
-export function fromLocalInput(value: string): string | undefined {
-  if (!value) return undefined;
-  const d = new Date(value);
-  return Number.isNaN(d.getTime()) ? undefined : d.toISOString();
-}
-
-export function shortRange(start?: string, end?: string): string {
-  const f = (iso?: string) => {
-    if (!iso) return '…';
-    const t = localTime(iso);
-    return `${t.date} ${t.time.slice(0, 5)}`;
-  };
-  return `${f(start)} → ${end ? f(end) : 'now'}`;
-}
-
 export function bytes(n: number | undefined): string {
   if (n === undefined || n === null) return '–';
   if (n < 1024) return `${n} B`;
@@ -72,13 +34,47 @@ export function bytes(n: number | undefined): string {
   return `${v < 10 ? v.toFixed(1) : Math.round(v)} ${units[i]}`;
 }
 
-export function duration(ms: number | undefined): string {
+const THREE_DIGITS = new Intl.NumberFormat(undefined, { minimumSignificantDigits: 3, maximumSignificantDigits: 3, useGrouping: false });
+
+/** One format for every duration: 3 significant digits, in µs under 1 ms, ms under 1 s, else s. */
+export function duration(ms: number | undefined | null): string {
   if (ms === undefined || ms === null) return '–';
-  if (ms < 1) return `${ms.toFixed(2)} ms`;
-  if (ms < 1000) return `${Math.round(ms)} ms`;
-  return `${(ms / 1000).toFixed(ms < 10_000 ? 2 : 1)} s`;
+  if (ms === 0) return '0 ms';
+  // Rounded first, so 999.96 ms reads "1.00 s", not "1000 ms".
+  const rounded = Number(ms.toPrecision(3));
+  if (rounded < 1) return `${THREE_DIGITS.format(rounded * 1000)} µs`;
+  if (rounded < 1000) return `${THREE_DIGITS.format(rounded)} ms`;
+  return `${THREE_DIGITS.format(rounded / 1000)} s`;
 }
 
 export function count(n: number): string {
-  return n.toLocaleString('en-US');
+  return n.toLocaleString();
+}
+
+const COMPACT = new Intl.NumberFormat(undefined, { notation: 'compact', maximumFractionDigits: 1 });
+
+/** Axis labels: 900, 1.5K, 2M. */
+export function compactCount(n: number): string {
+  return COMPACT.format(n);
+}
+
+const NICE_STEPS = [1, 2, 5] as const;
+
+/**
+ * The count axis: whole-number ticks (no "0.5 requests") and at least 10 % headroom above the
+ * tallest bar, with about `ticks` intervals.
+ */
+export function countScale(max: number, ticks = 4): { top: number; step: number } {
+  const need = Math.max(1, max * 1.1);
+  let step = 1;
+  for (let magnitude = 1; step * ticks < need; magnitude *= 10) {
+    step = NICE_STEPS.map((n) => n * magnitude).find((candidate) => candidate * ticks >= need) ?? 10 * magnitude;
+  }
+  return { top: Math.ceil(need / step) * step, step };
+}
+
+/** The count axis's ticks, from 0 to the top of the scale. */
+export function countTicks(max: number): number[] {
+  const { top, step } = countScale(max);
+  return Array.from({ length: top / step + 1 }, (_, i) => i * step);
 }

@@ -55,3 +55,21 @@ export function chartData(stats: StatsResponse): ChartData {
     p95: stats.duration_ms.p95,
   };
 }
+
+/** Under this share of the view's range, the chart zooms to where the requests are. */
+const FOCUS_SHARE = 0.25;
+
+/**
+ * The part of [startMs, endMs] that holds requests, with a margin, when it is under a quarter of
+ * the range (fresh data in a 24-hour view, say); undefined when the requests fill the range or
+ * there are none. Every request of the range lies inside it, so only the chart's buckets change.
+ */
+export function dataSpan(chart: ChartData, startMs: number, endMs: number): { start: number; end: number } | undefined {
+  const busy = chart.overTime.filter((b) => Object.values(b.counts).some((n) => n > 0));
+  if (busy.length === 0) return undefined;
+  const first = Math.max(startMs, busy[0]!.time);
+  const last = Math.min(endMs, busy.at(-1)!.time + chart.intervalMs);
+  if (last - first >= (endMs - startMs) * FOCUS_SHARE) return undefined;
+  const margin = Math.max((last - first) * 0.1, chart.intervalMs);
+  return { start: Math.max(startMs, first - margin), end: Math.min(endMs, last + margin) };
+}

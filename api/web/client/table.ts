@@ -1,11 +1,14 @@
-// The records table with sortable headers, and the pager (offset pages, then cursor beyond the window).
+// The records table with sortable headers and chosen columns, the column chooser, and the pager
+// (offset pages, then cursor beyond the window).
 
-import type { AuthMethod } from '../../../common/access-record.ts';
 import { html } from 'htm/preact';
+import type { AuthMethod } from '../../../common/access-record.ts';
+import { useContext, useState } from 'preact/hooks';
 import type { EventsPage, ProxyEvent } from './api.ts';
+import { ClockContext, type Clock } from './clock.ts';
 import { cameFromThisPage } from './navigation.ts';
-import { AUTH_LABEL, CATEGORY_LABEL, bytes, count, duration, localTime, utcTitle } from './format.ts';
-import { PAGE_SIZES, type ViewState } from './view-state.ts';
+import { AUTH_LABEL, CATEGORY_LABEL, bytes, count, duration } from './format.ts';
+import { COLUMN_IDS, PAGE_SIZES, type ColumnId, type ViewState } from './view-state.ts';
 
 /** Elasticsearch's offset window: beyond it, pages continue by cursor. */
 const OFFSET_WINDOW = 10_000;
@@ -27,45 +30,94 @@ function SortButton(props: SortProps & { by: string; label: string }) {
   >${props.label}<span class="arrow">${arrow}</span></button>`;
 }
 
-function Row(props: { record: ProxyEvent; selected: boolean; fresh: boolean; onOpen: (id: string) => void }) {
+type Sorter = (by: string, label: string) => unknown;
+const SEP = html`<span class="sep">·</span>`;
+
+interface Column {
+  label: string;
+  header: (sort: Sorter) => unknown;
+  cell: (r: ProxyEvent, clock: Clock) => unknown;
+}
+
+/** Every column the table can show; the view picks which and in what order. */
+export const COLUMNS: Record<ColumnId, Column> = {
+  time: {
+    label: 'Time',
+    header: (sort) => sort('timestamp', 'Time'),
+    cell: (r, clock) => {
+      const ms = Date.parse(r.timestamp);
+      return html`<time datetime=${r.timestamp} title=${clock.iso(ms)}><span class="muted">${clock.date(ms)}</span> ${clock.time(ms)}</time>`;
+    },
+  },
+  source: {
+    label: 'Location',
+    header: (sort) => sort('source_ip', 'Location'),
+    cell: (r) => html`
+      <div class="ip mono" title=${r.source_ip}>${r.source_ip}</div>
+      <div class="muted small">${r.country_code ? html`<span class="cc">${r.country_code}</span> ` : null}${r.city_name ?? r.country_name ?? 'unknown location'}</div>
+    `,
+  },
+  request: {
+    label: 'Request',
+    header: (sort) => [sort('method', 'Method'), SEP, sort('host', 'Host'), SEP, sort('path', 'Path')],
+    cell: (r) => html`
+      <div><span class="method">${r.method}</span> <span class="host">${r.host}</span></div>
+      <div class="path mono" title=${r.path}>${r.path}</div>
+    `,
+  },
+  status: {
+    label: 'Status',
+    header: (sort) => [sort('status_code', 'Status'), SEP, sort('duration', 'Duration'), SEP, sort('reason', 'Reason')],
+    cell: (r) => html`
+      <div>
+        <span class=${`status status-${r.category}`} title=${CATEGORY_LABEL[r.category] ?? r.category}>${r.status_code}</span>
+        <span class="muted small dur">${duration(r.duration_ms)}</span>
+      </div>
+      ${r.reason ? html`<div class="reason small" title=${r.reason}>${r.reason}</div>` : null}
+    `,
+  },
+  bytes: {
+    label: 'Bytes',
+    header: () => 'Bytes',
+    cell: (r) => html`
+      <div class="small" title="received from the client">↑ ${bytes(r.bytes_upload)}</div>
+      <div class="small" title="sent to the client">↓ ${bytes(r.bytes_download)}</div>
+    `,
+  },
+  user: {
+    label: 'User',
+    header: (sort) => [sort('user_id', 'User'), SEP, sort('auth_method', 'Auth')],
+    cell: (r) => html`
+      <div class="user" title=${r.user_id ?? ''}>${r.user_name ?? r.user_id ?? html`<span class="muted">anonymous</span>`}</div>
+      <div class="muted small">${r.user_name && r.user_id ? html`<span class="user-id">${r.user_id}</span> · ` : null}${AUTH_LABEL[(r.auth_method_used ?? '') as AuthMethod] ?? r.auth_method_used ?? ''}</div>
+    `,
+  },
+  service: {
+    label: 'Service',
+    header: () => 'Service',
+    cell: (r) => html`<span class="mono">${r.service_id ?? '–'}</span>`,
+  },
+  agent: {
+    label: 'User agent',
+    header: () => 'User agent',
+    cell: (r) => html`<div class="agent small" title=${r.user_agent ?? ''}>${r.user_agent ?? '–'}</div>`,
+  },
+};
+
+function Row(props: { record: ProxyEvent; columns: readonly ColumnId[]; selected: boolean; fresh: boolean; onOpen: (id: string) => void }) {
   const r = props.record;
-  const t = localTime(r.timestamp);
-  const outcome = r.category;
-  const place = r.city_name ?? r.country_name;
+  const clock = useContext(ClockContext);
   const cls = ['row', props.selected ? 'row-selected' : '', props.fresh ? 'row-fresh' : ''].join(' ');
   return html`
     <tr
       class=${cls}
       tabindex="0"
       data-id=${r.id}
-      data-outcome=${outcome}
+      data-outcome=${r.category}
       onClick=${() => props.onOpen(r.id)}
       onKeyDown=${(e: KeyboardEvent) => e.key === 'Enter' && props.onOpen(r.id)}
     >
-      <td class="c-time" title=${utcTitle(r.timestamp)}><span class="muted">${t.date}</span> ${t.time}</td>
-      <td class="c-loc">
-        <div class="ip mono">${r.source_ip}</div>
-        <div class="muted small">${r.country_code ? html`<span class="cc">${r.country_code}</span> ` : null}${place ?? 'unknown location'}</div>
-      </td>
-      <td class="c-req">
-        <div><span class="method">${r.method}</span> <span class="host">${r.host}</span></div>
-        <div class="path mono" title=${r.path}>${r.path}</div>
-      </td>
-      <td class="c-status">
-        <div>
-          <span class=${`status status-${outcome}`} title=${CATEGORY_LABEL[outcome] ?? outcome}>${r.status_code}</span>
-          <span class="muted small dur">${duration(r.duration_ms)}</span>
-        </div>
-        ${r.reason ? html`<div class="reason small" title=${r.reason}>${r.reason}</div>` : null}
-      </td>
-      <td class="c-bytes small">
-        <div title="received from the client">↑ ${bytes(r.bytes_upload)}</div>
-        <div title="sent to the client">↓ ${bytes(r.bytes_download)}</div>
-      </td>
-      <td class="c-user">
-        <div class="user">${r.user_name ?? r.user_id ?? html`<span class="muted">anonymous</span>`}</div>
-        <div class="muted small">${r.user_name && r.user_id ? html`<span class="user-id">${r.user_id}</span> · ` : null}${AUTH_LABEL[(r.auth_method_used ?? '') as AuthMethod] ?? r.auth_method_used ?? ''}</div>
-      </td>
+      ${props.columns.map((id) => html`<td class=${`c-${id}`} data-column=${id} data-label=${COLUMNS[id].label}>${COLUMNS[id].cell(r, clock)}</td>`)}
     </tr>
   `;
 }
@@ -73,19 +125,13 @@ function Row(props: { record: ProxyEvent; selected: boolean; fresh: boolean; onO
 export function EventsTable(
   props: SortProps & { records: ProxyEvent[]; fresh: Set<string>; onOpen: (id: string) => void },
 ) {
-  const sort = (by: string, label: string) => html`<${SortButton} ...${props} by=${by} label=${label} />`;
+  const sort: Sorter = (by, label) => html`<${SortButton} view=${props.view} onSort=${props.onSort} by=${by} label=${label} />`;
+  const columns = props.view.columns;
   return html`
     <div class="table-wrap">
       <table class="events">
         <thead>
-          <tr>
-            <th class="c-time">${sort('timestamp', 'Time')}</th>
-            <th class="c-loc">${sort('source_ip', 'Location')}</th>
-            <th class="c-req">${sort('method', 'Method')}<span class="sep">·</span>${sort('host', 'Host')}<span class="sep">·</span>${sort('path', 'Path')}</th>
-            <th class="c-status">${sort('status_code', 'Status')}<span class="sep">·</span>${sort('duration', 'Duration')}<span class="sep">·</span>${sort('reason', 'Reason')}</th>
-            <th class="c-bytes">Bytes</th>
-            <th class="c-user">${sort('user_id', 'User')}<span class="sep">·</span>${sort('auth_method', 'Auth')}</th>
-          </tr>
+          <tr>${columns.map((id) => html`<th class=${`c-${id}`} data-column=${id}>${COLUMNS[id].header(sort)}</th>`)}</tr>
         </thead>
         <tbody>
           ${props.records.map(
@@ -93,6 +139,7 @@ export function EventsTable(
               html`<${Row}
                 key=${record.id}
                 record=${record}
+                columns=${columns}
                 selected=${props.view.detail === record.id}
                 fresh=${props.fresh.has(record.id)}
                 onOpen=${props.onOpen}
@@ -100,6 +147,43 @@ export function EventsTable(
           )}
         </tbody>
       </table>
+    </div>
+  `;
+}
+
+/** Pick the table's columns and their order; the choice goes to the URL like the rest of the view. */
+export function ColumnChooser(props: { columns: readonly ColumnId[]; onChange: (columns: ColumnId[]) => void }) {
+  const [open, setOpen] = useState(false);
+  const shown = props.columns;
+  const hidden = COLUMN_IDS.filter((id) => !shown.includes(id));
+  const move = (id: ColumnId, by: -1 | 1) => {
+    const next = [...shown];
+    const at = next.indexOf(id);
+    next.splice(at, 1);
+    next.splice(at + by, 0, id);
+    props.onChange(next);
+  };
+  const toggle = (id: ColumnId) => props.onChange(shown.includes(id) ? shown.filter((c) => c !== id) : [...shown, id]);
+  return html`
+    <div class="menu-wrap">
+      <button type="button" class="btn" data-action="columns" aria-expanded=${open} onClick=${() => setOpen(!open)}>Columns ▾</button>
+      ${open
+        ? html`<div class="popover columns-menu" role="dialog" aria-label="Columns">
+            <ol>
+              ${[...shown, ...hidden].map((id) => {
+                const on = shown.includes(id);
+                const at = shown.indexOf(id);
+                return html`<li data-column=${id}>
+                  <label><input type="checkbox" checked=${on} disabled=${on && shown.length === 1} onChange=${() => toggle(id)} /> ${COLUMNS[id].label}</label>
+                  <span class="spacer"></span>
+                  <button type="button" class="btn btn-small" data-move="up" aria-label=${`Move ${COLUMNS[id].label} left`} disabled=${!on || at === 0} onClick=${() => move(id, -1)}>↑</button>
+                  <button type="button" class="btn btn-small" data-move="down" aria-label=${`Move ${COLUMNS[id].label} right`} disabled=${!on || at === shown.length - 1} onClick=${() => move(id, 1)}>↓</button>
+                </li>`;
+              })}
+            </ol>
+            <p class="fine">Kept in the page address, like the filters.</p>
+          </div>`
+        : null}
     </div>
   `;
 }

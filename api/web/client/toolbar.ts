@@ -1,8 +1,10 @@
-// The top bar: time range (presets and a custom range), live tail, refresh, export, sign-out.
+// The top bar: time range (presets and a custom range), time zone, insights count, live tail,
+// refresh, export, sign-out.
 
 import { html } from 'htm/preact';
-import { useState } from 'preact/hooks';
-import { fromLocalInput, toLocalInput } from './format.ts';
+import type { ComponentChildren } from 'preact';
+import { useContext, useState } from 'preact/hooks';
+import { ClockContext, Clock, TIME_ZONE_MODES, type TimeZoneMode } from './clock.ts';
 import { RANGE_PRESETS, timeRange, type ViewState } from './view-state.ts';
 
 interface ToolbarProps {
@@ -15,30 +17,54 @@ interface ToolbarProps {
   onRefresh: () => void;
   onExport: (format: 'csv' | 'ndjson') => void;
   onSignOut: () => void;
+  onTimeZone: (mode: TimeZoneMode) => void;
+  /** The insights badge, owned by the dashboard. */
+  insights: ComponentChildren;
 }
 
 function CustomRange(props: { view: ViewState; onApply: (start?: string, end?: string) => void; onClose: () => void }) {
   // Opened from a preset, the form starts from the range the preset means now.
+  const clock = useContext(ClockContext);
   const current = timeRange(props.view, Date.now());
-  const [start, setStart] = useState(toLocalInput(current.start));
-  const [end, setEnd] = useState(toLocalInput(current.end));
+  const [start, setStart] = useState(clock.toInput(current.start));
+  const [end, setEnd] = useState(clock.toInput(current.end));
   return html`
     <form
       class="popover custom-range"
       onSubmit=${(e: Event) => {
         e.preventDefault();
-        props.onApply(fromLocalInput(start), fromLocalInput(end));
+        props.onApply(clock.fromInput(start), clock.fromInput(end));
       }}
     >
       <label>From <input type="datetime-local" name="start" value=${start} onInput=${(e: Event) => setStart((e.target as HTMLInputElement).value)} /></label>
       <label>To <input type="datetime-local" name="end" value=${end} onInput=${(e: Event) => setEnd((e.target as HTMLInputElement).value)} /></label>
-      <p class="fine">Local time. Leave “To” empty for “until now”.</p>
+      <p class="fine">Times in ${clock.label}. Leave “To” empty for “until now”.</p>
       <div class="row-end">
         <button type="button" class="btn btn-ghost" onClick=${props.onClose}>Cancel</button>
         <button type="submit" class="btn btn-primary" disabled=${!start}>Apply</button>
       </div>
     </form>
   `;
+}
+
+const ZONE_NAME: Record<TimeZoneMode, string> = { local: 'Local', utc: 'UTC' };
+
+/** Which zone every date on the page is in, and the switch between local time and UTC. */
+function TimeZoneSwitch(props: { onChange: (mode: TimeZoneMode) => void }) {
+  const clock = useContext(ClockContext);
+  const local = new Clock('local');
+  return html`<div class="zone-switch" role="group" aria-label="Time zone">
+    ${TIME_ZONE_MODES.map(
+      (mode) => html`<button
+        type="button"
+        class=${`seg${clock.mode === mode ? ' seg-on' : ''}`}
+        data-zone=${mode}
+        aria-pressed=${clock.mode === mode}
+        title=${mode === 'local' ? `Your browser's time zone: ${local.label}` : 'Coordinated Universal Time'}
+        onClick=${() => props.onChange(mode)}
+      >${mode === 'local' && local.offsetLabel !== 'UTC' ? `${ZONE_NAME[mode]} ${local.offsetLabel}` : ZONE_NAME[mode]}</button>`,
+    )}
+  </div>`;
 }
 
 export function Toolbar(props: ToolbarProps) {
@@ -66,7 +92,9 @@ export function Toolbar(props: ToolbarProps) {
             />`
           : null}
       </div>
+      <${TimeZoneSwitch} onChange=${props.onTimeZone} />
       <div class="spacer"></div>
+      ${props.insights}
       <label class=${`live${props.view.live ? ' live-on' : ''}`} title="Refresh every 5 seconds">
         <input type="checkbox" name="live" checked=${props.view.live} onChange=${(e: Event) => props.onLive((e.target as HTMLInputElement).checked)} />
         <span class="live-dot"></span> Live

@@ -1,6 +1,9 @@
 // The whole view lives in the page URL, so a view can be bookmarked, shared and reloaded.
 // Page URL keys are the API's own parameter names, plus `range` (a relative time preset),
-// `detail` (the open record) and `live` (auto-refresh), which never reach the API.
+// `detail` (the open record), `live` (auto-refresh), `tz` (times in UTC rather than local) and
+// `columns` (the table's columns, in order), which never reach the API.
+
+import { TIME_ZONE_MODES, type TimeZoneMode } from './clock.ts';
 
 export const RANGE_PRESETS = [
   { key: '15m', label: '15 min', long: 'Last 15 minutes', ms: 15 * 60_000 },
@@ -35,6 +38,11 @@ export const FILTER_PARAMS = [
 ] as const;
 export type FilterParam = (typeof FILTER_PARAMS)[number];
 
+/** The table's columns; the first six are shown unless the URL picks others. */
+export const COLUMN_IDS = ['time', 'source', 'request', 'status', 'bytes', 'user', 'service', 'agent'] as const;
+export type ColumnId = (typeof COLUMN_IDS)[number];
+export const DEFAULT_COLUMNS: readonly ColumnId[] = ['time', 'source', 'request', 'status', 'bytes', 'user'];
+
 export interface ViewState {
   /** A preset key, or undefined when start/end give a custom range. */
   range: string | undefined;
@@ -49,6 +57,14 @@ export interface ViewState {
   cursor: string | undefined;
   detail: string | undefined;
   live: boolean;
+  timeZone: TimeZoneMode;
+  columns: readonly ColumnId[];
+}
+
+function parseColumns(value: string | null): readonly ColumnId[] {
+  if (value === null) return DEFAULT_COLUMNS;
+  const picked = value.split(',').filter((id): id is ColumnId => (COLUMN_IDS as readonly string[]).includes(id));
+  return picked.length > 0 ? [...new Set(picked)] : DEFAULT_COLUMNS;
 }
 
 function positiveInt(value: string | null, fallback: number): number {
@@ -79,6 +95,8 @@ export function parseView(query: string): ViewState {
     cursor: q.get('cursor') ?? undefined,
     detail: q.get('detail') ?? undefined,
     live: q.get('live') === '1',
+    timeZone: TIME_ZONE_MODES.find((mode) => mode === q.get('tz')) ?? 'local',
+    columns: parseColumns(q.get('columns')),
   };
 }
 
@@ -100,6 +118,8 @@ export function serializeView(view: ViewState): string {
   if (view.cursor) q.set('cursor', view.cursor);
   if (view.detail) q.set('detail', view.detail);
   if (view.live) q.set('live', '1');
+  if (view.timeZone !== 'local') q.set('tz', view.timeZone);
+  if (view.columns.join(',') !== DEFAULT_COLUMNS.join(',')) q.set('columns', view.columns.join(','));
   return q.toString();
 }
 
@@ -153,4 +173,15 @@ export function removeFilter(view: ViewState, param: FilterParam, value: string)
 /** Only these filters, keeping the time range: what the "requests from this IP" shortcuts open. */
 export function onlyFilter(view: ViewState, param: FilterParam, value: string): ViewState {
   return withFilters(view, { filters: { [param]: [value] }, search: '' });
+}
+
+/**
+ * The view an insight's "show the events" opens: exactly the finding's filter set (its time range
+ * included), keeping how the page shows things (sort, page size, columns, zone).
+ */
+export function findingView(view: ViewState, filters: Record<string, string | readonly string[]>): ViewState {
+  const q = new URLSearchParams();
+  for (const [key, value] of Object.entries(filters)) for (const v of typeof value === 'string' ? [value] : value) q.append(key, v);
+  const found = parseView(q.toString());
+  return withFilters(view, { range: found.range, start: found.start, end: found.end, search: found.search, filters: found.filters });
 }
