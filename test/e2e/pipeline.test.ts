@@ -13,6 +13,7 @@ import { Agent, request } from 'undici';
 import { generateToken } from '../../api/tokens.ts';
 import { CALLBACK_PATH, LOGIN_PATH } from '../../proxy/auth/endpoints.ts';
 import { hashSecret } from '../../proxy/secret-hash.ts';
+import { geoOf } from '../../shipper/geo.ts';
 import { startIssuer, type RunningIssuer } from '../../ops/oidc/issuer.ts';
 import { BrowserLikeClient } from '../../ops/stack/browser-like-client.ts';
 import type { Supervisor } from '../../ops/stack/supervisor.ts';
@@ -132,7 +133,9 @@ describe('proxy → shipper → Elasticsearch → API', () => {
     assert.equal(record.auth_method_used, 'none');
     assert.equal(record.source_ip, GB_ADDRESS);
     assert.equal(record.country_code, 'GB');
-    assert.equal(record.city_name, 'St Albans');
+    // Whatever city the installed geo data gives (it moves between geoip-lite releases).
+    assert.ok(record.city_name);
+    assert.equal(record.city_name, geoOf(GB_ADDRESS)?.city_name);
     assert.equal(record.reason, undefined);
   });
 
