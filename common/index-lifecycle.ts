@@ -13,12 +13,25 @@ const DELETE_BATCH = 50;
 /**
  * Creates or replaces the template, and adds the fields it maps to the daily indices that exist
  * already (today's and tomorrow's are created ahead of time, so a field added by an upgrade would
- * otherwise stay unsearchable there for up to two days). Running it again changes nothing.
+ * otherwise stay unsearchable there for up to two days). Running it again changes nothing. An
+ * index that maps one of those fields otherwise (made by hand, or by an old version) keeps its
+ * mapping: its name is returned, and events written there are refused and dead-lettered as before.
  */
-export async function installIndexTemplate(client: Client, prefix: string): Promise<void> {
+export async function installIndexTemplate(client: Client, prefix: string): Promise<string[]> {
   const template = indexTemplate(prefix);
   await client.indices.putIndexTemplate(template);
-  await client.indices.putMapping({ index: indexPattern(prefix), allow_no_indices: true, properties: template.template.mappings.properties });
+  const existing = Object.keys(await client.indices.getMapping({ index: indexPattern(prefix), allow_no_indices: true }));
+  const conflicting: string[] = [];
+  for (const index of existing) {
+    try {
+      await client.indices.putMapping({ index, properties: template.template.mappings.properties });
+    } catch (error) {
+      // 400: a field of the template is mapped with another type in this index.
+      if ((error as { statusCode?: number }).statusCode !== 400) throw error;
+      conflicting.push(index);
+    }
+  }
+  return conflicting;
 }
 
 /**

@@ -299,7 +299,8 @@ export class Shipper {
    */
   async #installTemplate(prefix: string): Promise<void> {
     try {
-      await installIndexTemplate(this.#client, prefix);
+      const conflicting = await installIndexTemplate(this.#client, prefix);
+      if (conflicting.length > 0) this.#log.warn({ indices: conflicting }, 'these daily indices map a field of the template otherwise; they keep their mapping');
     } catch (error) {
       if ((error as { statusCode?: number }).statusCode !== 403) throw error;
       this.#log.info({ index_prefix: prefix }, 'not allowed to install the index template; using the one setup-elasticsearch installed');
