@@ -10,6 +10,11 @@ const DAY_MS = 86_400_000;
 /** Index names per delete request, so the URL stays short. */
 const DELETE_BATCH = 50;
 
+/** 400: a field of the template is mapped with another type in an existing index. */
+function mappingConflict(error: unknown): boolean {
+  return (error as { statusCode?: number }).statusCode === 400;
+}
+
 /**
  * Creates or replaces the template, and adds the fields it maps to the daily indices that exist
  * already (today's and tomorrow's are created ahead of time, so a field added by an upgrade would
@@ -20,14 +25,20 @@ const DELETE_BATCH = 50;
 export async function installIndexTemplate(client: Client, prefix: string): Promise<string[]> {
   const template = indexTemplate(prefix);
   await client.indices.putIndexTemplate(template);
-  const existing = Object.keys(await client.indices.getMapping({ index: indexPattern(prefix), allow_no_indices: true }));
+  const { properties } = template.template.mappings;
+  try {
+    await client.indices.putMapping({ index: indexPattern(prefix), allow_no_indices: true, properties });
+    return [];
+  } catch (error) {
+    if (!mappingConflict(error)) throw error;
+  }
+  // An index refused, so none was updated: one at a time, the others take the fields and the refusing ones are named.
   const conflicting: string[] = [];
-  for (const index of existing) {
+  for (const index of Object.keys(await client.indices.getMapping({ index: indexPattern(prefix), allow_no_indices: true }))) {
     try {
-      await client.indices.putMapping({ index, properties: template.template.mappings.properties });
+      await client.indices.putMapping({ index, properties });
     } catch (error) {
-      // 400: a field of the template is mapped with another type in this index.
-      if ((error as { statusCode?: number }).statusCode !== 400) throw error;
+      if (!mappingConflict(error)) throw error;
       conflicting.push(index);
     }
   }
