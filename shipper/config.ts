@@ -12,6 +12,10 @@ import { ConfigError } from '../common/errors.ts';
 
 const positiveInt = z.number().int().positive();
 
+/** Bulk requests in flight by default (`batch.max_in_flight`), and the most accepted: each holds a batch in memory. */
+export const DEFAULT_BULKS_IN_FLIGHT = 2;
+const MAX_BULKS_IN_FLIGHT = 16;
+
 /**
  * A file named in the configuration, read at load so that a missing or unreadable one is reported
  * under its key like any bad value. `trim` for a secret (a token file ends with a newline).
@@ -105,6 +109,11 @@ export const shipperConfigSchema = z
         max_bytes: positiveInt.default(5 * 1024 * 1024),
         /** Longest a line waits for its batch to fill, counted from the batch's first line. */
         flush_interval_ms: positiveInt.default(1_000),
+        /**
+         * Bulk requests out at once. Two keep a node busy while it answers one (a bulk into one
+         * shard runs on one write thread) and the next batch is filled and sent meanwhile.
+         */
+        max_in_flight: positiveInt.max(MAX_BULKS_IN_FLIGHT).default(DEFAULT_BULKS_IN_FLIGHT),
       })
       .strict()
       .prefault({}),

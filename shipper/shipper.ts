@@ -1,8 +1,11 @@
 // The shipper's loop: lines from the tailer become bulk operations in a batch; a batch goes out
 // when it reaches its line or byte bound, or when its first line has waited the flush interval.
-// One bulk request is in flight while the next batch fills, and the reader waits there: that is the
-// bounded read-ahead when the cluster is slow or away. After a batch is settled (created,
-// duplicate or dead-lettered) its lines are acknowledged and the checkpoint is written, in order.
+// Up to `batch.max_in_flight` bulk requests are out at once while the next batch fills, and the
+// reader waits there: that is the bounded read-ahead when the cluster is slow or away. Answers may
+// come back in any order, but batches are settled (dead letters written, lines acknowledged, the
+// checkpoint saved) strictly in the order they were read: a batch waits for the one before it. So
+// the checkpoint only ever moves over lines that are all settled, a contiguous prefix of each
+// file, never past a batch still out, however many later ones the cluster has already taken.
 
 import { join } from 'node:path';
 import type { Client } from '@elastic/elasticsearch';
@@ -17,6 +20,7 @@ import type { ShipperConfig } from './config.ts';
 import { DEAD_LETTER_FILE, DeadLetterFile, type DeadLetter } from './dead-letter.ts';
 import { documentId, fileOrigin } from './document-id.ts';
 import { toDocument } from './document.ts';
+import { preloadGeo } from './geo.ts';
 import { GracefulStop } from './graceful-stop.ts';
 import { ShipperMetrics } from './metrics.ts';
 import { parseLine } from './parse-line.ts';
@@ -27,7 +31,6 @@ import { Wakeup } from './wakeup.ts';
 
 const RETENTION_INTERVAL_MS = 86_400_000;
 const UPCOMING_INDICES_INTERVAL_MS = 3_600_000;
-const MAX_UNSETTLED = 2;
 
 interface Item {
   file: TailedFile;
@@ -60,8 +63,8 @@ export class Shipper {
   #failure: unknown;
   #tailer: Tailer | undefined;
   #batch = new Batch();
-  /** The bulk request in flight: one at a time. */
-  #sending: Promise<unknown> | undefined;
+  /** Bulk requests out and not answered yet (never rejected: their batches' settling sees the errors). */
+  readonly #requests = new Set<Promise<unknown>>();
   /** Batches sent or being sent and not yet settled, oldest first. */
   readonly #unsettled: Promise<void>[] = [];
   /** A batch was given up at stop: later ones must not move the checkpoint either. */
@@ -105,7 +108,10 @@ export class Shipper {
       const prefix = this.#config.index_prefix;
       const ready = async () => {
         await this.#installTemplate(prefix);
-        await createUpcomingIndices(this.#client, prefix);
+        // Once a request is out on a warm connection (the cluster creating indices), not before
+        // the first one: a blocked event loop would hold that one up instead.
+        const geoLoaded = new Promise<void>((resolve) => setImmediate(() => resolve(preloadGeo())));
+        await Promise.all([createUpcomingIndices(this.#client, prefix), geoLoaded]);
       };
       if (await this.#untilDone(ready, 'install the index template and create the upcoming daily indices')) {
         upcoming = this.#startIndexCreation();
@@ -178,17 +184,22 @@ export class Shipper {
   }
 
   /**
-   * Sends the batch once the previous request has its answer, and settles it (dead letters,
-   * acknowledgements, checkpoint) after the batches before it, so the next request does not wait
-   * for a checkpoint's fsync. At most two batches are unsettled besides the one filling.
+   * Sends the batch once fewer than `max_in_flight` requests are out, and settles it (dead letters,
+   * acknowledgements, checkpoint) after the batches before it. One answered batch may be settling
+   * besides those out, so a request is not held up by a checkpoint's fsync: at most
+   * `max_in_flight` + 1 batches are unsettled besides the one filling.
    */
   async #dispatch(): Promise<void> {
     const batch = this.#batch;
     this.#batch = new Batch();
-    await this.#sending;
-    while (this.#unsettled.length >= MAX_UNSETTLED) await this.#unsettled[0];
+    const inFlight = this.#config.batch.max_in_flight;
+    while (this.#requests.size >= inFlight || this.#unsettled.length > inFlight) await Promise.race([this.#unsettled[0], ...this.#requests]);
     const sent = this.#send(batch);
-    this.#sending = sent.catch(() => {});
+    const request: Promise<unknown> = sent.then(
+      () => this.#requests.delete(request),
+      () => this.#requests.delete(request),
+    );
+    this.#requests.add(request);
     const previous = this.#unsettled.at(-1);
     const settled: Promise<void> = (async () => {
       const outcome = await sent;
@@ -225,6 +236,9 @@ export class Shipper {
       });
       this.#bulkRefused.recovered(() => ({ retries: this.#bulkRetries }));
       this.#bulkRetries = 0;
+      // Counted when the cluster answers: those documents are indexed, whatever is still out before them.
+      this.metrics.counts.indexed += outcome.created;
+      this.metrics.counts.duplicates += outcome.duplicates;
       return outcome;
     } catch (error) {
       if (!this.#stop.delivery.aborted) throw error;
@@ -250,10 +264,7 @@ export class Shipper {
     for (const { item, error } of outcome.rejected) deadLetter(item, `rejected by Elasticsearch: ${error}`);
     await writingState('dead-letter file', this.#deadLetters.path, () => this.#deadLetters.append(dead));
 
-    const counts = this.metrics.counts;
-    counts.indexed += outcome.created;
-    counts.duplicates += outcome.duplicates;
-    counts.dead_lettered += dead.length;
+    this.metrics.counts.dead_lettered += dead.length;
     const tailer = this.#tailer!;
     let newest: string | undefined;
     for (const item of batch.items) {

@@ -12,7 +12,7 @@ import { DAY_MS, loadDataset } from '../helpers/dataset.ts';
 import { testElasticsearch, type TestElasticsearch } from '../helpers/elasticsearch.ts';
 import { until } from '../proxy/helpers.ts';
 import { TOKEN, openSearchContexts, searchContextsBackTo, startApi, type ApiHarness } from './harness.ts';
-import { startRelay, type Relay } from './relay.ts';
+import { startRelay, type Relay } from '../helpers/holding-relay.ts';
 
 const END = Date.parse('2026-06-01T00:00:00.000Z');
 const LIST = '/api/events/proxy';

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
-import { loadConfig } from '../../shipper/config.ts';
+import { DEFAULT_BULKS_IN_FLIGHT, loadConfig } from '../../shipper/config.ts';
 import { documentId } from '../../shipper/document-id.ts';
 import { parseLine } from '../../shipper/parse-line.ts';
 import { recordLine, testRecord } from '../helpers/records.ts';
@@ -28,7 +28,7 @@ describe('shipper configuration', () => {
     const config = loadConfig(['--config', file, '--index-prefix', 'edge', '--batch-bytes', '1000'], NO_ES);
     assert.equal(config.logs, '/var/log/proxy');
     assert.equal(config.index_prefix, 'edge');
-    assert.deepEqual(config.batch, { max_lines: 100, max_bytes: 1000, flush_interval_ms: 1000 });
+    assert.deepEqual(config.batch, { max_lines: 100, max_bytes: 1000, flush_interval_ms: 1000, max_in_flight: DEFAULT_BULKS_IN_FLIGHT });
     assert.equal(config.elasticsearch.url, 'http://127.0.0.1:9200');
   });
 
@@ -74,6 +74,16 @@ describe('shipper configuration', () => {
     const fromFlag = await run(process.execPath, ['shipper/main.ts', '--logs', 'l', '--state', 's', '--elasticsearch', 'ftp://h'], { env: { PATH: process.env.PATH } }).catch((error: { code: number; stderr: string }) => error);
     assert.equal((fromFlag as { code: number }).code, 1);
     assert.match((fromFlag as { stderr: string }).stderr, /^shipper: invalid configuration \(--elasticsearch and ELASTICSEARCH_\* environment\):\n {2}elasticsearch\.url: /);
+  });
+
+  it('exits 1 naming batch.max_in_flight when it is not a count of requests from 1 to 16', async () => {
+    for (const bad of [0, 17, 1.5, '2']) {
+      const file = join(dir, 'bad-in-flight.json');
+      await writeFile(file, JSON.stringify({ logs: 'l', state: 's', elasticsearch: { url: 'http://h:9200' }, batch: { max_in_flight: bad } }));
+      const result = await run(process.execPath, ['shipper/main.ts', '--config', file], { env: { PATH: process.env.PATH } }).catch((error: { code: number; stderr: string }) => error);
+      assert.equal((result as { code: number }).code, 1, `max_in_flight ${JSON.stringify(bad)}`);
+      assert.match((result as { stderr: string }).stderr, /^shipper: invalid configuration \(.*\):\n {2}batch\.max_in_flight: /);
+    }
   });
 });
 

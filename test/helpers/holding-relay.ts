@@ -1,13 +1,14 @@
-// A TCP relay between the API and Elasticsearch that can hold what the API sends: a slow network
-// in front of the real node. While held, the API's requests wait at the relay, so a test can
-// close the client of a request whose Elasticsearch request is certainly in flight, and see
-// whether the API closes that connection (its Elasticsearch request aborted).
+// A TCP relay between a client of Elasticsearch (the API, the shipper) and the real node that can
+// hold what one connection sends: a slow network in front of the node. While held, that
+// connection's request waits at the relay, so a test knows it is in flight: the API's test closes
+// its own client and sees whether the API aborts the request; the shipper's test sees a later bulk
+// request answered while an earlier one is held.
 
 import { connect, createServer, type Server, type Socket } from 'node:net';
 
 export interface Relay {
   url: string;
-  /** From the first chunk that contains `match` (e.g. `_search`), holds what a connection sends, until release(). */
+  /** From the chunk where `match` (e.g. `_search`) is complete, holds what a connection sends, until release(). */
   hold(match: string): void;
   /** Sends what was held and lets everything through again. */
   release(): void;
@@ -29,11 +30,16 @@ export async function startRelay(target: string): Promise<Relay> {
     const es = connect(Number(port), hostname);
     sockets.add(api).add(es);
     es.pipe(api);
+    /** The end of what the connection sent before, so a match split between two chunks is found. */
+    let tail = Buffer.alloc(0);
     api.on('data', (chunk: Buffer) => {
       const waiting = held.get(api);
       if (waiting) waiting.chunks.push(chunk);
-      else if (holding !== undefined && chunk.includes(holding)) held.set(api, { es, chunks: [chunk] });
-      else es.write(chunk);
+      else if (holding !== undefined && Buffer.concat([tail, chunk]).includes(holding)) held.set(api, { es, chunks: [chunk] });
+      else {
+        es.write(chunk);
+        tail = Buffer.from(chunk.subarray(Math.max(0, chunk.length - (holding?.length ?? 0))));
+      }
     });
     api.on('close', () => {
       if (held.has(api)) aborted++;
