@@ -1,7 +1,8 @@
 // Geolocation of a source address: from the MaxMind DB file the operator names (`geo.database_file`:
 // GeoLite2-City, GeoIP2-City or DB-IP City, as Elasticsearch's geoip processor reads them), or else
-// from geoip-lite's bundled copy of GeoLite2. geoip-lite is loaded on the first lookup, not at
-// start, and never when a database file is given: its tables take some 100 MiB of memory.
+// from geoip-lite's bundled copy of GeoLite2. geoip-lite is loaded by `preloadGeo` while the
+// shipper waits for the cluster at start (or else on the first lookup), and never when a database
+// file is given: its tables take some 100 MiB of memory, read synchronously.
 // Private, loopback and other non-public addresses simply have no geo (neither source has them).
 // Lookups are memoised: traffic comes from far fewer addresses than it has requests.
 
@@ -84,6 +85,15 @@ export function useGeoDatabase(file: string): GeoDatabase {
   };
   memo.clear();
   return { file, type: databaseType, built: buildEpoch.toISOString() };
+}
+
+/**
+ * Loads the geo data now if no lookup has yet: reading geoip-lite's tables blocks for a moment
+ * (hundreds of milliseconds on a busy machine), better spent while the cluster answers than at
+ * the first line.
+ */
+export function preloadGeo(): void {
+  source ??= bundled();
 }
 
 /** The geo fields of an address. The object is shared between calls: do not modify it. */
