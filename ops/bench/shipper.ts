@@ -1,162 +1,83 @@
-// `npm run bench:shipper [-- --lines N]`: how fast the shipper indexes a backlog of N lines
-// (default 1,000,000), from its start to the last document being searchable, against the ceiling
-// of a raw `_bulk` loader sending the same documents, prepared beforehand, into the same node in
-// the same run; and the shipper's peak RSS. Uses ELASTICSEARCH_URL when set, else a local node.
-// `--rounds R` (default 2) repeats both, alternating which goes first.
+// `npm run bench:shipper [-- --lines N] [--rounds R]`: the shipper part of `npm run bench` on its
+// own (ops/bench/peers/shipper-suite.ts), on a local node: a backlog of N lines (default
+// 1,000,000) indexed by this shipper, by rsyslog and by the raw `_bulk` ceiling, after a warm-up
+// until the node's rate is stable, R rounds (default 3) with the order reversed every round; then
+// the SIGKILL check of each log shipper. Prints the figures as JSON on stdout: lines/s per
+// contestant (median, min, max), the shipper's ratios to the ceiling and to rsyslog, its peak RSS
+// and CPU, the warm-up's rates, and the load average at start and end (the machine may be shared).
 
-import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import type { Client } from '@elastic/elasticsearch';
-import { connectionFromEnv, createElasticsearchClient } from '../../common/elasticsearch-connection.ts';
-import { installIndexTemplate } from '../../common/index-lifecycle.ts';
-import { indexPattern, indexTemplateName } from '../../common/proxy-event-document.ts';
-import { startLocalNode, type LocalNode } from '../elasticsearch/local-node.ts';
-import { writeLogs } from './shipper/log-writer.ts';
-import { prepareBulkBodies, sendBodies } from './shipper/raw-loader.ts';
+import { createElasticsearchClient } from '../../common/elasticsearch-connection.ts';
+import { startLocalNode } from '../elasticsearch/local-node.ts';
+import { ensurePrerequisites } from './peers/prerequisites.ts';
+import { atExit, stopEverything } from './peers/processes.ts';
+import { RAW, RSYSLOG, runShipperSuite, SHIPPER } from './peers/shipper-suite.ts';
 
 const { values } = parseArgs({
   options: {
     lines: { type: 'string', default: '1000000' },
-    'lines-per-file': { type: 'string', default: '100000' },
-    rounds: { type: 'string', default: '2' },
+    rounds: { type: 'string', default: '3' },
   },
 });
-const lines = Number(values.lines);
-const rounds = Number(values.rounds);
-const linesPerFile = Number(values['lines-per-file']);
-const BATCH_LINES = 5_000;
+const count = (value: string, name: string) => {
+  const parsed = Number(value);
+  if (!Number.isInteger(parsed) || parsed < 1) throw new Error(`--${name}: expected a positive integer, got "${value}"`);
+  return parsed;
+};
+const lines = count(values.lines, 'lines');
+const rounds = count(values.rounds, 'rounds');
+const say = (line: string) => process.stderr.write(`[bench:shipper] ${line}\n`);
+const load = () => loadavg().map((value) => Number(value.toFixed(2)));
 
-const say = (text: string) => process.stderr.write(`[bench:shipper] ${text}\n`);
-
-async function searchable(client: Client, prefix: string, expected: number, started: number): Promise<number> {
-  for (;;) {
-    // A shard being created answers 503 for a moment: keep asking.
-    const count = await client
-      .count({ index: indexPattern(prefix), allow_no_indices: true, ignore_unavailable: true })
-      .then((response) => response.count, () => 0);
-    if (count >= expected) return performance.now() - started;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-/** Peak resident set size of a process, in MiB (Linux). */
-function peakRssMiB(pid: number): number {
-  const match = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return match ? Math.round(Number(match[1]) / 1024) : NaN;
-}
-
-/** CPU seconds (user + system) a process has used so far (Linux, 100 ticks per second). */
-function cpuSeconds(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-}
-
-let node: LocalNode | undefined;
-let connection = connectionFromEnv();
-if (!connection) {
-  node = await startLocalNode({ log: say });
-  connection = { url: node.url, request_timeout_ms: 60_000 };
-}
-const client = createElasticsearchClient(connection, { requestTimeout: 120_000 });
-const work = await mkdtemp(join(tmpdir(), 'bench-shipper-'));
-const logs = join(work, 'logs');
-const run = Date.now().toString(36);
-const prefixes: string[] = [];
-let stopShipper = async () => {};
-
-interface ShipperResult {
-  ms: number;
-  rssMiB: number;
-  cpuSeconds: number;
-}
-
-/** The shipper as operators run it, with its default batch bounds, on the whole backlog. */
-async function timeShipper(round: number): Promise<ShipperResult> {
-  const prefix = `bench-shipper-${run}-${round}`;
-  prefixes.push(prefix);
-  const env = { ...process.env, ELASTICSEARCH_URL: connection!.url };
-  const started = performance.now();
-  const child = spawn(process.execPath, ['shipper/main.ts', '--logs', logs, '--state', join(work, `state-${round}`), '--index-prefix', prefix], {
-    env,
-    stdio: ['ignore', 'ignore', 'inherit'],
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    say(`${signal}: stopping everything`);
+    void stopEverything().finally(() => process.exit(130));
   });
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  stopShipper = async () => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-    await exited;
-  };
-  const ms = await searchable(client, prefix, lines, started);
-  const result = { ms, rssMiB: peakRssMiB(child.pid!), cpuSeconds: cpuSeconds(child.pid!) };
-  await stopShipper();
-  say(`round ${round}: shipper, ${lines} searchable after ${(ms / 1000).toFixed(1)} s`);
-  return result;
 }
 
-/** The ceiling: same documents, same batch size, bodies built before the clock starts. */
-async function timeRaw(round: number): Promise<number> {
-  const prefix = `bench-raw-${run}-${round}`;
-  prefixes.push(prefix);
-  await installIndexTemplate(client, prefix);
-  const bodies = await prepareBulkBodies(logs, prefix, BATCH_LINES);
-  const started = performance.now();
-  await sendBodies(client, bodies);
-  const ms = await searchable(client, prefix, lines, started);
-  say(`round ${round}: raw _bulk, ${lines} searchable after ${(ms / 1000).toFixed(1)} s`);
-  return ms;
-}
-
-async function dropIndices(): Promise<void> {
-  for (const prefix of prefixes.splice(0)) {
-    await client.indices.delete({ index: indexPattern(prefix), ignore_unavailable: true, allow_no_indices: true }).catch(() => {});
-    await client.indices.deleteIndexTemplate({ name: indexTemplateName(prefix) }, { ignore: [404] }).catch(() => {});
-  }
-}
-
+ensurePrerequisites(['shipper'], say);
+const command = `npm run bench:shipper -- ${process.argv.slice(2).join(' ')}`.trim().replace(/ --$/, '');
+const loadStart = load();
+say(`load average ${loadStart.join(' ')}; ${lines} lines, ${rounds} rounds`);
 try {
-  const written = await writeLogs(logs, lines, linesPerFile);
-  say(`wrote ${lines} lines (${(written.bytes / 2 ** 20).toFixed(0)} MiB) in ${written.files} files`);
-  // Alternating which goes first cancels out a drift in the machine's load or a warming JVM.
-  let shipperMs = 0;
-  let rawMs = 0;
-  let peakRss = 0;
-  let cpu = 0;
-  for (let round = 0; round < rounds; round++) {
-    const shipperFirst = round % 2 === 0;
-    if (!shipperFirst) rawMs += await timeRaw(round);
-    const shipper = await timeShipper(round);
-    shipperMs += shipper.ms;
-    peakRss = Math.max(peakRss, shipper.rssMiB);
-    cpu += shipper.cpuSeconds;
-    if (shipperFirst) rawMs += await timeRaw(round);
-    await dropIndices();
-  }
-  const shipperRate = Math.round((lines * rounds) / (shipperMs / 1000));
-  const rawRate = Math.round((lines * rounds) / (rawMs / 1000));
+  const dir = await mkdtemp(join(tmpdir(), 'bench-shipper-'));
+  atExit(() => rm(dir, { recursive: true, force: true }));
+  const node = await startLocalNode({ log: say });
+  atExit(() => node.stop());
+  const client = createElasticsearchClient({ url: node.url, request_timeout_ms: 120_000 }, { requestTimeout: 120_000 });
+  atExit(() => client.close());
+  const result = await runShipperSuite({ dir, client, esUrl: node.url, esPid: node.pid, lines, rounds, log: say });
+  const row = (contestant: string) => result.rows.find((item) => item.contestant === contestant)!;
+  const spread = (contestant: string) => {
+    const { median, min, max } = row(contestant).lines_per_s;
+    return { median: Math.round(median), min: Math.round(min), max: Math.round(max) };
+  };
+  const shipper = row(SHIPPER);
   console.log(
     JSON.stringify(
       {
+        command,
         lines,
         rounds,
-        shipper_lines_per_second: shipperRate,
-        raw_bulk_lines_per_second: rawRate,
-        ratio: Number((shipperRate / rawRate).toFixed(2)),
-        shipper_peak_rss_mib: peakRss,
-        shipper_cpu_seconds_per_round: Number((cpu / rounds).toFixed(1)),
-        shipper_wall_seconds_per_round: Number((shipperMs / rounds / 1000).toFixed(1)),
-        batch_lines: BATCH_LINES,
+        load_average: { start: loadStart, end: load() },
+        warm_up_lines_per_s: result.warm_up.rates.map(Math.round),
+        warm_up_stable: result.warm_up.stable,
+        lines_per_s: { [SHIPPER]: spread(SHIPPER), [RAW]: spread(RAW), [RSYSLOG]: spread(RSYSLOG) },
+        raw_bulks_in_flight: result.raw_in_flight,
+        shipper_to_ceiling: Number((shipper.lines_per_s.median / row(RAW).lines_per_s.median).toFixed(2)),
+        shipper_to_rsyslog: Number((shipper.lines_per_s.median / row(RSYSLOG).lines_per_s.median).toFixed(2)),
+        shipper_peak_rss_mib: { median: Math.round(shipper.peak_rss_mib.median), max: Math.round(shipper.peak_rss_mib.max) },
+        shipper_cpu_s: Number(shipper.cpu_s.median.toFixed(1)),
+        exactly_once_after_sigkill: Object.fromEntries(result.kill.map((check) => [check.contestant, check.delivery])),
       },
       null,
       2,
     ),
   );
 } finally {
-  await stopShipper();
-  await dropIndices();
-  await client.close();
-  await rm(work, { recursive: true, force: true });
-  await node?.stop();
+  await stopEverything();
 }

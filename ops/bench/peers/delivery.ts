@@ -3,7 +3,13 @@
 // document count, so duplicates and missing lines are counted exactly, not estimated.
 
 import type { Client } from '@elastic/elasticsearch';
-import { FIELD, indexPattern } from '../../../common/proxy-event-document.ts';
+import { FIELD, indexPattern, indexTemplateName } from '../../../common/proxy-event-document.ts';
+
+/** Deletes a run's daily indices and its index template. */
+export async function dropIndices(client: Client, prefix: string): Promise<void> {
+  await client.indices.delete({ index: indexPattern(prefix), ignore_unavailable: true, allow_no_indices: true }).catch(() => {});
+  await client.indices.deleteIndexTemplate({ name: indexTemplateName(prefix) }, { ignore: [404] }).catch(() => {});
+}
 
 /** Searchable documents; 0 while a new index's shard is not allocated yet (503). */
 export async function countDocuments(client: Client, prefix: string): Promise<number> {

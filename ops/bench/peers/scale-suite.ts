@@ -11,9 +11,8 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Client } from '@elastic/elasticsearch';
-import { indexPattern, indexTemplateName } from '../../../common/proxy-event-document.ts';
 import { writeLogs } from '../shipper/log-writer.ts';
-import { countDocuments, waitForCount } from './delivery.ts';
+import { countDocuments, dropIndices, waitForCount } from './delivery.ts';
 import { cpuSeconds, start, stop, type Started } from './processes.ts';
 import { OPEN_HOST, thisProxy } from './this-proxy.ts';
 import { runWrk } from './wrk.ts';
@@ -60,11 +59,6 @@ export interface ScaleOptions {
 function startShipper(options: ScaleOptions, logs: string, state: string, prefix: string, waitUntilUp = false): Promise<Started> {
   const args = [join(root, 'shipper/main.ts'), '--logs', logs, '--state', state, '--index-prefix', prefix, '--elasticsearch', options.esUrl];
   return start('shipper', process.execPath, args, { cwd: root, ...(waitUntilUp ? { ready: /"msg":"shipper started"/ } : { probe: async () => true }) });
-}
-
-async function dropIndices(client: Client, prefix: string): Promise<void> {
-  await client.indices.delete({ index: indexPattern(prefix), ignore_unavailable: true, allow_no_indices: true }).catch(() => {});
-  await client.indices.deleteIndexTemplate({ name: indexTemplateName(prefix) }, { ignore: [404] }).catch(() => {});
 }
 
 async function live(options: ScaleOptions): Promise<LiveResult> {

@@ -1,18 +1,20 @@
 // The shipper comparison: the same N-line backlog (access.<N>.log files written once) indexed into
 // the same Elasticsearch node by this shipper, by rsyslog (imfile + omelasticsearch) and by a raw
 // `_bulk` loader of documents built before the clock starts (the ceiling, ops/bench/shipper/).
-// Each is run `rounds` times in alternating order, from its start to the last line searchable;
-// then each log shipper is SIGKILLed half-way through a run, restarted on its own state, and what
+// The node is first warmed until its rate is stable (ops/bench/shipper/warm-up.ts). Each contestant
+// is run `rounds` times, the order reversed every round, from its start to the last line
+// searchable, and reported by its median with min and max; then each log shipper is SIGKILLed half-way through a run, restarted on its own state, and what
 // landed is checked id by id (duplicates and missing lines).
 
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Client } from '@elastic/elasticsearch';
 import { installIndexTemplate } from '../../../common/index-lifecycle.ts';
-import { indexPattern, indexTemplateName } from '../../../common/proxy-event-document.ts';
+import { indexPattern } from '../../../common/proxy-event-document.ts';
 import { writeLogs } from '../shipper/log-writer.ts';
-import { prepareBulkBodies, sendBodies } from '../shipper/raw-loader.ts';
-import { checkDelivery, waitForCount, type Delivery } from './delivery.ts';
+import { prepareBulkBodies, RAW_BULKS_IN_FLIGHT, sendBodies } from '../shipper/raw-loader.ts';
+import { warmUntilStable, type WarmUp } from '../shipper/warm-up.ts';
+import { checkDelivery, dropIndices, waitForCount, type Delivery } from './delivery.ts';
 import { cpuSeconds, rssMiB, start, stop, type Started } from './processes.ts';
 import { startRsyslog } from './rsyslog.ts';
 import { summarizeBy, type Summary } from './stats.ts';
@@ -59,6 +61,10 @@ export interface ShipperSuiteResult {
   lines: number;
   rounds: number;
   log_bytes: number;
+  /** The warm-up loads' rates before anything was timed. */
+  warm_up: WarmUp;
+  /** Bulk requests the raw loader keeps out at once (the shipper's default `batch.max_in_flight`). */
+  raw_in_flight: number;
   rows: ShipRow[];
   kill: KillCheck[];
 }
@@ -77,11 +83,6 @@ async function startContestant(contestant: typeof SHIPPER | typeof RSYSLOG, opti
   if (contestant === RSYSLOG) return await startRsyslog(state, { logs, port: Number(new URL(options.esUrl).port), prefix });
   const args = [join(root, 'shipper/main.ts'), '--logs', logs, '--state', state, '--index-prefix', prefix, '--elasticsearch', options.esUrl];
   return await start('shipper', process.execPath, args, { cwd: root, probe: async () => true });
-}
-
-async function dropIndices(client: Client, prefix: string): Promise<void> {
-  await client.indices.delete({ index: indexPattern(prefix), ignore_unavailable: true, allow_no_indices: true }).catch(() => {});
-  await client.indices.deleteIndexTemplate({ name: indexTemplateName(prefix) }, { ignore: [404] }).catch(() => {});
 }
 
 async function timedRun(contestant: Contestant, options: ShipperSuiteOptions, logs: string, tag: string): Promise<ShipRun> {
@@ -120,19 +121,6 @@ async function timedRun(contestant: Contestant, options: ShipperSuiteOptions, lo
   };
 }
 
-/**
- * A fresh node's first index and first bulks are several times slower (cluster-state updates,
- * JIT): one throwaway load of 50,000 lines first, so that no contestant pays for that.
- */
-async function warmUp(options: ShipperSuiteOptions): Promise<void> {
-  const logs = join(options.dir, 'warm-up');
-  const prefix = `bench-warm-up-${Date.now().toString(36)}`;
-  await writeLogs(logs, Math.min(50_000, options.lines), 100_000);
-  await installIndexTemplate(options.client, prefix);
-  await sendBodies(options.client, await prepareBulkBodies(logs, prefix, BATCH_LINES));
-  await dropIndices(options.client, prefix);
-}
-
 async function killRun(contestant: typeof SHIPPER | typeof RSYSLOG, options: ShipperSuiteOptions, logs: string, tag: string): Promise<KillCheck> {
   const { client, lines } = options;
   const prefix = `bench-${tag}`;
@@ -157,7 +145,7 @@ export async function runShipperSuite(options: ShipperSuiteOptions): Promise<Shi
   const logs = join(options.dir, 'logs');
   const written = await writeLogs(logs, options.lines, 100_000);
   options.log(`wrote ${options.lines} lines (${(written.bytes / 2 ** 20).toFixed(0)} MiB) in ${written.files} files`);
-  await warmUp(options);
+  const warmUp = await warmUntilStable(options.client, options.dir, BATCH_LINES, options.log);
   const contestants: Contestant[] = [SHIPPER, RSYSLOG, RAW];
   const runs = new Map<Contestant, ShipRun[]>(contestants.map((contestant) => [contestant, []]));
   for (let round = 0; round < options.rounds; round++) {
@@ -188,5 +176,5 @@ export async function runShipperSuite(options: ShipperSuiteOptions): Promise<Shi
       store_bytes_per_doc: summarizeBy(list, (run) => run.store_bytes_per_doc),
     };
   });
-  return { lines: options.lines, rounds: options.rounds, log_bytes: written.bytes, rows, kill };
+  return { lines: options.lines, rounds: options.rounds, log_bytes: written.bytes, warm_up: warmUp, raw_in_flight: RAW_BULKS_IN_FLIGHT, rows, kill };
 }
