@@ -68,8 +68,8 @@ describe('shipper with bulk requests in flight', () => {
     const again = startShipper(workspace.shipper());
     t.after(() => again.kill());
     assert.equal(await waitForCount(es.client, es.prefix, LINES), LINES);
-    assert.deepEqual(await checkpointedOffsets(state), [bytesBefore(LINES)]);
     assert.equal(await again.stop(), 0);
+    assert.deepEqual(await checkpointedOffsets(state), [bytesBefore(LINES)]);
     assert.deepEqual(await duplicatedEventIds(es.client, es.prefix), []);
     // The held batch is indexed now; the third, taken before the kill but not checkpointed, is sent again and answered 409.
     const last = metricsLines(again.stderr()).at(-1)!;
