@@ -73,6 +73,8 @@ export class Shipper {
   /** The cluster refusing bulk requests (unreachable, blocked, closed index, overloaded): one line when it starts and ends. */
   readonly #bulkRefused: Incident;
   #bulkRetries = 0;
+  /** Batches whose request the cluster refused and has not taken since: the incident ends when none is left. */
+  readonly #refusedBatches = new Set<Batch>();
 
   constructor(config: ShipperConfig, client: Client, log: Logger) {
     this.#config = config;
@@ -231,11 +233,15 @@ export class Shipper {
         onRetry: (reason, items, delayMs) => {
           this.metrics.counts.retries++;
           this.#bulkRetries++;
+          this.#refusedBatches.add(batch);
           this.#bulkRefused.failed(() => ({ reason, items, retries: this.#bulkRetries, retry_in_ms: Math.round(delayMs) }));
         },
       });
-      this.#bulkRefused.recovered(() => ({ retries: this.#bulkRetries }));
-      this.#bulkRetries = 0;
+      this.#refusedBatches.delete(batch);
+      if (this.#refusedBatches.size === 0) {
+        this.#bulkRefused.recovered(() => ({ retries: this.#bulkRetries }));
+        this.#bulkRetries = 0;
+      }
       // Counted when the cluster answers: those documents are indexed, whatever is still out before them.
       this.metrics.counts.indexed += outcome.created;
       this.metrics.counts.duplicates += outcome.duplicates;
