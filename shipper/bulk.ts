@@ -36,8 +36,10 @@ interface ItemResult {
   error?: { type?: string; reason?: string; caused_by?: { type?: string; reason?: string } };
 }
 
-// Only what settles the items comes back: a large batch's full response is mostly noise.
-const FILTER_PATH = ['items.*.status', 'items.*.error.type', 'items.*.error.reason', 'items.*.error.caused_by'];
+// Only what settles the items comes back, the fields read below and nothing else (no _index, _id,
+// _version, _shards, result, took, nor an error's nested causes and stack): a 5,000-item answer
+// is then some 20 bytes an item.
+const FILTER_PATH = ['items.*.status', 'items.*.error.type', 'items.*.error.reason', 'items.*.error.caused_by.type', 'items.*.error.caused_by.reason'];
 
 /** Error types that describe the cluster's state, not the document, whatever their status. */
 const CLUSTER_STATE_ERRORS = new Set(['index_closed_exception', 'cluster_block_exception']);

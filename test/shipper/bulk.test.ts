@@ -60,7 +60,8 @@ describe('bulk sender', () => {
     assert.equal(outcome.retries, 0);
     assert.equal(outcome.rejected.length, 1);
     assert.equal(outcome.rejected[0]!.item.id, 'mapping-3');
-    assert.match(outcome.rejected[0]!.error, /(document_parsing_exception|mapper_parsing_exception).*url\.path/);
+    // Type and reason, and those of the cause: what filter_path keeps of the answer.
+    assert.match(outcome.rejected[0]!.error, /^(document_parsing_exception|mapper_parsing_exception): .*url\.path.* \(\w+_exception: .+\)$/);
   });
 
   it('retries only the items the cluster refuses for its own state, until it takes them', async () => {
