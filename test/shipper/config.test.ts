@@ -77,13 +77,15 @@ describe('shipper configuration', () => {
   });
 
   it('exits 1 naming batch.max_in_flight when it is not a count of requests from 1 to 16', async () => {
+    const file = join(dir, 'bad-in-flight.json');
+    const write = (value: unknown) => writeFile(file, JSON.stringify({ logs: 'l', state: 's', elasticsearch: { url: 'http://h:9200' }, batch: { max_in_flight: value } }));
     for (const bad of [0, 17, 1.5, '2']) {
-      const file = join(dir, 'bad-in-flight.json');
-      await writeFile(file, JSON.stringify({ logs: 'l', state: 's', elasticsearch: { url: 'http://h:9200' }, batch: { max_in_flight: bad } }));
-      const result = await run(process.execPath, ['shipper/main.ts', '--config', file], { env: { PATH: process.env.PATH } }).catch((error: { code: number; stderr: string }) => error);
-      assert.equal((result as { code: number }).code, 1, `max_in_flight ${JSON.stringify(bad)}`);
-      assert.match((result as { stderr: string }).stderr, /^shipper: invalid configuration \(.*\):\n {2}batch\.max_in_flight: /);
+      await write(bad);
+      assert.throws(() => loadConfig(['--config', file], NO_ES), { code: 'CONFIG_INVALID', message: /^ {2}batch\.max_in_flight: /m }, `max_in_flight ${JSON.stringify(bad)}`);
     }
+    const result = await run(process.execPath, ['shipper/main.ts', '--config', file], { env: { PATH: process.env.PATH } }).catch((error: { code: number; stderr: string }) => error);
+    assert.equal((result as { code: number }).code, 1);
+    assert.match((result as { stderr: string }).stderr, /^shipper: invalid configuration \(.*\):\n {2}batch\.max_in_flight: /);
   });
 });
 
