@@ -61,10 +61,10 @@ export interface ShipperSuiteResult {
   lines: number;
   rounds: number;
   log_bytes: number;
-  /** The warm-up loads' rates before anything was timed. */
-  warm_up: WarmUp;
+  /** The warm-up loads' rates before anything was timed (absent in results of runs before it). */
+  warm_up?: WarmUp;
   /** Bulk requests the raw loader keeps out at once (the shipper's default `batch.max_in_flight`). */
-  raw_in_flight: number;
+  raw_in_flight?: number;
   rows: ShipRow[];
   kill: KillCheck[];
 }

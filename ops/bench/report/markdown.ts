@@ -41,8 +41,8 @@ function targets(results: BenchResults): string {
     const kill = results.shipper.kill;
     const shipRows: string[][] = [];
     if (r) {
-      shipRows.push(['shipper ≥ rsyslog lines/s', verdict(r.vsRsyslog, 1)]);
-      shipRows.push(['shipper ≥ 0.8× raw _bulk ceiling', verdict(r.vsCeiling, 0.8)]);
+      shipRows.push(['shipper ≥ 1.5× rsyslog lines/s', verdict(r.vsRsyslog, 1.5)]);
+      shipRows.push(['shipper ≥ 0.9× raw _bulk ceiling', verdict(r.vsCeiling, 0.9)]);
     }
     for (const check of kill) {
       const d = check.delivery;
@@ -108,7 +108,11 @@ function shipperSection(results: BenchResults): string {
     '## Shipper',
     '',
     `The same backlog of ${n0(shipper.lines)} lines (${(shipper.log_bytes / 2 ** 20).toFixed(0)} MiB in access.<N>.log files of 100,000 lines, written once) indexed into the same Elasticsearch node ` +
-      `from the start of the process to the last document searchable; ${shipper.rounds} runs each, alternating order; indices dropped between runs. ` +
+      `from the start of the process to the last document searchable; ${shipper.rounds} runs each, the order reversed every round; indices dropped between runs. ` +
+      (shipper.warm_up
+        ? `Before them, warm-up loads until two in a row were within 10% (${shipper.warm_up.rates.map(n0).join(', ')} lines/s${shipper.warm_up.stable ? '' : ', never stable'}); ` +
+          `the raw loader keeps ${shipper.raw_in_flight} requests out, as the shipper does by default. `
+        : '') +
       'CPU is the contestant\'s own process (the raw loader: the benchmark process, whose bodies were built before the clock started); ES CPU is what the node spent meanwhile; ' +
       'store B/doc is the primary store size per document right after the run (not force-merged). rsyslog\'s documents carry fewer fields (no geo, category or duration: see notes).',
     '',
