@@ -44,12 +44,12 @@ describe('shipper with bulk requests in flight', () => {
     };
     /** Until the shipper has the third batch's answer (`counter` at its lines) while the second is held. */
     const thirdAnsweredWhileSecondHeld = (run: ShipperRun, counter: string) =>
-      waitFor('the third batch answered while the second is held', async () => relay.heldConnections() === 1 && (await scrapeMetrics(run))[counter] === BATCH, { timeoutMs: 60_000 });
+      waitFor('the third batch answered while the second is held', async () => relay.heldConnections() === 1 && (await scrapeMetrics(run))[counter] === BATCH, { timeoutMs: 60_000, intervalMs: 100 });
 
     appendRecords(logs, 1, 0, LINES);
     relay.hold(HELD_RECORD);
     const first = start();
-    await waitFor('the first batch checkpointed', async () => (await checkpointed())[0] === bytesBefore(BATCH), { timeoutMs: 60_000 });
+    await waitFor('the first batch checkpointed', async () => (await checkpointed())[0] === bytesBefore(BATCH), { timeoutMs: 60_000, intervalMs: 100 });
     await thirdAnsweredWhileSecondHeld(first, 'shipper_indexed_total');
     assert.equal(await countDocuments(es.client, es.prefix), 2 * BATCH, 'the first and third batches are in Elasticsearch');
     assert.deepEqual(await checkpointed(), [bytesBefore(BATCH)], 'the checkpoint ends where the held batch begins');
