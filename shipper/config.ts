@@ -108,7 +108,7 @@ export const shipperConfigSchema = z
         max_lines: positiveInt.default(5_000),
         max_bytes: positiveInt.default(5 * 1024 * 1024),
         /** Longest a line waits for its batch to fill, counted from the batch's first line. */
-        flush_interval_ms: positiveInt.default(1_000),
+        flush_interval_ms: positiveInt.default(500),
         /**
          * Bulk requests out at once. Two keep a node busy while it answers one (a bulk into one
          * shard runs on one write thread) and the next batch is filled and sent meanwhile.
