@@ -42,22 +42,22 @@ describe('shipper with bulk requests in flight', () => {
       t.after(() => run.kill());
       return run;
     };
-    /** Until the shipper has the third batch's answer (`counter` at its lines) while the second is held. */
-    const thirdAnsweredWhileSecondHeld = (run: ShipperRun, counter: string) =>
-      waitFor('the third batch answered while the second is held', async () => relay.heldConnections() === 1 && (await scrapeMetrics(run))[counter] === BATCH, { timeoutMs: 60_000, intervalMs: 100 });
+    /** Until the shipper has the third batch's answer (`counter` at `expected`) while the second is held. */
+    const thirdAnsweredWhileSecondHeld = (run: ShipperRun, counter: string, expected: number) =>
+      waitFor('the third batch answered while the second is held', async () => relay.heldConnections() === 1 && (await scrapeMetrics(run))[counter] === expected, { timeoutMs: 60_000, intervalMs: 100 });
 
     appendRecords(logs, 1, 0, LINES);
     relay.hold(HELD_RECORD);
     const first = start();
     await waitFor('the first batch checkpointed', async () => (await checkpointed())[0] === bytesBefore(BATCH), { timeoutMs: 60_000, intervalMs: 100 });
-    await thirdAnsweredWhileSecondHeld(first, 'shipper_indexed_total');
+    await thirdAnsweredWhileSecondHeld(first, 'shipper_indexed_total', 2 * BATCH);
     assert.equal(await countDocuments(es.client, es.prefix), 2 * BATCH, 'the first and third batches are in Elasticsearch');
     assert.deepEqual(await checkpointed(), [bytesBefore(BATCH)], 'the checkpoint ends where the held batch begins');
     await first.kill(); // the held request dies with its connection: the node never gets it
 
     // From the checkpoint: the second batch again (held again), the third again (already there: 409).
     const second = start();
-    await thirdAnsweredWhileSecondHeld(second, 'shipper_duplicates_total');
+    await thirdAnsweredWhileSecondHeld(second, 'shipper_duplicates_total', BATCH);
     assert.deepEqual(await checkpointed(), [bytesBefore(BATCH)], 'still nothing past the held batch');
     second.child.kill('SIGTERM');
     await waitFor('the shipper to begin its stop', () => second.stderr().includes('stopping: flushing and checkpointing'));
