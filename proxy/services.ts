@@ -8,8 +8,7 @@ import type { Logger } from 'pino';
 import type { Pool } from 'undici';
 import type { AuthMethod } from '../common/access-record.ts';
 import { systemClock, type Clock } from './auth/clock.ts';
-import { FailedAttemptLimiter, ServiceLockout } from './auth/rate-limit.ts';
-import { RevokedSessions, revocationsFile } from './auth/revocations.ts';
+import type { FailedAttemptLimiter, ServiceLockout } from './auth/rate-limit.ts';
 import { BasicLogin } from './auth/basic.ts';
 import { MethodChooser } from './auth/chooser.ts';
 import { LinkLogin } from './auth/link.ts';
@@ -17,11 +16,12 @@ import { LinkMailer } from './auth/mailer.ts';
 import { LOGIN_PATH, methodLoginPath } from './auth/endpoints.ts';
 import { SecretLogin } from './auth/secret-login.ts';
 import { NoAuth, Sessions, type ServiceAuth } from './auth/service-auth.ts';
-import { CookieSigner, loadSigningKey } from './auth/session-cookie.ts';
+import { CookieSigner } from './auth/session-cookie.ts';
 import { SsoLogin } from './auth/sso.ts';
 import { authMethodConfig, type ProxyConfig, type ServiceConfig } from './config.ts';
 import { createUpstreamPool } from './forward.ts';
 import { Router } from './routing.ts';
+import { localAuthStore, type AuthStore } from './shared-auth.ts';
 
 export interface Service {
   id: string;
@@ -40,28 +40,25 @@ export interface Service {
 export interface AuthState {
   sessions: Sessions;
   limiter: FailedAttemptLimiter;
+  /** A new failed-attempt budget for service `id`. */
+  lockout(id: string): ServiceLockout;
   /** Sends sign-in links; absent when the configuration has no smtp. */
   mailer: LinkMailer | undefined;
-  limits: ProxyConfig['login_rate_limit'];
   clock: Clock;
   diagnostics: Logger;
 }
 
-/** `clock` is replaced only by tests, to move time forward without waiting. */
-export function createAuthState(config: ProxyConfig, diagnostics: Logger, clock: Clock = systemClock): AuthState {
-  const secretFile = config.sessions.secret_file;
-  const revoked = new RevokedSessions(secretFile === undefined ? undefined : revocationsFile(secretFile), clock, diagnostics);
-  const sessions = new Sessions(new CookieSigner(loadSigningKey(secretFile)), config.sessions.ttl_seconds, revoked, clock);
-  const limits = config.login_rate_limit;
-  const limiter = new FailedAttemptLimiter(limits.max_failed_attempts, limits.window_seconds, clock);
+/** `clock` is replaced only by tests, to move time forward without waiting; `store` by a worker, whose state its primary keeps. */
+export function createAuthState(config: ProxyConfig, diagnostics: Logger, clock: Clock = systemClock, store: AuthStore = localAuthStore(config, diagnostics, clock)): AuthState {
+  const sessions = new Sessions(new CookieSigner(store.signingKey), config.sessions.ttl_seconds, store.revoked, clock);
   const mailer = config.smtp === undefined ? undefined : new LinkMailer(config.smtp);
-  return { sessions, limiter, mailer, limits, clock, diagnostics };
+  return { sessions, limiter: store.limiter, lockout: (id) => store.lockout(id), mailer, clock, diagnostics };
 }
 
 function buildService(service: ServiceConfig, state: AuthState, fingerprint: string): Service {
-  const { sessions, limiter, mailer, limits, clock, diagnostics } = state;
+  const { sessions, limiter, mailer, clock, diagnostics } = state;
   // One budget per service, shared by its password, PIN and Basic logins.
-  const lockout = new ServiceLockout(limits.service_max_failed_attempts, limits.service_window_seconds, limits.service_lockout_seconds, clock);
+  const lockout = state.lockout(service.id);
   const several = service.auth.length > 1;
   // Where a method's form posts: its own path when a chooser stands in front of it.
   const loginPathOf = (method: AuthMethod) => (several ? methodLoginPath(method) : LOGIN_PATH);
