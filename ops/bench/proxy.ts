@@ -92,6 +92,8 @@ async function measure(url: string, host: string | undefined, pid: number | unde
 async function startProxy(dir: string, upstreamPort: number, log: boolean): Promise<{ child: ChildProcess; url: string }> {
   const config = {
     proxy_id: log ? 'bench-log-on' : 'bench-log-off',
+    // One process: these figures are per proxy process (workers are measured on their own).
+    workers: 1,
     listen: { host: '127.0.0.1', port: 0 },
     access_log: {
       enabled: log,

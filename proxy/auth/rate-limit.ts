@@ -3,7 +3,8 @@
 // either (a 4-digit PIN falls to 100 addresses in minutes otherwise); once the service's budget is
 // spent, its secret logins are refused for a cool-down. Both answer how long until they lift, for
 // the 429's Retry-After. Memory is bounded: expired windows are swept, and past MAX_KEYS the
-// oldest keys are dropped.
+// oldest keys are dropped. With workers, the counts are the primary's and a worker's are a replica
+// (proxy/shared-auth.ts), which is why a check is split in `admitAttempt` and `settleAttempt`.
 
 import type { Clock } from './clock.ts';
 

@@ -38,6 +38,8 @@ export function thisProxy(accessLog: boolean): ProxyPeer {
       const upstream = `http://127.0.0.1:${upstreamPort}`;
       const config = {
         proxy_id: accessLog ? 'bench-log-on' : 'bench-log-off',
+        // One process: these figures are per proxy process (workers are measured on their own).
+        workers: 1,
         listen: { host: '127.0.0.1', port: 0 },
         access_log: { enabled: accessLog, dir: logDir, rotation: { size: '1g', frequency: 'daily' }, keep: 5 },
         services: [
