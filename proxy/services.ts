@@ -2,12 +2,14 @@
 // chooser when there are several); and the routes built from them. A reload builds new routes from
 // a new configuration, keeping every service whose configuration did not change (its pool, its
 // lockout, its SSO discovery, its pending sign-in links) and the auth state of the whole process
-// (session key, revocations, failed-attempt counts, the SMTP transport).
+// (session key, revocations, failed-attempt counts, the SMTP transport). A changed link service
+// starts with no pending links in one process; with workers it keeps the primary's.
 
 import type { Logger } from 'pino';
 import type { Pool } from 'undici';
 import type { AuthMethod } from '../common/access-record.ts';
 import { systemClock, type Clock } from './auth/clock.ts';
+import type { PendingLinks } from './auth/pending-links.ts';
 import type { FailedAttemptLimiter, ServiceLockout } from './auth/rate-limit.ts';
 import { BasicLogin } from './auth/basic.ts';
 import { MethodChooser } from './auth/chooser.ts';
@@ -42,6 +44,8 @@ export interface AuthState {
   limiter: FailedAttemptLimiter;
   /** A new failed-attempt budget for service `id`. */
   lockout(id: string): ServiceLockout;
+  /** The sign-in links of service `id`, for a newly built link method. */
+  pendingLinks(id: string): PendingLinks;
   /** Sends sign-in links; absent when the configuration has no smtp. */
   mailer: LinkMailer | undefined;
   clock: Clock;
@@ -52,7 +56,7 @@ export interface AuthState {
 export function createAuthState(config: ProxyConfig, diagnostics: Logger, clock: Clock = systemClock, store: AuthStore = localAuthStore(config, diagnostics, clock)): AuthState {
   const sessions = new Sessions(new CookieSigner(store.signingKey), config.sessions.ttl_seconds, store.revoked, clock);
   const mailer = config.smtp === undefined ? undefined : new LinkMailer(config.smtp);
-  return { sessions, limiter: store.limiter, lockout: (id) => store.lockout(id), mailer, clock, diagnostics };
+  return { sessions, limiter: store.limiter, lockout: (id) => store.lockout(id), pendingLinks: (id) => store.pendingLinks(id), mailer, clock, diagnostics };
 }
 
 function buildService(service: ServiceConfig, state: AuthState, fingerprint: string): Service {
@@ -71,7 +75,7 @@ function buildService(service: ServiceConfig, state: AuthState, fingerprint: str
     else if (auth.method === 'link') {
       // The SMTP transport is made at start (smtp is not reloaded).
       if (mailer === undefined) throw new Error(`service "${service.id}" uses the link method, but the proxy started without smtp: restart it`);
-      handlers.set('link', new LinkLogin(service.id, auth, sessions, limiter, mailer, diagnostics, loginPathOf(auth.method)));
+      handlers.set('link', new LinkLogin(service.id, auth, sessions, limiter, state.pendingLinks(service.id), mailer, diagnostics, loginPathOf(auth.method)));
     } else handlers.set(auth.method, new SecretLogin(service.id, auth.method, auth.hash, auth.user_id, sessions, limiter, lockout, diagnostics, loginPathOf(auth.method)));
   }
   const only = service.auth[0]!.method;

@@ -6,6 +6,9 @@
 //   workers: the check costs two IPC round trips, small beside the scrypt hash it guards.
 // - A failure counted outside a secret check (a sign-in link asked for, an SSO callback refused) is
 //   sent without waiting: the other workers see it one IPC hop later.
+// - A sign-in link sent, or used, is sent to the primary and from it to every worker, so the link
+//   opens on whichever worker its connection reaches (a second use at another worker within that
+//   one message is possible; it needs the browser's nonce cookie as much as the first).
 // - A logout's revocation is sent to the primary, which saves it, sends it to every worker and
 //   only then answers, so the logout is answered after every worker was sent the revocation.
 // Every change comes back to every worker as the primary's figures, which replace the replica's.
@@ -13,6 +16,7 @@
 import type { Logger } from 'pino';
 import { systemClock, type Clock } from './auth/clock.ts';
 import { admitAttempt, FailedAttemptLimiter, ServiceLockout, settleAttempt, type AttemptWindow, type LimitedCheck, type LockoutState, type RefusedCheck } from './auth/rate-limit.ts';
+import { PendingLinks, type PendingLink } from './auth/pending-links.ts';
 import { RevokedSessions, revocationsFile } from './auth/revocations.ts';
 import { loadSigningKey } from './auth/session-cookie.ts';
 import type { ProxyConfig } from './config.ts';
@@ -24,6 +28,8 @@ export interface AuthStore {
   limiter: FailedAttemptLimiter;
   /** The failed-attempt budget of service `id`, made when a service is built. */
   lockout(id: string): ServiceLockout;
+  /** The sign-in links of link service `id`, made when it is built. */
+  pendingLinks(id: string): PendingLinks;
 }
 
 /** One process's own state, as a proxy without workers keeps it: a reload that changes a service gives it a fresh budget. */
@@ -35,6 +41,7 @@ export function localAuthStore(config: ProxyConfig, diagnostics: Logger, clock: 
     revoked: new RevokedSessions(secretFile === undefined ? undefined : revocationsFile(secretFile), clock, diagnostics),
     limiter: new FailedAttemptLimiter(limits.max_failed_attempts, limits.window_seconds, clock),
     lockout: () => new ServiceLockout(limits.service_max_failed_attempts, limits.service_window_seconds, limits.service_lockout_seconds, clock),
+    pendingLinks: () => new PendingLinks(clock),
   };
 }
 
@@ -43,15 +50,25 @@ export type AuthRequest =
   | { type: 'auth:attempt'; id: number; service: string; key: string; charge: boolean }
   | { type: 'auth:settle'; id: number; service: string; key: string; charged: boolean; valid: boolean }
   | { type: 'auth:failure'; key: string }
-  | { type: 'auth:revoke'; id: number; sid: string; expiry: number };
+  | { type: 'auth:revoke'; id: number; sid: string; expiry: number }
+  | { type: 'auth:link'; service: string; tokenHash: string; link: PendingLink }
+  | { type: 'auth:link-used'; service: string; tokenHash: string };
 
 /** Messages the primary sends a worker about auth. */
 export type AuthUpdate =
-  | { type: 'auth:snapshot'; signingKey: string; revoked: Array<[string, number]>; windows: Array<[string, AttemptWindow]>; lockouts: Array<[string, LockoutState]> }
+  | {
+      type: 'auth:snapshot';
+      signingKey: string;
+      revoked: Array<[string, number]>;
+      windows: Array<[string, AttemptWindow]>;
+      lockouts: Array<[string, LockoutState]>;
+      links: Array<[string, Array<[string, PendingLink]>]>;
+    }
   | { type: 'auth:reply'; id: number; refused?: RefusedCheck }
   | { type: 'auth:window'; key: string; window: AttemptWindow }
   | { type: 'auth:lockout'; service: string; state: LockoutState }
-  | { type: 'auth:revoked'; sid: string; expiry: number };
+  | { type: 'auth:revoked'; sid: string; expiry: number }
+  | Extract<AuthRequest, { type: 'auth:link' | 'auth:link-used' }>;
 
 export function isAuthRequest(message: unknown): message is AuthRequest {
   const type = (message as { type?: unknown } | null)?.type;
@@ -65,6 +82,7 @@ export class SharedAuthKeeper {
   readonly #revoked: RevokedSessions;
   readonly #limiter: FailedAttemptLimiter;
   readonly #lockouts = new Map<string, ServiceLockout>();
+  readonly #links = new Map<string, PendingLinks>();
   /** Sends a message to every worker. */
   readonly #broadcast: (message: AuthUpdate) => void;
 
@@ -84,6 +102,7 @@ export class SharedAuthKeeper {
       revoked: [...this.#revoked.entries()],
       windows: [...this.#limiter.windows()],
       lockouts: [...this.#lockouts].map(([service, lockout]) => [service, lockout.state()]),
+      links: [...this.#links].map(([service, links]) => [service, [...links.entries()]]),
     };
   }
 
@@ -109,6 +128,14 @@ export class SharedAuthKeeper {
         this.#limiter.recordFailure(request.key);
         this.#sendWindow(request.key);
         return;
+      case 'auth:link':
+        this.#linksOf(request.service).remember(request.tokenHash, request.link);
+        this.#broadcast(request);
+        return;
+      case 'auth:link-used':
+        this.#linksOf(request.service).markUsed(request.tokenHash);
+        this.#broadcast(request);
+        return;
       case 'auth:revoke':
         this.#broadcast({ type: 'auth:revoked', sid: request.sid, expiry: request.expiry });
         await this.#revoked.revoke(request.sid, request.expiry);
@@ -119,6 +146,15 @@ export class SharedAuthKeeper {
   #sendWindow(key: string): void {
     const window = this.#limiter.window(key);
     if (window !== undefined) this.#broadcast({ type: 'auth:window', key, window });
+  }
+
+  #linksOf(service: string): PendingLinks {
+    let links = this.#links.get(service);
+    if (links === undefined) {
+      links = new PendingLinks(systemClock);
+      this.#links.set(service, links);
+    }
+    return links;
   }
 
   /** One budget per service id for the primary's lifetime: a reload does not hand out a fresh one. */
@@ -191,6 +227,34 @@ class ReplicaRevocations extends RevokedSessions {
   }
 }
 
+/** A link sent or used here is sent to the primary, which passes it to every worker. */
+class ReplicaLinks extends PendingLinks {
+  readonly #service: string;
+  readonly #tell: (request: AuthRequest) => void;
+
+  constructor(service: string, tell: (request: AuthRequest) => void) {
+    super(systemClock);
+    this.#service = service;
+    this.#tell = tell;
+  }
+
+  override remember(tokenHash: string, link: PendingLink): void {
+    super.remember(tokenHash, link);
+    this.#tell({ type: 'auth:link', service: this.#service, tokenHash, link });
+  }
+
+  override markUsed(tokenHash: string): void {
+    super.markUsed(tokenHash);
+    this.#tell({ type: 'auth:link-used', service: this.#service, tokenHash });
+  }
+
+  /** Takes what the primary sent. */
+  take(update: Extract<AuthUpdate, { type: 'auth:link' | 'auth:link-used' }>): void {
+    if (update.type === 'auth:link') super.remember(update.tokenHash, { ...update.link });
+    else super.markUsed(update.tokenHash);
+  }
+}
+
 /** A worker's replica: made from the primary's snapshot, kept current by its updates (`apply`). */
 export class SharedAuthReplica implements AuthStore {
   readonly signingKey: Buffer;
@@ -200,11 +264,15 @@ export class SharedAuthReplica implements AuthStore {
   /** The lockout of each service id as last built: a reload's new one takes the primary's figures too. */
   readonly #lockouts = new Map<string, ReplicaLockout>();
   readonly #lockoutStates = new Map<string, LockoutState>();
+  /** Each link service's links: a reload's new method gets the same ones. */
+  readonly #links = new Map<string, ReplicaLinks>();
+  readonly #send: (request: AuthRequest) => void;
   readonly #waiting = new Map<number, (reply: Extract<AuthUpdate, { type: 'auth:reply' }>) => void>();
   #nextId = 1;
 
   constructor(config: ProxyConfig, snapshot: Extract<AuthUpdate, { type: 'auth:snapshot' }>, send: (request: AuthRequest) => void, diagnostics: Logger) {
     this.#limits = config.login_rate_limit;
+    this.#send = send;
     const ask: Ask = (request) =>
       new Promise((resolve) => {
         const id = this.#nextId++;
@@ -217,6 +285,20 @@ export class SharedAuthReplica implements AuthStore {
     for (const [sid, expiry] of snapshot.revoked) this.revoked.take(sid, expiry);
     for (const [key, window] of snapshot.windows) this.limiter.setWindow(key, window);
     for (const [service, state] of snapshot.lockouts) this.#lockoutStates.set(service, state);
+    for (const [service, links] of snapshot.links) for (const [tokenHash, link] of links) this.#linksOf(service).take({ type: 'auth:link', service, tokenHash, link });
+  }
+
+  pendingLinks(id: string): PendingLinks {
+    return this.#linksOf(id);
+  }
+
+  #linksOf(service: string): ReplicaLinks {
+    let links = this.#links.get(service);
+    if (links === undefined) {
+      links = new ReplicaLinks(service, this.#send);
+      this.#links.set(service, links);
+    }
+    return links;
   }
 
   lockout(id: string): ServiceLockout {
@@ -244,6 +326,10 @@ export class SharedAuthReplica implements AuthStore {
         return;
       case 'auth:revoked':
         this.revoked.take(update.sid, update.expiry);
+        return;
+      case 'auth:link':
+      case 'auth:link-used':
+        this.#linksOf(update.service).take(update);
         return;
       case 'auth:snapshot':
         return;
