@@ -27,7 +27,7 @@ if (configFile === undefined) usage('missing --config');
 
 const config = loadOrExit('proxy', () => loadConfig(configFile));
 
-if (isPrimaryOfWorkers(config)) runPrimary(config, diagnostics);
+if (isPrimaryOfWorkers(config)) await runPrimary(config, diagnostics);
 else await serve();
 
 async function serve(): Promise<void> {

@@ -59,6 +59,7 @@ export async function joinPrimary(config: ProxyConfig, diagnostics: Logger): Pro
   let replica: SharedAuthReplica | undefined;
   const snapshot = new Promise<Extract<AuthUpdate, { type: 'auth:snapshot' }>>((resolve) => {
     process.on('message', (message: ToWorker) => {
+      if (typeof message?.type !== 'string') return;
       if (message.type === 'auth:snapshot') resolve(message);
       else if (message.type.startsWith('auth:')) replica?.apply(message as AuthUpdate);
       else if (message.type === 'worker:stop') {
@@ -94,7 +95,7 @@ interface Seat {
  * The primary: forks `config.workers` workers and keeps them running until SIGTERM/SIGINT, then
  * has each drain and exits 0 once all have (1 when one of them did not stop cleanly).
  */
-export function runPrimary(config: ProxyConfig, diagnostics: Logger): void {
+export async function runPrimary(config: ProxyConfig, diagnostics: Logger): Promise<void> {
   const seats = new Map<number, Seat>();
   const broadcast = (message: AuthUpdate) => {
     for (const { worker } of seats.values()) if (worker.isConnected()) worker.send(message);
@@ -119,9 +120,11 @@ export function runPrimary(config: ProxyConfig, diagnostics: Logger): void {
         reports.delete(message.id);
       } else if (message.type === 'worker:started') {
         diagnostics.info({ worker: number, pid: worker.process.pid }, 'worker started');
-        if (starting > 0 && --starting === 0) void listening(message.port);
+        if (starting > 0 && --starting === 0) listening(message.port);
       }
     });
+    // A send to a worker whose channel just closed: its exit, which follows, is what counts.
+    worker.on('error', (error: Error) => diagnostics.warn({ err: error, worker: number }, 'message to a worker not delivered'));
     worker.on('exit', (code, signal) => {
       const seat = seats.get(number);
       if (seat?.worker !== worker) return;
@@ -180,8 +183,7 @@ export function runPrimary(config: ProxyConfig, diagnostics: Logger): void {
     return { status: refusing ? 503 : 200, body: { workers: all.map((report) => report.health.body) } };
   };
 
-  const listening = async (port: number) => {
-    if (config.status) status = await serveStatus(summedMetrics, health, config.status.host, config.status.port);
+  const listening = (port: number) => {
     diagnostics.info(
       { proxy: config.proxy_id, workers: config.workers, host: config.listen.host, port, status_port: status && listenerPort(status), access_log: config.access_log.enabled ? config.access_log.dir : false },
       'proxy listening',
@@ -208,5 +210,11 @@ export function runPrimary(config: ProxyConfig, diagnostics: Logger): void {
   };
   process.once('SIGTERM', shutdown);
   process.once('SIGINT', shutdown);
+  if (config.status) {
+    status = await serveStatus(summedMetrics, health, config.status.host, config.status.port).catch((error: Error) => {
+      diagnostics.fatal({ err: error }, 'proxy failed to start');
+      process.exit(1);
+    });
+  }
   for (let number = 1; number <= config.workers; number++) fork(number);
 }
