@@ -14,6 +14,11 @@ export const SHUTTING_DOWN_REASON = 'proxy shutting down';
 export const ACCESS_LOG_UNAVAILABLE_STATUS = 503;
 export const ACCESS_LOG_UNAVAILABLE_REASON = 'access log unavailable';
 
+/** Cancels the upstream side of an exchange when the client goes away first. */
+export interface UpstreamCancel {
+  cancel(): void;
+}
+
 export class Exchange {
   readonly startMs = Date.now();
   readonly startHr = performance.now();
@@ -35,8 +40,7 @@ export class Exchange {
   bytesIn = 0;
   bytesOut = 0;
   done = false;
-  /** Cancels the upstream side when the client goes away first. */
-  abortUpstream: (() => void) | undefined = undefined;
+  upstream: UpstreamCancel | undefined = undefined;
 
   constructor(id: string, method: string, host: string, path: string, sourceIp: string, protocol: Protocol, userAgent: string | undefined) {
     this.id = id;

@@ -105,7 +105,7 @@ function onClose(context: ProxyContext, res: ServerResponse, exchange: Exchange)
   context.recorder.finish(exchange, status);
   // After the line is written: the abort reports back through the forward handler, which must
   // then see the exchange as done.
-  if (!res.writableFinished) exchange.abortUpstream?.();
+  if (!res.writableFinished) exchange.upstream?.cancel();
 }
 
 function pass(service: Service, upstreamPath: string, req: IncomingMessage, res: ServerResponse, exchange: Exchange, peer: string, peerTrusted: boolean): void {
