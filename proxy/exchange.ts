@@ -62,6 +62,9 @@ export class Recorder {
   readonly #log: AccessLog | undefined;
   readonly metrics: RequestMetrics;
   active = 0;
+  /** The last arrival time written and its ISO text: requests finishing together mostly share their millisecond. */
+  #timeMs = Number.NaN;
+  #timeText = '';
 
   constructor(log: AccessLog | undefined, metrics: RequestMetrics) {
     this.#log = log;
@@ -86,8 +89,12 @@ export class Recorder {
     this.metrics.observe(exchange.service, status, exchange.authMethod, durationMs);
     const log = this.#log;
     if (log === undefined) return;
+    if (exchange.startMs !== this.#timeMs) {
+      this.#timeMs = exchange.startMs;
+      this.#timeText = new Date(exchange.startMs).toISOString();
+    }
     log.write({
-      time: new Date(exchange.startMs).toISOString(),
+      time: this.#timeText,
       id: exchange.id,
       service: exchange.service,
       method: exchange.method,
