@@ -83,12 +83,17 @@ function writeReport(results: BenchResults): void {
   say(`wrote BENCHMARKS.md, ${chartFile}`);
 }
 
+/** Proxy figures from before the nginx upstream (CPU s per 10k requests, no p99.9) cannot be shown beside the new ones. */
+function staleProxy(results: BenchResults): boolean {
+  return results.proxy?.rows.some((row) => row.cpu_us_per_request === undefined) ?? false;
+}
+
 /** The parts this run does not measure keep the last run's figures, each with the date it was measured. */
 function carryOver(results: BenchResults): void {
   const previous = existsSync(resultsFile) ? (JSON.parse(readFileSync(resultsFile, 'utf8')) as BenchResults) : undefined;
   for (const part of ALL_PARTS as (keyof BenchResults['carried'])[]) {
     if (parts.includes(part)) continue;
-    if (previous?.[part] === undefined) {
+    if (previous?.[part] === undefined || (part === 'proxy' && staleProxy(previous))) {
       results.skipped[part] = 'not selected (--parts)';
       continue;
     }
@@ -101,7 +106,13 @@ function carryOver(results: BenchResults): void {
 }
 
 if (values['report-only']) {
-  writeReport(JSON.parse(readFileSync(resultsFile, 'utf8')) as BenchResults);
+  const saved = JSON.parse(readFileSync(resultsFile, 'utf8')) as BenchResults;
+  saved.carried ??= {};
+  if (staleProxy(saved)) {
+    delete saved.proxy;
+    saved.skipped.proxy = 'measured before the nginx upstream; `npm run bench -- --parts proxy` measures it again';
+  }
+  writeReport(saved);
   process.exit(0);
 }
 
