@@ -29,7 +29,10 @@ export class EngineUnknownError extends ProxyAccessLogError {
 
 export interface ClusterIdentity {
   engine: Engine;
-  /** Absent when the credentials may not read `GET /` but the answer still names the engine. */
+  /**
+   * Absent when the answer names the engine but no version: credentials that may not read `GET /`,
+   * or an Elasticsearch without the module that serves it (the integ-test distribution answers 405).
+   */
   version?: string;
 }
 
@@ -78,8 +81,9 @@ async function askRoot(url: string, connection: ElasticsearchConnection, dispatc
     // not JSON: neither engine answers so
   }
   const version = response.statusCode === 200 ? body.version?.number : undefined;
-  if (response.statusCode === 200 && body.version?.distribution === 'opensearch') return { engine: 'opensearch', version };
-  if (response.headers[ELASTIC_PRODUCT_HEADER] === 'Elasticsearch') return { engine: 'elasticsearch', version };
+  const identity = (engine: Engine): ClusterIdentity => (version ? { engine, version } : { engine });
+  if (response.statusCode === 200 && body.version?.distribution === 'opensearch') return identity('opensearch');
+  if (response.headers[ELASTIC_PRODUCT_HEADER] === 'Elasticsearch') return identity('elasticsearch');
   throw unknownAnswer(url, response.statusCode);
 }
 
