@@ -88,8 +88,8 @@ export const FIELD_TYPE: Record<FieldName, FieldType> = {
  * Fields stored with less than an index and doc values, because nothing needs more of them: each
  * cut measured with `_disk_usage` on a force-merged index (BENCHMARKS.md, "Bytes per document").
  * - `source only`: read back from `_source` only. The line's text and its hash are what
- *   verify-trail compares; a random 43-character hash indexed with doc values cost 90 of 571
- *   bytes per document.
+ *   verify-trail compares; a random 43-character hash indexed with doc values cost 90 bytes
+ *   per document (of 606, with the line in `_source` twice).
  * - `doc values only`: sorted or aggregated, never filtered by a range (the API sorts by duration;
  *   Kibana shows and sums the byte counts), so the points index (5 bytes each) goes. A range query
  *   still works, answered from the doc values.
@@ -236,10 +236,9 @@ export function indexTemplate(prefix: string) {
         // One replica where the cluster has a second node, none on a single node (green either way).
         auto_expand_replicas: '0-1',
         refresh_interval: '1s',
-        // DEFLATE rather than LZ4 for stored fields: `_source` (which holds each line twice, as the
-        // document and as event.original) is most of a document's bytes, and an access log is
-        // written once and read a page at a time.
-        codec: 'best_compression',
+        // Not `codec: best_compression`: it halves `_source` (506 → 284 bytes per document) but made
+        // fetching a page of 100 recent events 2.4× slower (p50 112 against 46 ms, 300,000
+        // documents), the page's most common request.
       },
       mappings: {
         dynamic: false as const,
