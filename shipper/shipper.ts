@@ -5,11 +5,12 @@
 // duplicate or dead-lettered) its lines are acknowledged and the checkpoint is written, in order.
 
 import { join } from 'node:path';
-import type { Client } from '@elastic/elasticsearch';
 import type { Logger } from 'pino';
 import { Incident } from '../common/incident.ts';
 import { applyRetention, createUpcomingIndices, installIndexTemplate } from '../common/index-lifecycle.ts';
 import { dailyIndexName } from '../common/proxy-event-document.ts';
+import { checkEngine, EngineMismatchError } from '../common/storage/engine.ts';
+import { answeredWith, type Storage } from '../common/storage/storage.ts';
 import { backoffDelay, pause } from './backoff.ts';
 import { sendBulk, type BulkOutcome } from './bulk.ts';
 import { CHECKPOINT_FILE, ensureStateDirectory, loadCheckpoint, saveCheckpoint, writingState } from './checkpoint.ts';
@@ -51,7 +52,7 @@ class Batch {
 export class Shipper {
   readonly metrics: ShipperMetrics;
   readonly #config: ShipperConfig;
-  readonly #client: Client;
+  readonly #storage: Storage;
   readonly #log: Logger;
   readonly #checkpointPath: string;
   readonly #deadLetters: DeadLetterFile;
@@ -71,9 +72,9 @@ export class Shipper {
   readonly #bulkRefused: Incident;
   #bulkRetries = 0;
 
-  constructor(config: ShipperConfig, client: Client, log: Logger) {
+  constructor(config: ShipperConfig, storage: Storage, log: Logger) {
     this.#config = config;
-    this.#client = client;
+    this.#storage = storage;
     this.#log = log;
     this.#bulkRefused = new Incident(log, {
       started: 'bulk request not accepted, retrying with backoff',
@@ -104,8 +105,9 @@ export class Shipper {
     try {
       const prefix = this.#config.index_prefix;
       const ready = async () => {
+        await checkEngine(this.#config.elasticsearch);
         await this.#installTemplate(prefix);
-        await createUpcomingIndices(this.#client, prefix);
+        await createUpcomingIndices(this.#storage, prefix);
       };
       if (await this.#untilDone(ready, 'install the index template and create the upcoming daily indices')) {
         upcoming = this.#startIndexCreation();
@@ -214,7 +216,7 @@ export class Shipper {
     if (this.#failure || this.#abandoned) return undefined;
     const toSend = batch.items.filter((item): item is Item & { operation: string } => item.operation !== undefined);
     try {
-      const outcome = await sendBulk<Item & { operation: string }>(this.#client, toSend, {
+      const outcome = await sendBulk<Item & { operation: string }>(this.#storage, toSend, {
         retry: this.#config.retry,
         signal: this.#stop.delivery,
         onRetry: (reason, items, delayMs) => {
@@ -284,6 +286,8 @@ export class Shipper {
         await task();
         return true;
       } catch (error) {
+        // The other engine stays the other engine: no retry makes it work.
+        if (error instanceof EngineMismatchError) throw error;
         const delay = backoffDelay(this.#config.retry, attempt);
         this.#log.warn({ err: (error as Error).message, retry_in_ms: Math.round(delay) }, `could not ${what}, retrying`);
         await pause(delay, this.#stop.waits).catch(() => {});
@@ -299,10 +303,10 @@ export class Shipper {
    */
   async #installTemplate(prefix: string): Promise<void> {
     try {
-      const conflicting = await installIndexTemplate(this.#client, prefix);
+      const conflicting = await installIndexTemplate(this.#storage, prefix);
       if (conflicting.length > 0) this.#log.warn({ indices: conflicting }, 'these daily indices map a field of the template otherwise; they keep their mapping');
     } catch (error) {
-      if ((error as { statusCode?: number }).statusCode !== 403) throw error;
+      if (!answeredWith(error, 403)) throw error;
       this.#log.info({ index_prefix: prefix }, 'not allowed to install the index template; using the one setup-elasticsearch installed');
     }
   }
@@ -310,7 +314,7 @@ export class Shipper {
   /** Tomorrow's index exists well before midnight UTC, whenever the shipper was started. */
   #startIndexCreation(): NodeJS.Timeout {
     return setInterval(() => {
-      createUpcomingIndices(this.#client, this.#config.index_prefix).catch((error: Error) =>
+      createUpcomingIndices(this.#storage, this.#config.index_prefix).catch((error: Error) =>
         this.#log.warn({ err: error.message }, 'could not create the upcoming daily indices; trying again within the hour'),
       );
     }, UPCOMING_INDICES_INTERVAL_MS).unref();
@@ -320,7 +324,7 @@ export class Shipper {
     const days = this.#config.retention_days;
     if (days === undefined) return undefined;
     const run = () =>
-      applyRetention(this.#client, { prefix: this.#config.index_prefix, days }).then(
+      applyRetention(this.#storage, { prefix: this.#config.index_prefix, days }).then(
         (result) => this.#log.info({ deleted: result.expired, cutoff: result.cutoff.toISOString() }, 'retention applied'),
         (error: Error) => this.#log.warn({ err: error.message }, 'retention failed; trying again at the next run'),
       );

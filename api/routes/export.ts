@@ -58,7 +58,7 @@ async function nextPage(store: EventStore, position: Position, query: ScopedQuer
     try {
       if (since !== undefined) {
         const lost = position.pit;
-        position.pit = (await store.openPointInTime(KEEP_ALIVE, signal)).id;
+        position.pit = await store.openPointInTime(KEEP_ALIVE, signal);
         store.closePointInTime(lost).catch(pitNotClosed(log));
         request.pit = { id: position.pit, keep_alive: KEEP_ALIVE };
       }
@@ -86,7 +86,7 @@ async function* lines(
 ): AsyncGenerator<string> {
   try {
     if (params.format === 'csv' && position.sent === 0) yield CSV_HEADER;
-    const sort = sortClause(params.sort_by, params.sort_order);
+    const sort = sortClause(params.sort_by, params.sort_order) as estypes.SortCombinations[];
     for (;;) {
       let response;
       try {
@@ -107,7 +107,9 @@ async function* lines(
         chunk += params.format === 'csv' ? csvRow(record) : `${JSON.stringify(record)}\n`;
       }
       if (hits.length > 0) {
-        position.after = hits.at(-1)!.sort;
+        // Only the explicit sort's values: under a point in time Elasticsearch appends its implicit
+        // `_shard_doc` tiebreaker, which means nothing under another point in time (a resumed export) or in a cursor.
+        position.after = hits.at(-1)!.sort?.slice(0, sort.length);
         position.sent += hits.length;
       }
       if (chunk) yield chunk;
@@ -146,7 +148,7 @@ export async function exportEvents(
   counted: (records: number) => void,
 ): Promise<Readable> {
   const resumed = params.cursor === undefined ? undefined : decodeCursor(params.cursor, params.sort_by, params.sort_order);
-  const { id } = await store.openPointInTime(KEEP_ALIVE, signal);
+  const id = await store.openPointInTime(KEEP_ALIVE, signal);
   const position: Position = { pit: id, after: resumed?.after, sent: resumed?.seen ?? 0 };
   const generator = lines(store, params, query, position, signal, log, flushed, counted);
   let started = false;

@@ -13,6 +13,7 @@ import { parseArgs } from 'node:util';
 import type { Client } from '@elastic/elasticsearch';
 import { connectionFromEnv, createElasticsearchClient } from '../../common/elasticsearch-connection.ts';
 import { installIndexTemplate } from '../../common/index-lifecycle.ts';
+import { ElasticsearchStorage } from '../../common/storage/elasticsearch.ts';
 import { indexPattern, indexTemplateName } from '../../common/proxy-event-document.ts';
 import { startLocalNode, type LocalNode } from '../elasticsearch/local-node.ts';
 import { writeLogs } from './shipper/log-writer.ts';
@@ -100,7 +101,7 @@ async function timeShipper(round: number): Promise<ShipperResult> {
 async function timeRaw(round: number): Promise<number> {
   const prefix = `bench-raw-${run}-${round}`;
   prefixes.push(prefix);
-  await installIndexTemplate(client, prefix);
+  await installIndexTemplate(new ElasticsearchStorage(client), prefix);
   const bodies = await prepareBulkBodies(logs, prefix, BATCH_LINES);
   const started = performance.now();
   await sendBodies(client, bodies);
