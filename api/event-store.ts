@@ -12,14 +12,13 @@ import type { estypes } from '@elastic/elasticsearch';
 import { auditIndexPattern, type AuditDocument } from '../common/api-audit-document.ts';
 import { indexPattern, type ProxyEventDocument } from '../common/proxy-event-document.ts';
 import type { ErrorCode } from '../common/errors.ts';
-import type { Engine } from '../common/storage/engine.ts';
+import { ENGINE_NAMES } from '../common/search-engine.ts';
 import { StorageRequestError, type Storage } from '../common/storage/storage.ts';
 import { ApiError, ClientClosedRequestError, ElasticsearchUnavailableError } from './errors.ts';
 import type { ApiMetrics, StoreOperation } from './metrics.ts';
 import type { ScopedQuery } from './query/filters.ts';
 
 const UNAVAILABLE_STATUS = new Set([429, 502, 503, 504]);
-const ENGINE_NAME: Record<Engine, string> = { elasticsearch: 'Elasticsearch', opensearch: 'OpenSearch' };
 /** What Elasticsearch answers (503) while a shard the search needs has not started yet. */
 const SHARDS_NOT_STARTED = new Set(['search_phase_execution_exception', 'no_shard_available_action_exception']);
 /** How long a search that met a starting shard waits for the shards before its one retry. */
@@ -67,7 +66,7 @@ function clusterCause(error: StorageRequestError): string | undefined {
 /** Why Elasticsearch could not serve the request, in words; undefined when it is not unavailability but a bug. */
 function unavailableReason(error: unknown, timeoutMs: number): string | undefined {
   if (!(error instanceof StorageRequestError)) return undefined;
-  const engine = ENGINE_NAME[error.engine];
+  const engine = ENGINE_NAMES[error.engine];
   if (error.kind === 'timeout') return `no answer from ${engine} within ${timeoutMs} ms`;
   if (error.kind === 'unreachable') return `cannot reach ${engine}: ${error.message}`;
   if (error.kind !== 'response') return undefined;

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { Client, ClusterConnectionPool, type ClientOptions } from '@elastic/elasticsearch';
 import { z } from 'zod';
 import { validateConfig } from './config.ts';
-import { ENGINES } from './storage/engine.ts';
+import { ENGINES } from './search-engine.ts';
 
 const httpUrl = z.url({ protocol: /^https?$/ });
 

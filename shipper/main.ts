@@ -7,7 +7,7 @@ import pino from 'pino';
 import { loadOrExit } from '../common/config.ts';
 import { listenerPort, serveMetrics } from '../common/metrics-listener.ts';
 import { createStorage } from '../common/storage/create.ts';
-import { EngineMismatchError } from '../common/storage/engine.ts';
+import { EngineMismatchError } from '../common/search-engine.ts';
 import { STATE_UNWRITABLE_EXIT_CODE, StateWriteError } from './checkpoint.ts';
 import { loadConfig } from './config.ts';
 import { GeoDatabaseError, useGeoDatabase } from './geo.ts';

@@ -9,7 +9,8 @@ import type { Logger } from 'pino';
 import { Incident } from '../common/incident.ts';
 import { applyRetention, createUpcomingIndices, installIndexTemplate } from '../common/index-lifecycle.ts';
 import { dailyIndexName } from '../common/proxy-event-document.ts';
-import { checkEngine, EngineMismatchError } from '../common/storage/engine.ts';
+import { checkEngine, EngineMismatchError } from '../common/search-engine.ts';
+import { engineOf } from '../common/storage/engine.ts';
 import { answeredWith, type Storage } from '../common/storage/storage.ts';
 import { backoffDelay, pause } from './backoff.ts';
 import { sendBulk, type BulkOutcome } from './bulk.ts';
@@ -105,7 +106,7 @@ export class Shipper {
     try {
       const prefix = this.#config.index_prefix;
       const ready = async () => {
-        await checkEngine(this.#config.elasticsearch);
+        await checkEngine(this.#config.elasticsearch, engineOf(this.#config.elasticsearch));
         await this.#installTemplate(prefix);
         await createUpcomingIndices(this.#storage, prefix);
       };

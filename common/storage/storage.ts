@@ -8,7 +8,7 @@
 
 import type { estypes } from '@elastic/elasticsearch';
 import { ProxyAccessLogError } from '../errors.ts';
-import type { Engine } from './engine.ts';
+import type { Engine } from '../search-engine.ts';
 
 export interface CallOptions {
   /** Aborts the request (the API's client went away, the shipper stops). */

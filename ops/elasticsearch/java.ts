@@ -1,8 +1,10 @@
-// Finds a JDK that can run Elasticsearch: the newest one at version 21 or later.
+// Finds a JDK that can run the local node: the newest one at version 21 or later, which both
+// Elasticsearch 8 and OpenSearch 3 need.
 
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ProxyAccessLogError } from '../../common/errors.ts';
+import type { EngineDistribution } from './engines.ts';
 
 const MINIMUM_JAVA_MAJOR = 21;
 const JVM_ROOTS = ['/usr/lib/jvm', '/usr/local/lib/jvm', '/opt/java'];
@@ -19,10 +21,11 @@ function javaMajor(home: string): number | undefined {
   return match ? Number(match[1]) : undefined;
 }
 
-/** ES_JAVA_HOME or JAVA_HOME when new enough, else the newest JDK under the usual roots. */
-export function findJavaHome(env: NodeJS.ProcessEnv = process.env): string {
-  const candidates: string[] = [];
-  for (const explicit of [env.ES_JAVA_HOME, env.JAVA_HOME]) if (explicit) candidates.push(explicit);
+/** The engine's own variable (ES_JAVA_HOME, OPENSEARCH_JAVA_HOME) or JAVA_HOME when new enough, else the newest JDK under the usual roots. */
+export function findJavaHome(distribution: EngineDistribution, env: NodeJS.ProcessEnv = process.env): string {
+  const variable = distribution.variables.javaHome;
+  const explicit = [env[variable], env.JAVA_HOME].filter((home): home is string => Boolean(home));
+  const candidates = [...explicit];
   for (const root of JVM_ROOTS) {
     if (!existsSync(root)) continue;
     for (const entry of readdirSync(root)) candidates.push(join(root, entry));
@@ -31,13 +34,13 @@ export function findJavaHome(env: NodeJS.ProcessEnv = process.env): string {
   for (const home of candidates) {
     const major = javaMajor(home);
     if (major === undefined || major < MINIMUM_JAVA_MAJOR) continue;
-    if (home === env.ES_JAVA_HOME || home === env.JAVA_HOME) return home;
+    if (explicit.includes(home)) return home;
     if (!best || major > best.major) best = { home, major };
   }
   if (!best) {
     throw new JavaNotFoundError(
-      `no JDK ${MINIMUM_JAVA_MAJOR} or newer found (looked at ES_JAVA_HOME, JAVA_HOME and ${JVM_ROOTS.join(', ')}); ` +
-        'install one, e.g. apt-get install openjdk-21-jdk-headless, or set ES_JAVA_HOME',
+      `no JDK ${MINIMUM_JAVA_MAJOR} or newer found (looked at ${variable}, JAVA_HOME and ${JVM_ROOTS.join(', ')}); ` +
+        `install one, e.g. apt-get install openjdk-21-jdk-headless, or set ${variable}`,
     );
   }
   return best.home;

@@ -9,6 +9,7 @@ import { Agent } from 'undici';
 import { freePort } from '../free-port.ts';
 import { makeClusterCertificates } from './certificates.ts';
 import { ensureDistribution } from './distribution.ts';
+import { DISTRIBUTIONS } from './engines.ts';
 import { findJavaHome } from './java.ts';
 import {
   addSuperuser,
@@ -99,8 +100,9 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
   if (!Number.isInteger(options.nodes) || options.nodes < 1) throw new ElasticsearchStartError(`a cluster needs a whole number of nodes, at least 1; got ${options.nodes}`);
   const log = options.log ?? (() => {});
   const runAs = serviceUser();
-  const javaHome = findJavaHome();
-  const home = await homeWithSecurityAnalysis(await readableHome(await ensureDistribution(log), runAs), javaHome);
+  const distribution = DISTRIBUTIONS.elasticsearch;
+  const javaHome = findJavaHome(distribution);
+  const home = await homeWithSecurityAnalysis(await readableHome(distribution, await ensureDistribution(distribution, log), runAs), javaHome);
   const certificates = await makeClusterCertificates();
   const superuser = { username: 'admin', password: randomBytes(18).toString('base64url') };
 
@@ -122,7 +124,7 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
     const runDir = join(clusterDir, name);
     await mkdir(runDir);
     prepared.push(
-      await prepareNode(home, javaHome, {
+      await prepareNode(distribution, home, javaHome, {
         clusterName: MULTI_NODE_CLUSTER,
         name,
         runDir,

@@ -1,16 +1,19 @@
-// Starts a local single-node Elasticsearch from the cached distribution: bound to 127.0.0.1 on
-// free ports, 1 GiB heap, disk thresholds off, run as an unprivileged user (it refuses root).
-// Security is off, or on with basic auth over plain HTTP. The steps of starting a node are exported
-// for local-cluster.ts, which starts several of them as a secured cluster.
+// Starts a local single node of Elasticsearch or OpenSearch from the cached distribution: bound to
+// 127.0.0.1 on free ports, 1 GiB heap, disk thresholds off, run as an unprivileged user (both
+// refuse root). Security is off, or, on Elasticsearch, on with basic auth over plain HTTP. What
+// differs between the engines is in engines.ts. The steps of starting a node are exported for
+// local-cluster.ts, which starts several Elasticsearch nodes as a secured cluster.
 
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, existsSync, readFileSync, type WriteStream } from 'node:fs';
-import { cp, mkdir, mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request, type Dispatcher } from 'undici';
+import type { Engine } from '../../common/search-engine.ts';
 import { freePort } from '../free-port.ts';
 import { ensureDistribution } from './distribution.ts';
+import { DISTRIBUTIONS, type EngineDistribution } from './engines.ts';
 import { findJavaHome } from './java.ts';
 import { canAccess, chownTree, rootStateDir, serviceUser, type RunAs } from './run-as.ts';
 import { ElasticsearchStartError, explainStartFailure, logTail } from './start-failure.ts';
@@ -24,9 +27,11 @@ export interface Credentials {
 }
 
 export interface LocalNodeOptions {
+  /** Elasticsearch unless said otherwise. */
+  engine?: Engine;
   /** Keep data here across runs (npm start); a fresh temporary folder otherwise (tests). */
   dataDir?: string;
-  /** Turn on security with one superuser in the file realm (basic auth over plain HTTP). */
+  /** Turn on security with one superuser in the file realm (basic auth over plain HTTP); Elasticsearch only. */
   superuser?: Credentials;
   /** Listen on this HTTP port instead of a free one (a restart on the same data keeps its URL). */
   httpPort?: number;
@@ -46,10 +51,10 @@ export interface LocalNode {
 }
 
 /** The distribution must be readable by the node's user; as root, mirror it where it is. */
-export async function readableHome(home: string, runAs: RunAs | undefined): Promise<string> {
+export async function readableHome(distribution: EngineDistribution, home: string, runAs: RunAs | undefined): Promise<string> {
   if (!runAs || canAccess(join(home, 'lib'), 'r', runAs)) return home;
   const mirror = join(await rootStateDir(), home.split('/').at(-1)!);
-  if (!existsSync(join(mirror, 'bin', 'elasticsearch'))) {
+  if (!existsSync(join(mirror, 'bin', distribution.launcher))) {
     await rm(`${mirror}.partial`, { recursive: true, force: true });
     await cp(home, `${mirror}.partial`, { recursive: true });
     await rename(`${mirror}.partial`, mirror);
@@ -104,6 +109,7 @@ export interface NodePlan {
 }
 
 export interface PreparedNode {
+  distribution: EngineDistribution;
   plan: NodePlan;
   configDir: string;
   env: NodeJS.ProcessEnv;
@@ -111,12 +117,14 @@ export interface PreparedNode {
   nodeLog: string;
 }
 
-export async function prepareNode(home: string, javaHome: string, plan: NodePlan): Promise<PreparedNode> {
+export async function prepareNode(distribution: EngineDistribution, home: string, javaHome: string, plan: NodePlan): Promise<PreparedNode> {
   const configDir = join(plan.runDir, 'config');
   const logsDir = join(plan.runDir, 'logs');
   const tmpDir = join(plan.runDir, 'tmp');
   await cp(join(home, 'config'), configDir, { recursive: true });
   await Promise.all([mkdir(plan.dataDir, { recursive: true }), mkdir(logsDir), mkdir(tmpDir)]);
+  const jvmOptions = join(configDir, 'jvm.options');
+  await writeFile(jvmOptions, distribution.jvmOptions(await readFile(jvmOptions, 'utf8'), logsDir));
   await writeFile(join(configDir, 'jvm.options.d', 'heap.options'), `-Xms${plan.heap}\n-Xmx${plan.heap}\n`);
   const settings: Record<string, string> = {
     'cluster.name': plan.clusterName,
@@ -130,16 +138,17 @@ export async function prepareNode(home: string, javaHome: string, plan: NodePlan
     ...plan.settings,
   };
   await writeFile(
-    join(configDir, 'elasticsearch.yml'),
+    join(configDir, distribution.settingsFile),
     Object.entries(settings).map(([key, value]) => `${key}: ${JSON.stringify(value)}`).join('\n') + '\n',
   );
   for (const [path, content] of Object.entries(plan.configFiles ?? {})) {
     await mkdir(join(configDir, path, '..'), { recursive: true });
     await writeFile(join(configDir, path), content, { mode: 0o600 });
   }
-  const env: NodeJS.ProcessEnv = { ...process.env, ES_JAVA_HOME: javaHome, ES_PATH_CONF: configDir, ES_TMPDIR: tmpDir, JAVA_HOME: javaHome };
-  delete env.ES_JAVA_OPTS;
-  return { plan, configDir, env, nodeLog: join(logsDir, `${plan.clusterName}.log`) };
+  const { variables } = distribution;
+  const env: NodeJS.ProcessEnv = { ...process.env, [variables.javaHome]: javaHome, [variables.pathConf]: configDir, [variables.tmpDir]: tmpDir, JAVA_HOME: javaHome };
+  for (const name of distribution.ignoredVariables) delete env[name];
+  return { distribution, plan, configDir, env, nodeLog: join(logsDir, `${plan.clusterName}.log`) };
 }
 
 export function addSuperuser(home: string, node: PreparedNode, superuser: Credentials): void {
@@ -160,7 +169,7 @@ export function launchNode(home: string, node: PreparedNode, runAs: RunAs | unde
   const logFile = join(node.plan.runDir, 'console.log');
   // Appended: a node of a cluster started again keeps its earlier output.
   const console = createWriteStream(logFile, { flags: 'a' });
-  const child = spawn(join(home, 'bin', 'elasticsearch'), [], {
+  const child = spawn(join(home, 'bin', node.distribution.launcher), [], {
     env: node.env,
     cwd: node.plan.runDir,
     uid: runAs?.uid,
@@ -209,7 +218,7 @@ export async function awaitNodes(
     const tail = logTail(existsSync(failed.prepared.nodeLog) ? failed.prepared.nodeLog : failed.running.logFile);
     await rm(removeOnFailure, { recursive: true, force: true });
     const whose = nodes.length === 1 ? 'the node' : failed.prepared.plan.name;
-    throw new ElasticsearchStartError(`Elasticsearch did not start: ${cause}\n--- ${whose}'s last log lines ---\n${tail}`);
+    throw new ElasticsearchStartError(`${failed.prepared.distribution.name} did not start: ${cause}\n--- ${whose}'s last log lines ---\n${tail}`);
   }
 }
 
@@ -219,22 +228,24 @@ export function basicAuth(credentials: Credentials): string {
 
 export async function startLocalNode(options: LocalNodeOptions = {}): Promise<LocalNode> {
   const log = options.log ?? (() => {});
+  const distribution = DISTRIBUTIONS[options.engine ?? 'elasticsearch'];
+  if (options.superuser && distribution.engine !== 'elasticsearch') {
+    throw new ElasticsearchStartError(`a local ${distribution.name} node has no security: its integ-test distribution has no security plugin`);
+  }
   const runAs = serviceUser();
-  const home = await readableHome(await ensureDistribution(log), runAs);
-  const javaHome = findJavaHome();
+  const home = await readableHome(distribution, await ensureDistribution(distribution, log), runAs);
+  const javaHome = findJavaHome(distribution);
 
   const runDir = await makeRunDir(runAs, 'node');
   const [httpPort, transportPort] = [options.httpPort ?? (await freePort()), await freePort()];
   const settings: Record<string, string> = {
     'discovery.type': 'single-node',
     'transport.port': String(transportPort),
-    'xpack.security.enabled': options.superuser ? 'true' : 'false',
+    ...(options.superuser
+      ? { 'xpack.security.enabled': 'true', 'xpack.security.http.ssl.enabled': 'false', 'xpack.security.transport.ssl.enabled': 'false' }
+      : distribution.securityOff),
   };
-  if (options.superuser) {
-    settings['xpack.security.http.ssl.enabled'] = 'false';
-    settings['xpack.security.transport.ssl.enabled'] = 'false';
-  }
-  const prepared = await prepareNode(home, javaHome, {
+  const prepared = await prepareNode(distribution, home, javaHome, {
     clusterName: SINGLE_NODE_CLUSTER,
     name: 'local',
     runDir,
@@ -250,14 +261,14 @@ export async function startLocalNode(options: LocalNodeOptions = {}): Promise<Lo
     if (!canAccess(options.dataDir, 'w', runAs)) {
       await rm(runDir, { recursive: true, force: true });
       throw new ElasticsearchStartError(
-        `Elasticsearch did not start: the node runs as user "${runAs.user}", which cannot reach its data directory ` +
+        `${distribution.name} did not start: the node runs as user "${runAs.user}", which cannot reach its data directory ` +
           `${options.dataDir} (a directory above it is closed to that user). Choose a data directory that user can reach, ` +
           `or run as a user other than root.`,
       );
     }
   }
 
-  log(`starting Elasticsearch (${home.split('/').at(-1)}, Java at ${javaHome}) on 127.0.0.1:${httpPort}`);
+  log(`starting ${distribution.name} (${home.split('/').at(-1)}, Java at ${javaHome}) on 127.0.0.1:${httpPort}`);
   const running = launchNode(home, prepared, runAs);
   const url = `http://127.0.0.1:${httpPort}`;
   const auth = options.superuser ? basicAuth(options.superuser) : undefined;
@@ -268,7 +279,7 @@ export async function startLocalNode(options: LocalNodeOptions = {}): Promise<Lo
     runAs,
     runDir,
   );
-  log(`Elasticsearch ready at ${url}`);
+  log(`${distribution.name} ready at ${url}`);
   return {
     url,
     pid: running.child.pid!,

@@ -1,9 +1,11 @@
 // `npm run elasticsearch`: local Elasticsearch in the foreground until Ctrl-C or SIGTERM, which stop
 // every node. Without --nodes, one node with security off (as `npm start` and `npm test` use);
 // with --nodes N, a secured cluster of N nodes with TLS, whose URL, CA file and superuser it prints.
-// With --data DIR the indices survive restarts; without, they live in a temporary folder.
+// With --engine opensearch, one OpenSearch node with security off instead. With --data DIR the
+// indices survive restarts; without, they live in a temporary folder.
 
 import { parseArgs } from 'node:util';
+import { ENGINES, isEngine } from '../../common/search-engine.ts';
 import { startLocalCluster } from './local-cluster.ts';
 import { startLocalNode } from './local-node.ts';
 
@@ -12,19 +14,22 @@ function fail(message: string): never {
   process.exit(1);
 }
 
-let values: { data?: string; nodes?: string; heap?: string };
+let values: { engine: string; data?: string; nodes?: string; heap?: string };
 try {
-  ({ values } = parseArgs({ options: { data: { type: 'string' }, nodes: { type: 'string' }, heap: { type: 'string' } } }));
+  ({ values } = parseArgs({ options: { engine: { type: 'string', default: 'elasticsearch' }, data: { type: 'string' }, nodes: { type: 'string' }, heap: { type: 'string' } } }));
 } catch (error) {
   fail((error as Error).message);
 }
+const engine = values.engine;
+if (!isEngine(engine)) fail(`--engine: one of ${ENGINES.join(', ')}`);
+if (values.nodes !== undefined && engine !== 'elasticsearch') fail('--nodes: a secured cluster is Elasticsearch only; leave it out with --engine opensearch');
 if (values.nodes !== undefined && !/^[1-9]\d*$/.test(values.nodes)) fail('--nodes: a whole number of nodes, at least 1');
 if (values.heap !== undefined && !/^\d+[mg]$/.test(values.heap)) fail('--heap: a size such as 512m or 1g');
 
 const log = (line: string) => console.error(line);
 let stop: () => Promise<void>;
 if (values.nodes === undefined) {
-  const node = await startLocalNode({ dataDir: values.data, heap: values.heap, log });
+  const node = await startLocalNode({ engine, dataDir: values.data, heap: values.heap, log });
   console.log(`ELASTICSEARCH_URL=${node.url}`);
   stop = node.stop;
 } else {

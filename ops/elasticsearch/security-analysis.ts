@@ -12,7 +12,7 @@ import { existsSync } from 'node:fs';
 import { cp, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { promisify } from 'node:util';
-import { ELASTICSEARCH_VERSION } from './distribution.ts';
+import { ELASTICSEARCH_VERSION } from './engines.ts';
 import { ElasticsearchStartError } from './start-failure.ts';
 
 const run = promisify(execFile);

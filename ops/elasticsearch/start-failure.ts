@@ -22,7 +22,7 @@ const KNOWN_CAUSES: KnownCause[] = [
   },
   {
     pattern: /failed to obtain node locks|NodeLockedException|LockObtainFailedException/,
-    explain: () => 'another Elasticsearch node is using the same data directory. Stop it first (is another `npm start` or `npm run elasticsearch` running?).',
+    explain: () => 'another node is using the same data directory. Stop it first (is another `npm start` or `npm run elasticsearch` running?).',
   },
   {
     pattern: /BindException|Address already in use/,
@@ -30,7 +30,7 @@ const KNOWN_CAUSES: KnownCause[] = [
   },
   {
     pattern: /UnsupportedClassVersionError|requires Java|JAVA_HOME.*(?:not|invalid)/,
-    explain: () => 'the JDK is too old for Elasticsearch. Install a JDK 21 or newer, or point ES_JAVA_HOME at one.',
+    explain: () => 'the JDK is too old for the node. Install a JDK 21 or newer, or point ES_JAVA_HOME (OPENSEARCH_JAVA_HOME for OpenSearch) at one.',
   },
   {
     // java.lang.: the JVM arguments line names -XX:+HeapDumpOnOutOfMemoryError on every start.

@@ -1,8 +1,32 @@
-// Kibana saved objects for the proxy events: a data view on `<prefix>-*`, a saved search with the
-// page's columns, the page's four charts as visualizations, and a dashboard holding them. Every
-// field name comes from FIELD (common/proxy-event-document.ts).
+// Saved objects for the proxy events, for Kibana and for OpenSearch Dashboards: a data view (index
+// pattern) on `<prefix>-*`, a saved search with the page's columns, the page's four charts as
+// aggregation-based visualizations (which both apps read; OpenSearch Dashboards has no Lens), and a
+// dashboard holding them. Every field name comes from FIELD (common/proxy-event-document.ts); what
+// differs between the two apps is in APPS.
 
 import { FIELD, indexPattern } from '../../common/proxy-event-document.ts';
+
+export interface DashboardsApp {
+  name: string;
+  /** The committed import file, for the default prefix. */
+  file: URL;
+  /** Kibana 8 gives a data view a name of its own; an OpenSearch Dashboards index pattern has only its title. */
+  namesDataViews: boolean;
+  /** The version each dashboard panel says saved it: the app's own line, past 7.3, so neither app migrates the layout. */
+  panelVersion: string;
+}
+
+export const APPS = {
+  kibana: { name: 'Kibana', file: new URL('./saved-objects.ndjson', import.meta.url), namesDataViews: true, panelVersion: '8.0.0' },
+  'opensearch-dashboards': {
+    name: 'OpenSearch Dashboards',
+    file: new URL('../opensearch-dashboards/saved-objects.ndjson', import.meta.url),
+    namesDataViews: false,
+    panelVersion: '7.10.2',
+  },
+} as const satisfies Record<string, DashboardsApp>;
+
+export type App = keyof typeof APPS;
 
 export interface SavedObject {
   type: 'index-pattern' | 'search' | 'visualization' | 'dashboard';
@@ -86,13 +110,14 @@ function visState(chart: Chart): Record<string, unknown> {
   return { title: chart.title, type: chart.chart, aggs: [count, terms('2', 'segment')], params: common };
 }
 
-export function savedObjects(prefix: string): SavedObject[] {
+export function savedObjects(prefix: string, app: App): SavedObject[] {
+  const { namesDataViews, panelVersion } = APPS[app];
   const dataViewId = `${prefix}-data-view`;
   const indexRef = [{ name: INDEX_REF, type: 'index-pattern', id: dataViewId }];
   const dataView: SavedObject = {
     type: 'index-pattern',
     id: dataViewId,
-    attributes: { title: indexPattern(prefix), name: `Proxy events (${prefix})`, timeFieldName: FIELD.timestamp },
+    attributes: { title: indexPattern(prefix), ...(namesDataViews ? { name: `Proxy events (${prefix})` } : {}), timeFieldName: FIELD.timestamp },
     references: [],
   };
   const search: SavedObject = {
@@ -129,7 +154,7 @@ export function savedObjects(prefix: string): SavedObject[] {
     { x: 0, y: 26, w: 48, h: 22 },
   ];
   const panels = [...visualizations, search].map((object, i) => ({
-    version: '8.0.0',
+    version: panelVersion,
     type: object.type,
     panelIndex: String(i + 1),
     gridData: { ...grid[i]!, i: String(i + 1) },
@@ -156,7 +181,7 @@ export function savedObjects(prefix: string): SavedObject[] {
   return [dataView, search, ...visualizations, dashboard];
 }
 
-/** The import file: one object a line, as Kibana's `_import` API and UI expect. */
-export function savedObjectsNdjson(prefix: string): string {
-  return savedObjects(prefix).map((object) => JSON.stringify(object)).join('\n') + '\n';
+/** The import file: one object a line, as both apps' `_import` API and UI expect. */
+export function savedObjectsNdjson(prefix: string, app: App): string {
+  return savedObjects(prefix, app).map((object) => JSON.stringify(object)).join('\n') + '\n';
 }

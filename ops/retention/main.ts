@@ -7,7 +7,8 @@
 import { parseArgs } from 'node:util';
 import { connectionFromEnv } from '../../common/elasticsearch-connection.ts';
 import { createStorage } from '../../common/storage/create.ts';
-import { checkEngine } from '../../common/storage/engine.ts';
+import { checkEngine } from '../../common/search-engine.ts';
+import { engineOf } from '../../common/storage/engine.ts';
 import { deleteIndices, planRetention, projectTemplates } from '../../common/index-lifecycle.ts';
 import { DEFAULT_INDEX_PREFIX } from '../../common/proxy-event-document.ts';
 
@@ -36,7 +37,7 @@ const prefix = values['index-prefix'] ?? DEFAULT_INDEX_PREFIX;
 const dryRun = values['dry-run'] ?? false;
 const storage = createStorage(connection);
 try {
-  await checkEngine(connection);
+  await checkEngine(connection, engineOf(connection));
   const templates = await projectTemplates(storage);
   if (!templates.some((template) => template.prefix === prefix)) {
     const found = templates.length > 0 ? templates.map((template) => `  ${template.name} (prefix ${template.prefix})`).join('\n') : '  none';

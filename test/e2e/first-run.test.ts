@@ -11,7 +11,7 @@ import { chmod, cp, link, mkdir, mkdtemp, readdir, readFile, readlink, rm, symli
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { ELASTICSEARCH_VERSION } from '../../ops/elasticsearch/distribution.ts';
+import { DISTRIBUTIONS } from '../../ops/elasticsearch/engines.ts';
 import { portInUse } from '../../ops/free-port.ts';
 import { PORTS } from '../../ops/stack/demo.ts';
 import { waitFor } from '../helpers/wait.ts';
@@ -54,7 +54,7 @@ async function addInstalled(dest: string, owner: Owner | undefined): Promise<voi
     }
   };
   await linkTree(join(REPO, 'node_modules'), join(dest, 'node_modules'));
-  const distribution = `elasticsearch-${ELASTICSEARCH_VERSION}`;
+  const distribution = DISTRIBUTIONS.elasticsearch.folder;
   const cacheDir = process.env.ELASTICSEARCH_CACHE_DIR ?? join(REPO, '.cache', 'elasticsearch');
   await cp(join(cacheDir, distribution), join(dest, '.cache', 'elasticsearch', distribution), { recursive: true });
   if (owner) execFileSync('chown', ['-R', `${owner.uid}:${owner.gid}`, join(dest, '.cache')]);

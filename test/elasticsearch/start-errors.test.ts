@@ -2,6 +2,7 @@
 // the node's own log below: never only a Java stack trace.
 
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -53,6 +54,16 @@ describe('a local node that cannot start', () => {
     } finally {
       holder.close();
     }
+  });
+
+  it('npm run elasticsearch refuses an unknown engine, and a cluster of OpenSearch, naming the flag', () => {
+    const run = (...args: string[]) => spawnSync(process.execPath, [join(import.meta.dirname, '../../ops/elasticsearch/main.ts'), ...args], { encoding: 'utf8' });
+    const unknown = run('--engine', 'solr');
+    assert.equal(unknown.status, 1);
+    assert.equal(unknown.stderr, 'elasticsearch: --engine: one of elasticsearch, opensearch\n');
+    const cluster = run('--engine', 'opensearch', '--nodes', '3');
+    assert.equal(cluster.status, 1);
+    assert.match(cluster.stderr, /^elasticsearch: --nodes: a secured cluster is Elasticsearch only/);
   });
 
   it('does not take the JVM arguments line, which names OutOfMemoryError options, for running out of memory', () => {

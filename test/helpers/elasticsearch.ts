@@ -1,7 +1,8 @@
 // The Elasticsearch every suite shares: the node test/run.ts started, or the cluster named by
 // TEST_ELASTICSEARCH_URL (with _API_KEY, _USERNAME/_PASSWORD, _CA_FILE), never the one named by the
-// operator's ELASTICSEARCH_*. Each suite works under an index prefix of its own, so suites never
-// see each other's documents and a shared test cluster keeps everything else.
+// operator's ELASTICSEARCH_*. TEST_ENGINE=opensearch makes it an OpenSearch node (or says the named
+// cluster is one). Each suite works under an index prefix of its own, so suites never see each
+// other's documents and a shared test cluster keeps everything else.
 
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -16,23 +17,35 @@ import {
 import { auditIndexPattern, auditIndexTemplateName } from '../../common/api-audit-document.ts';
 import { ElasticsearchStorage } from '../../common/storage/elasticsearch.ts';
 import { createStorage } from '../../common/storage/create.ts';
-import { authorization, engineOf } from '../../common/storage/engine.ts';
+import { engineOf } from '../../common/storage/engine.ts';
 import type { Storage } from '../../common/storage/storage.ts';
+import { ConfigError } from '../../common/errors.ts';
+import { authorization, ENGINES, isEngine, type Engine } from '../../common/search-engine.ts';
 import { indexPattern, indexTemplateName, trailIndexPrefix } from '../../common/proxy-event-document.ts';
 
 export const TEST_CONNECTION_ENV_PREFIX = 'TEST_ELASTICSEARCH_';
 /** Set by test/run.ts only when it started the node itself: suites that write fixed names run only there. */
 export const OWN_NODE_PID_ENV = 'TEST_ELASTICSEARCH_PID';
 
+export const TEST_ENGINE_ENV = 'TEST_ENGINE';
+
+/** The test cluster's engine: what TEST_ENGINE names, Elasticsearch when it names none. */
+export function testEngine(env: NodeJS.ProcessEnv = process.env): Engine {
+  const engine = env[TEST_ENGINE_ENV] || 'elasticsearch';
+  if (!isEngine(engine)) throw new ConfigError(`${TEST_ENGINE_ENV}: one of ${ENGINES.join(', ')}, not "${engine}"`);
+  return engine;
+}
+
 /** The cluster named by TEST_ELASTICSEARCH_*, or undefined when none is. */
 export function configuredTestConnection(env: NodeJS.ProcessEnv = process.env): ElasticsearchConnection | undefined {
   return connectionFromEnv(env, `${TEST_CONNECTION_ENV_PREFIX}* environment`, TEST_CONNECTION_ENV_PREFIX);
 }
 
+/** The test cluster, with its engine (TEST_ENGINE) as `engine`, so what a suite starts checks and speaks the right one. */
 export function testConnection(): ElasticsearchConnection {
   const connection = configuredTestConnection();
   if (!connection) throw new Error(`${TEST_CONNECTION_ENV_PREFIX}URL is not set: run the suites through \`npm test\` (test/run.ts)`);
-  return connection;
+  return { ...connection, engine: testEngine() };
 }
 
 /** True when the test cluster is the node test/run.ts started for this run, which nobody else uses. */

@@ -12,7 +12,8 @@ import { after, before, describe, it } from 'node:test';
 import { parseConfig } from '../../api/config.ts';
 import { ConfigError } from '../../common/errors.ts';
 import { createStorage } from '../../common/storage/create.ts';
-import { detectEngine, engineOf, type Engine } from '../../common/storage/engine.ts';
+import { ENGINE_NAMES, identifyCluster, type Engine } from '../../common/search-engine.ts';
+import { engineOf } from '../../common/storage/engine.ts';
 import { loadConfig } from '../../shipper/config.ts';
 import { TOKEN } from '../api/harness.ts';
 import { childEnv, testConnection } from '../helpers/elasticsearch.ts';
@@ -71,7 +72,7 @@ describe('the engine checked at start', () => {
   const connection = testConnection();
   const engine = engineOf(connection);
   const other: Engine = engine === 'elasticsearch' ? 'opensearch' : 'elasticsearch';
-  const mismatch = new RegExp(`elasticsearch\\.engine is ${other}, but the cluster at ${connection.url.replaceAll('.', '\\.')} is ${engine}`);
+  const mismatch = new RegExp(`${connection.url.replaceAll('.', '\\.')} runs ${ENGINE_NAMES[engine]}.*, but the configured engine is ${other}`);
   const storage = createStorage(connection);
   let dir: string;
   before(async () => {
@@ -89,7 +90,7 @@ describe('the engine checked at start', () => {
   }
 
   it(`tells the test cluster is ${engine} from its GET /`, async () => {
-    assert.equal(await detectEngine(connection), engine);
+    assert.equal((await identifyCluster(connection)).engine, engine);
   });
 
   it(`stops a shipper configured for ${other} with exit 1, naming both, before it writes anything`, async () => {

@@ -1,19 +1,32 @@
-// The Kibana saved objects: the committed NDJSON is what the generator makes, every field it names
-// exists in the index template with a type its use needs, and each chart's aggregation runs on a
-// real Elasticsearch over real documents.
+// The saved objects of Kibana and of OpenSearch Dashboards: each committed NDJSON is what the
+// generator makes, every field it names exists in the index template with a type its use needs,
+// each chart's aggregation runs on a real node over real documents, and the OpenSearch Dashboards
+// objects carry only attributes its saved-object types map.
 
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { DEFAULT_INDEX_PREFIX, indexPattern, indexTemplate } from '../../common/proxy-event-document.ts';
-import { savedObjectsNdjson, type SavedObject } from '../../ops/kibana/saved-objects.ts';
+import { APPS, savedObjectsNdjson, type App, type SavedObject } from '../../ops/kibana/saved-objects.ts';
 import { testElasticsearch, type TestElasticsearch } from '../helpers/elasticsearch.ts';
 import { testRecord } from '../helpers/records.ts';
 import { indexRecords } from './dataset.ts';
 
-const FILE = new URL('../../ops/kibana/saved-objects.ndjson', import.meta.url);
-const committed = readFileSync(FILE, 'utf8');
-const objects = committed.trim().split('\n').map((line) => JSON.parse(line) as SavedObject);
+const committed = (app: App) => readFileSync(APPS[app].file, 'utf8');
+const objectsOf = (app: App) => committed(app).trim().split('\n').map((line) => JSON.parse(line) as SavedObject);
+
+/**
+ * The attributes each saved-object type of OpenSearch Dashboards (2.x, 3.x) maps. Its saved-objects
+ * index refuses any other attribute (strict mapping), except on index patterns, whose mapping is
+ * not strict and whose `timeFieldName` is read unmapped. Its legacy visualization types: no Lens.
+ */
+const OPENSEARCH_DASHBOARDS_TYPES: Record<SavedObject['type'], string[]> = {
+  'index-pattern': ['title', 'timeFieldName'],
+  search: ['columns', 'description', 'hits', 'kibanaSavedObjectMeta', 'sort', 'columnWidths', 'title', 'version'],
+  visualization: ['description', 'kibanaSavedObjectMeta', 'savedSearchRefName', 'title', 'uiStateJSON', 'version', 'visState'],
+  dashboard: ['description', 'hits', 'kibanaSavedObjectMeta', 'optionsJSON', 'panelsJSON', 'refreshInterval', 'timeFrom', 'timeRestore', 'timeTo', 'title', 'version'],
+};
+const OPENSEARCH_DASHBOARDS_VIS_TYPES = ['histogram', 'horizontal_bar', 'line', 'area', 'pie', 'metric', 'table'];
 
 type Need = 'date' | 'aggregatable' | 'sortable' | 'any';
 interface Usage {
@@ -28,7 +41,7 @@ interface Agg {
 }
 
 /** Every field the objects name, read back from the NDJSON itself (not from the generator's tables). */
-function usages(): Usage[] {
+function usages(objects: SavedObject[]): Usage[] {
   const found: Usage[] = [];
   for (const object of objects) {
     const a = object.attributes;
@@ -71,9 +84,11 @@ const ALLOWED: Record<Need, string[]> = {
   any: ['keyword', 'text', 'long', 'float', 'ip', 'date', 'geo_point'],
 };
 
-describe('Kibana saved objects', () => {
+for (const app of Object.keys(APPS) as App[]) describe(`${APPS[app].name} saved objects`, () => {
+  const objects = objectsOf(app);
+
   it('are what ops/kibana/generate.ts makes for the default prefix', () => {
-    assert.equal(committed, savedObjectsNdjson(DEFAULT_INDEX_PREFIX));
+    assert.equal(committed(app), savedObjectsNdjson(DEFAULT_INDEX_PREFIX, app));
   });
 
   it('hold a data view, a saved search, four charts and a dashboard of them', () => {
@@ -94,7 +109,7 @@ describe('Kibana saved objects', () => {
   });
 
   it('name only fields the index template maps, with the type each use needs', () => {
-    const found = usages();
+    const found = usages(objects);
     assert.ok(found.length >= 20, 'the objects name fields');
     for (const { field, need, where } of found) {
       const type = templateType(field);
@@ -106,7 +121,7 @@ describe('Kibana saved objects', () => {
   describe('charts on a real node', () => {
     let es: TestElasticsearch;
     before(async () => {
-      es = testElasticsearch('kibana');
+      es = testElasticsearch(app);
       await indexRecords(es.client, es.prefix, Array.from({ length: 60 }, (_, i) => testRecord(i)));
     });
     after(async () => es?.cleanup());
@@ -135,5 +150,29 @@ describe('Kibana saved objects', () => {
         }
       }
     });
+  });
+});
+
+describe('OpenSearch Dashboards saved objects, as its saved-object types take them', () => {
+  const objects = objectsOf('opensearch-dashboards');
+
+  it('carry only the attributes each type maps, and legacy visualizations', () => {
+    for (const object of objects) {
+      for (const attribute of Object.keys(object.attributes)) {
+        assert.ok(OPENSEARCH_DASHBOARDS_TYPES[object.type].includes(attribute), `${object.id}: ${object.type} maps no ${attribute}`);
+      }
+      if (object.type === 'visualization') {
+        const { type } = JSON.parse(object.attributes.visState as string) as { type: string };
+        assert.ok(OPENSEARCH_DASHBOARDS_VIS_TYPES.includes(type), `${object.id}: ${type} is a legacy visualization type`);
+      }
+    }
+  });
+
+  it('say their dashboard panels were saved past the layouts it migrates (before 7.3)', () => {
+    const dashboard = objects.find((o) => o.type === 'dashboard')!;
+    for (const panel of JSON.parse(dashboard.attributes.panelsJSON as string) as { version: string }[]) {
+      const [major, minor] = panel.version.split('.').map(Number);
+      assert.ok(major! > 7 || (major === 7 && minor! >= 3), `panel version ${panel.version}`);
+    }
   });
 });
