@@ -1,4 +1,4 @@
-// The storage seam on OpenSearch 2 and 3, through its official client (@opensearch-project/opensearch).
+// The storage seam on OpenSearch 3 (tested on 3.6.0), through its official client (@opensearch-project/opensearch).
 // The query DSL, composable templates, settings and aggregation answers are Elasticsearch's, so
 // requests travel as they are; what differs is handled here:
 // - The client takes URL parameters beside a `body`, where Elasticsearch's takes one flat object.
