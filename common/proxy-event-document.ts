@@ -84,6 +84,24 @@ export const FIELD_TYPE: Record<FieldName, FieldType> = {
   [FIELD.eventOriginal]: 'keyword',
 };
 
+/**
+ * Fields stored with less than an index and doc values, because nothing needs more of them: each
+ * cut measured with `_disk_usage` on a force-merged index (BENCHMARKS.md, "Bytes per document").
+ * - `source only`: read back from `_source` only. The line's text and its hash are what
+ *   verify-trail compares; a random 43-character hash indexed with doc values cost 90 bytes
+ *   per document (of 606, with the line in `_source` twice).
+ * - `doc values only`: sorted or aggregated, never filtered by a range (the API sorts by duration;
+ *   Kibana shows and sums the byte counts), so the points index (5 bytes each) goes. A range query
+ *   still works, answered from the doc values.
+ */
+const FIELD_STORAGE: Partial<Record<FieldName, 'source only' | 'doc values only'>> = {
+  [FIELD.eventOriginal]: 'source only',
+  [FIELD.eventHash]: 'source only',
+  [FIELD.eventDuration]: 'doc values only',
+  [FIELD.bytesIn]: 'doc values only',
+  [FIELD.bytesOut]: 'doc values only',
+};
+
 /** Keyword values longer than this are kept in _source but not indexed (a long path or User-Agent). */
 const KEYWORD_IGNORE_ABOVE = 2048;
 
@@ -148,9 +166,15 @@ function mappingProperties(): Record<string, MappingProperty> {
       level = (next as { properties: Record<string, MappingProperty> }).properties;
     }
     const type = FIELD_TYPE[name];
-    // The original line is only read back whole (verify-trail), never searched.
+    const storage = FIELD_STORAGE[name];
     const leaf: MappingProperty =
-      name === FIELD.eventOriginal ? { type, index: false, doc_values: false } : type === 'keyword' ? { type, ignore_above: KEYWORD_IGNORE_ABOVE } : { type };
+      storage === 'source only'
+        ? { type, index: false, doc_values: false }
+        : storage === 'doc values only'
+          ? { type, index: false }
+          : type === 'keyword'
+            ? { type, ignore_above: KEYWORD_IGNORE_ABOVE }
+            : { type };
     if (name === FIELD.reason) leaf.fields = { text: { type: FIELD_TYPE[FIELD.reasonText] } };
     level[parts.at(-1)!] = leaf;
   }
@@ -212,6 +236,9 @@ export function indexTemplate(prefix: string) {
         // One replica where the cluster has a second node, none on a single node (green either way).
         auto_expand_replicas: '0-1',
         refresh_interval: '1s',
+        // Not `codec: best_compression`: it halves `_source` (506 → 284 bytes per document) but made
+        // fetching a page of 100 recent events 2.4× slower (p50 112 against 46 ms, 300,000
+        // documents), the page's most common request.
       },
       mappings: {
         dynamic: false as const,

@@ -14,6 +14,11 @@ export const SHUTTING_DOWN_REASON = 'proxy shutting down';
 export const ACCESS_LOG_UNAVAILABLE_STATUS = 503;
 export const ACCESS_LOG_UNAVAILABLE_REASON = 'access log unavailable';
 
+/** Cancels the upstream side of an exchange when the client goes away first. */
+export interface UpstreamCancel {
+  cancel(): void;
+}
+
 export class Exchange {
   readonly startMs = Date.now();
   readonly startHr = performance.now();
@@ -35,8 +40,7 @@ export class Exchange {
   bytesIn = 0;
   bytesOut = 0;
   done = false;
-  /** Cancels the upstream side when the client goes away first. */
-  abortUpstream: (() => void) | undefined = undefined;
+  upstream: UpstreamCancel | undefined = undefined;
 
   constructor(id: string, method: string, host: string, path: string, sourceIp: string, protocol: Protocol, userAgent: string | undefined) {
     this.id = id;
@@ -58,6 +62,9 @@ export class Recorder {
   readonly #log: AccessLog | undefined;
   readonly metrics: RequestMetrics;
   active = 0;
+  /** The last arrival time written and its ISO text: requests finishing together mostly share their millisecond. */
+  #timeMs = Number.NaN;
+  #timeText = '';
 
   constructor(log: AccessLog | undefined, metrics: RequestMetrics) {
     this.#log = log;
@@ -82,8 +89,12 @@ export class Recorder {
     this.metrics.observe(exchange.service, status, exchange.authMethod, durationMs);
     const log = this.#log;
     if (log === undefined) return;
+    if (exchange.startMs !== this.#timeMs) {
+      this.#timeMs = exchange.startMs;
+      this.#timeText = new Date(exchange.startMs).toISOString();
+    }
     log.write({
-      time: new Date(exchange.startMs).toISOString(),
+      time: this.#timeText,
       id: exchange.id,
       service: exchange.service,
       method: exchange.method,

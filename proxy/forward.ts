@@ -6,7 +6,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Readable, Writable } from 'node:stream';
 import { Pool, type Dispatcher } from 'undici';
 import type { ServiceConfig } from './config.ts';
-import { CLIENT_CLOSED_REASON, type Exchange } from './exchange.ts';
+import { CLIENT_CLOSED_REASON, type Exchange, type UpstreamCancel } from './exchange.ts';
 import { clientResponseHeaders } from './headers.ts';
 import { sendText } from './respond.ts';
 
@@ -62,11 +62,11 @@ export function upstreamFailure(error: unknown): UpstreamFailure {
 }
 
 /** Passes an upstream chunk on to the client, counted; undici pauses until the client drains. */
-export function relayChunk(controller: Dispatcher.DispatchController, exchange: Exchange, client: Writable, chunk: Buffer, resume: () => void): void {
+export function relayChunk(controller: Dispatcher.DispatchController, exchange: Exchange, client: Writable, chunk: Buffer): void {
   exchange.bytesOut += chunk.length;
   if (!client.write(chunk)) {
     controller.pause();
-    client.once('drain', resume);
+    client.once('drain', () => controller.resume());
   }
 }
 
@@ -77,7 +77,7 @@ async function* countedBody(req: IncomingMessage, exchange: Exchange): AsyncGene
   }
 }
 
-class ForwardHandler implements Dispatcher.DispatchHandler {
+class ForwardHandler implements Dispatcher.DispatchHandler, UpstreamCancel {
   readonly #exchange: Exchange;
   readonly #req: IncomingMessage;
   readonly #res: ServerResponse;
@@ -89,12 +89,12 @@ class ForwardHandler implements Dispatcher.DispatchHandler {
     this.#exchange = exchange;
     this.#req = req;
     this.#res = res;
-    exchange.abortUpstream = () => this.#controller?.abort(new Error(CLIENT_CLOSED_REASON));
+    exchange.upstream = this;
   }
 
-  #resume = (): void => {
-    this.#controller?.resume();
-  };
+  cancel(): void {
+    this.#controller?.abort(new Error(CLIENT_CLOSED_REASON));
+  }
 
   onRequestStart(controller: Dispatcher.DispatchController): void {
     this.#controller = controller;
@@ -112,7 +112,7 @@ class ForwardHandler implements Dispatcher.DispatchHandler {
   }
 
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
-    relayChunk(controller, this.#exchange, this.#res, chunk, this.#resume);
+    relayChunk(controller, this.#exchange, this.#res, chunk);
   }
 
   onResponseEnd(): void {

@@ -3,7 +3,7 @@
 // Node emits exactly once whether the response finished, the client left, or the socket died.
 
 import { randomUUID } from 'node:crypto';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import { ServerResponse, type IncomingMessage } from 'node:http';
 import type { Protocol } from '../common/access-record.ts';
 import { RESERVED_PREFIX } from './auth/endpoints.ts';
 import { ClientIpResolver, peerAddress } from './client-ip.ts';
@@ -29,6 +29,14 @@ export interface ProxyContext {
   shuttingDown: boolean;
   /** Set when the shutdown timeout is over and remaining connections are being cut. */
   cutting: boolean;
+}
+
+/**
+ * The server's response class: it carries its exchange, so one `close` listener shared by every
+ * response writes the line, instead of a closure and a once-wrapper made for each request.
+ */
+export class ProxyResponse<Request extends IncomingMessage = IncomingMessage> extends ServerResponse<Request> {
+  exchange: Exchange | undefined = undefined;
 }
 
 export interface Arrival {
@@ -97,7 +105,7 @@ function onClose(context: ProxyContext, res: ServerResponse, exchange: Exchange)
   context.recorder.finish(exchange, status);
   // After the line is written: the abort reports back through the forward handler, which must
   // then see the exchange as done.
-  if (!res.writableFinished) exchange.abortUpstream?.();
+  if (!res.writableFinished) exchange.upstream?.cancel();
 }
 
 function pass(service: Service, upstreamPath: string, req: IncomingMessage, res: ServerResponse, exchange: Exchange, peer: string, peerTrusted: boolean): void {
@@ -105,10 +113,19 @@ function pass(service: Service, upstreamPath: string, req: IncomingMessage, res:
   forward(service.pool, req, res, exchange, upstreamPath, headers);
 }
 
-export function createRequestHandler(context: ProxyContext): (req: IncomingMessage, res: ServerResponse) => void {
+/** Node emits `close` once per response, whether it finished, the client left or the socket died. */
+function closeListener(context: ProxyContext): (this: ProxyResponse) => void {
+  return function onResponseClose(this: ProxyResponse) {
+    onClose(context, this, this.exchange!);
+  };
+}
+
+export function createRequestHandler(context: ProxyContext): (req: IncomingMessage, res: ProxyResponse) => void {
+  const onResponseClose = closeListener(context);
   return (req, res) => {
     const { exchange, peer, peerTrusted } = arrive(context, req, false);
-    res.once('close', () => onClose(context, res, exchange));
+    res.exchange = exchange;
+    res.on('close', onResponseClose);
     if (context.shuttingDown) res.shouldKeepAlive = false;
     const refusal = hostRefusal(req);
     if (refusal !== undefined) {
@@ -144,10 +161,12 @@ export function createRequestHandler(context: ProxyContext): (req: IncomingMessa
  * An `Expect` other than 100-continue, which Node would answer 417 without a `request` event (and
  * so without a line): answered 417 here and recorded like any request.
  */
-export function createExpectationHandler(context: ProxyContext): (req: IncomingMessage, res: ServerResponse) => void {
+export function createExpectationHandler(context: ProxyContext): (req: IncomingMessage, res: ProxyResponse) => void {
+  const onResponseClose = closeListener(context);
   return (req, res) => {
     const { exchange } = arrive(context, req, false);
-    res.once('close', () => onClose(context, res, exchange));
+    res.exchange = exchange;
+    res.on('close', onResponseClose);
     const service = context.router.match(exchange.host, exchange.path, req.url).route?.target;
     if (service !== undefined) {
       exchange.service = service.id;

@@ -15,7 +15,7 @@ import { openAccessLog } from './access-log.ts';
 import { ClientIpResolver } from './client-ip.ts';
 import type { ProxyConfig } from './config.ts';
 import { Recorder } from './exchange.ts';
-import { createExpectationHandler, createRequestHandler, type ProxyContext } from './handler.ts';
+import { createExpectationHandler, createRequestHandler, ProxyResponse, type ProxyContext } from './handler.ts';
 import { watchRefusals } from './refusals.ts';
 import { RequestMetrics } from './request-metrics.ts';
 import { buildServices, createAuthState, serviceChanges, type Service, type ServiceChanges } from './services.ts';
@@ -69,6 +69,7 @@ export async function startProxy(config: ProxyConfig, diagnostics: Logger, clock
     requestTimeout: limits.request_timeout_ms,
     keepAliveTimeout: limits.keep_alive_timeout_ms,
     connectionsCheckingInterval: TIMEOUT_CHECK_INTERVAL_MS,
+    ServerResponse: ProxyResponse,
     // Node would answer a missing Host itself, unlogged; the request handler answers it (400) instead.
     requireHostHeader: false,
   };

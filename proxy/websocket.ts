@@ -76,10 +76,6 @@ class UpgradeHandler implements Dispatcher.DispatchHandler {
     this.#context.recorder.finish(this.#exchange, status);
   }
 
-  #resume = (): void => {
-    this.#controller?.resume();
-  };
-
   #onClientClose = (): void => {
     const exchange = this.#exchange;
     if (this.#status === SWITCHING_PROTOCOLS) {
@@ -136,7 +132,7 @@ class UpgradeHandler implements Dispatcher.DispatchHandler {
   }
 
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
-    relayChunk(controller, this.#exchange, this.#socket, chunk, this.#resume);
+    relayChunk(controller, this.#exchange, this.#socket, chunk);
   }
 
   onResponseEnd(): void {

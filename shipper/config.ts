@@ -104,7 +104,7 @@ export const shipperConfigSchema = z
         max_lines: positiveInt.default(5_000),
         max_bytes: positiveInt.default(5 * 1024 * 1024),
         /** Longest a line waits for its batch to fill, counted from the batch's first line. */
-        flush_interval_ms: positiveInt.default(1_000),
+        flush_interval_ms: positiveInt.default(500),
       })
       .strict()
       .prefault({}),

@@ -27,7 +27,7 @@ export function sortFields(key: SortKey): FieldName[] {
   return [...SORT_FIELDS[key], TIEBREAKER];
 }
 
-export function sortClause(key: SortKey, order: SortOrder): estypes.Sort {
+export function sortClause(key: SortKey, order: SortOrder): estypes.SortCombinations[] {
   return sortFields(key).map((field): estypes.SortCombinations => ({
     // unmapped_type: an index created without the template must not fail the whole search.
     [field]: { order, missing: '_last', unmapped_type: FIELD_TYPE[field] },

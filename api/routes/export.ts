@@ -50,7 +50,7 @@ interface Position {
  * The next page, or, when Elasticsearch is unavailable, the same page under a new point in time
  * once one opens, within RESUME_WITHIN_MS of the first failure.
  */
-async function nextPage(store: EventStore, position: Position, query: ScopedQuery, sort: estypes.Sort, signal: AbortSignal, log: Logger) {
+async function nextPage(store: EventStore, position: Position, query: ScopedQuery, sort: estypes.SortCombinations[], signal: AbortSignal, log: Logger) {
   let since: number | undefined;
   for (;;) {
     const request: EventSearchRequest = { query, sort, size: EXPORT_PAGE_SIZE, track_total_hits: false, pit: { id: position.pit, keep_alive: KEEP_ALIVE } };
@@ -86,7 +86,7 @@ async function* lines(
 ): AsyncGenerator<string> {
   try {
     if (params.format === 'csv' && position.sent === 0) yield CSV_HEADER;
-    const sort = sortClause(params.sort_by, params.sort_order) as estypes.SortCombinations[];
+    const sort = sortClause(params.sort_by, params.sort_order);
     for (;;) {
       let response;
       try {
@@ -107,9 +107,11 @@ async function* lines(
         chunk += params.format === 'csv' ? csvRow(record) : `${JSON.stringify(record)}\n`;
       }
       if (hits.length > 0) {
-        // Only the explicit sort's values: under a point in time Elasticsearch appends its implicit
-        // `_shard_doc` tiebreaker, which means nothing under another point in time (a resumed export) or in a cursor.
-        position.after = hits.at(-1)!.sort?.slice(0, sort.length);
+        // A point in time appends its own tiebreaker (_shard_doc) to every hit's sort values. It
+        // names a document within this point in time's shard copies only: under a new one (after a
+        // node loss) it would let the last record sent come again. The request id already orders
+        // every record, so the position is the sort's own values.
+        position.after = hits.at(-1)!.sort!.slice(0, sort.length);
         position.sent += hits.length;
       }
       if (chunk) yield chunk;

@@ -4,14 +4,15 @@
 // stopped, the proxy against nginx, HAProxy, Caddy, http-proxy and @fastify/http-proxy. Writes
 // ops/bench/report/results.json, ops/bench/report/chart.png and BENCHMARKS.md.
 //
-// Options: --parts proxy,shipper,api,scale (default all) · --seconds N per proxy run (6) ·
-// --rounds N (3) · --connections N (32) · --lines N shipper backlog (200000; 1000000 for the
+// Options: --parts proxy,shipper,api,scale (default all; the parts not run keep their figures
+// from the last results.json, dated on the page) · --seconds N per proxy run (6) ·
+// --rounds N (3) · --connections N (64) · --lines N shipper backlog (200000; 1000000 for the
 // issue's figure) · --api-docs N (1000000) · --api-runs N (50) · --scale-seconds N (20) ·
 // --quick (short runs, to check the setup) · --report-only (regenerate the page from results.json).
 // Load goes to 127.0.0.1 only; every process started is stopped at the end and on Ctrl-C.
 
 import { spawnSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { cpus, loadavg, release, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
@@ -36,7 +37,7 @@ const { values } = parseArgs({
     parts: { type: 'string', default: ALL_PARTS.join(',') },
     seconds: { type: 'string' },
     rounds: { type: 'string' },
-    connections: { type: 'string', default: '32' },
+    connections: { type: 'string', default: '64' },
     lines: { type: 'string' },
     'api-docs': { type: 'string' },
     'api-runs': { type: 'string' },
@@ -56,7 +57,7 @@ const number = (value: string | undefined, fallback: number, name: string) => {
 const options = {
   seconds: number(values.seconds, quick ? 2 : 6, 'seconds'),
   rounds: number(values.rounds, quick ? 1 : 3, 'rounds'),
-  connections: number(values.connections, 32, 'connections'),
+  connections: number(values.connections, 64, 'connections'),
   lines: number(values.lines, quick ? 20_000 : 200_000, 'lines'),
   apiDocs: number(values['api-docs'], quick ? 60_000 : 1_000_000, 'api-docs'),
   apiRuns: number(values['api-runs'], quick ? 10 : 50, 'api-runs'),
@@ -82,8 +83,36 @@ function writeReport(results: BenchResults): void {
   say(`wrote BENCHMARKS.md, ${chartFile}`);
 }
 
+/** Proxy figures from before the nginx upstream (CPU s per 10k requests, no p99.9) cannot be shown beside the new ones. */
+function staleProxy(results: BenchResults): boolean {
+  return results.proxy?.rows.some((row) => row.cpu_us_per_request === undefined) ?? false;
+}
+
+/** The parts this run does not measure keep the last run's figures, each with the date it was measured. */
+function carryOver(results: BenchResults): void {
+  const previous = existsSync(resultsFile) ? (JSON.parse(readFileSync(resultsFile, 'utf8')) as BenchResults) : undefined;
+  for (const part of ALL_PARTS as (keyof BenchResults['carried'])[]) {
+    if (parts.includes(part)) continue;
+    if (previous?.[part] === undefined || (part === 'proxy' && staleProxy(previous))) {
+      results.skipped[part] = 'not selected (--parts)';
+      continue;
+    }
+    (results as unknown as Record<string, unknown>)[part] = previous[part];
+    results.carried[part] = previous.carried?.[part] ?? previous.started;
+  }
+  if (previous === undefined || Object.keys(results.carried).length === 0) return;
+  results.versions = { ...previous.versions, ...results.versions };
+  if (results.machine.elasticsearch === 'not used') results.machine.elasticsearch = previous.machine.elasticsearch;
+}
+
 if (values['report-only']) {
-  writeReport(JSON.parse(readFileSync(resultsFile, 'utf8')) as BenchResults);
+  const saved = JSON.parse(readFileSync(resultsFile, 'utf8')) as BenchResults;
+  saved.carried ??= {};
+  if (staleProxy(saved)) {
+    delete saved.proxy;
+    saved.skipped.proxy = 'measured before the nginx upstream; `npm run bench -- --parts proxy` measures it again';
+  }
+  writeReport(saved);
   process.exit(0);
 }
 
@@ -120,8 +149,9 @@ const results: BenchResults = {
   },
   versions: {},
   skipped: {},
+  carried: {},
 };
-for (const part of ALL_PARTS) if (!parts.includes(part)) results.skipped[part] = 'not selected (--parts)';
+carryOver(results);
 /** After each part, so that an interrupted run still leaves what it measured (--report-only renders it). */
 function save(): void {
   results.finished = new Date().toISOString();
@@ -168,7 +198,7 @@ try {
     await node.stop();
   }
   if (parts.includes('proxy')) {
-    say('proxy: this proxy vs nginx, HAProxy, Caddy, http-proxy, @fastify/http-proxy');
+    say('proxy: this proxy vs nginx, HAProxy, Caddy, the minimal undici proxy, http-proxy, @fastify/http-proxy (nginx upstream)');
     results.proxy = await runProxySuite({ dir: join(dir, 'proxy'), seconds: options.seconds, rounds: options.rounds, connections: options.connections, log: say });
     Object.assign(results.versions, results.proxy.versions);
     results.versions.wrk = firstLine('wrk -v');

@@ -1,6 +1,7 @@
-// `npm run bench:api`: indexes 1,000,000 generated documents (7 days up to now), then times typical
-// queries through the API and the same Elasticsearch request sent directly, interleaved in the
-// same run, and reports p50/p95 and the API's overhead. Uses ELASTICSEARCH_URL when set, otherwise
+// `npm run bench:api`: indexes 1,000,000 generated documents (7 days up to now, chained as a proxy
+// writes them), then times typical queries through the API and the same Elasticsearch request sent
+// directly, interleaved in the same run, and reports p50/p95, the API's overhead and the store's
+// bytes per document after a force-merge. Uses ELASTICSEARCH_URL when set, otherwise
 // starts a local node. Options: --documents N (default 1000000), --runs N (default 200).
 // With --concurrency 8,32,128 it measures the API under load instead (ops/bench/api/load.ts:
 // req/s, p50/p99 and CPU per level against Elasticsearch directly, and the API's RSS through a
@@ -23,13 +24,14 @@ import { createApp } from '../../api/app.ts';
 import { EventStore } from '../../api/event-store.ts';
 import { encodeCursor, sortClause } from '../../api/query/sort.ts';
 import { generateToken, hashToken } from '../../api/tokens.ts';
-import { toDocument } from '../../shipper/document.ts';
 import { DAY_MS, generateRecords, indexDocuments } from '../../test/helpers/dataset.ts';
 import { startLocalNode } from '../elasticsearch/local-node.ts';
 import { EXPORT_CLIENTS, runExportBurst, runLoadLevels, startApiProcess } from './api/load.ts';
 import { renderLoadSection } from './api/load-report.ts';
 import { OWNED_SECTIONS, writeSection } from './report/sections.ts';
 import { benchQueries, loadQueries, percentile } from './api/queries.ts';
+import { chainedDocuments } from './api/documents.ts';
+import { diskUsage, renderDiskUsage, type DiskUsage } from './api/disk-usage.ts';
 import { stopEverything } from './peers/processes.ts';
 
 const { values } = parseArgs({
@@ -90,7 +92,7 @@ async function underLoad(deepCursor: string, token: string): Promise<void> {
 }
 
 /** Each query through the API and directly, one at a time, interleaved: the API's overhead. */
-async function latencyComparison(deepCursor: string, token: string, indexSeconds: number): Promise<void> {
+async function latencyComparison(deepCursor: string, token: string, indexSeconds: number, storage: DiskUsage): Promise<void> {
   const store = new EventStore(new ElasticsearchStorage(client), prefix, 30_000);
   const app = createApp({ store, tokens: [{ name: 'bench', sha256: hashToken(token) }], logger: pino({ level: 'warn' }, pino.destination(2)) });
   const server = app.listen(0, '127.0.0.1');
@@ -140,13 +142,14 @@ async function latencyComparison(deepCursor: string, token: string, indexSeconds
   for (const r of rows) {
     console.log(`| ${r.query} | ${ms(r.direct_p50)} | ${ms(r.direct_p95)} | ${ms(r.api_p50)} | ${ms(r.api_p95)} | ${r.overhead_ms.toFixed(1)} ms (${r.overhead_pct.toFixed(0)}%) | ${r.within_target ? 'met' : 'MISSED'} |`);
   }
+  console.log(`\n${renderDiskUsage(storage)}`);
 }
 
 try {
   log(`indexing ${DOCS.toLocaleString('en')} documents into ${prefix}-*`);
   const started = performance.now();
   const documents = (function* () {
-    for (const record of generateRecords({ count: DOCS, seed: 42, end: now })) yield toDocument(record);
+    yield* chainedDocuments(generateRecords({ count: DOCS, seed: 42, end: now }));
   })();
   // Loading only: the daily indices exist up front without refreshes or per-request fsyncs.
   await installIndexTemplate(loader, prefix);
@@ -155,9 +158,10 @@ try {
   }
   await indexDocuments(loader, prefix, documents, 5_000, 2);
   await loader.client.indices.putSettings({ index: indexPattern(prefix), settings: { refresh_interval: '1s', 'translog.durability': 'request' } });
-  await loader.client.indices.forcemerge({ index: indexPattern(prefix), max_num_segments: 1 }).catch(() => undefined);
+  await loader.client.indices.forcemerge({ index: indexPattern(prefix), max_num_segments: 1 });
   await loader.client.indices.refresh({ index: indexPattern(prefix) });
   const indexSeconds = (performance.now() - started) / 1000;
+  const storage = await diskUsage(loader.client, indexPattern(prefix));
   log(`indexed in ${indexSeconds.toFixed(0)} s (${Math.round(DOCS / indexSeconds).toLocaleString('en')} docs/s)`);
 
   // The deep page: walk search_after directly to record 50,000, then hand the API that cursor.
@@ -170,7 +174,7 @@ try {
 
   const token = generateToken();
   if (LEVELS) await underLoad(deepCursor, token);
-  else await latencyComparison(deepCursor, token, indexSeconds);
+  else await latencyComparison(deepCursor, token, indexSeconds, storage);
 } finally {
   await stopEverything();
   await rm(dir, { recursive: true, force: true });

@@ -13,7 +13,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { startLocalCluster, type LocalCluster } from '../elasticsearch/local-cluster.ts';
-import { renderClusterSection, summaryLine, timelineSvg } from './cluster/report.ts';
+import { GOALS, renderClusterSection, summaryLine, timelineSvg } from './cluster/report.ts';
 import { runClusterScenario } from './cluster/scenario.ts';
 import { OWNED_SECTIONS, writeSection } from './report/sections.ts';
 
@@ -77,6 +77,8 @@ try {
   writeFileSync(join(root, chartPath), timelineSvg(result));
   writeSection(join(root, 'BENCHMARKS.md'), OWNED_SECTIONS.cluster, renderClusterSection(result, { command, loadAverage: [loadAtStart, loadavg()[0]!], chartPath }));
   say(`wrote BENCHMARKS.md and ${chartPath}`);
+  const late = result.freshness.filter((sample) => sample.searchableAt - sample.lineAt > GOALS.freshnessP95Ms);
+  say(`sampled lines later than ${GOALS.freshnessP95Ms} ms (s into the run: wait): ${late.map((s) => `${((s.lineAt - result.started) / 1000).toFixed(0)}: ${((s.searchableAt - s.lineAt) / 1000).toFixed(1)}`).join(', ') || 'none'}`);
   console.log(summaryLine(result));
 } finally {
   await cluster?.stop();

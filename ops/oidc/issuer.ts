@@ -134,10 +134,11 @@ export async function startIssuer(options: IssuerOptions): Promise<RunningIssuer
         accountId: id,
         claims: () => ({
           sub: id,
-          ...(user.email ? { email: user.email, email_verified: true } : {}),
+          // As given, empty strings included: a real issuer can send an empty claim.
+          ...(user.email !== undefined ? { email: user.email, email_verified: true } : {}),
           ...(user.groups ? { groups: user.groups } : {}),
-          ...(user.name ? { name: user.name } : {}),
-          ...(user.preferred_username ? { preferred_username: user.preferred_username } : {}),
+          ...(user.name !== undefined ? { name: user.name } : {}),
+          ...(user.preferred_username !== undefined ? { preferred_username: user.preferred_username } : {}),
         }),
       };
     },

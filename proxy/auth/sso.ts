@@ -165,7 +165,8 @@ export class SsoLogin implements ServiceAuth {
       return deny(failure.status, failure.reason);
     }
     if (exchange.done) return;
-    const email = typeof claims.email === 'string' ? claims.email : undefined;
+    // An issuer may send an empty claim; the record's fields are absent or non-empty.
+    const email = typeof claims.email === 'string' && claims.email.length > 0 ? claims.email : undefined;
     const name = nameOf(claims);
     exchange.userId = claims.sub;
     exchange.userEmail = email;

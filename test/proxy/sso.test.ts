@@ -4,6 +4,7 @@
 
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { accessRecordSchema } from '../../common/access-record.ts';
 import { freePort, readRecords, removeDir, startTestProxy, startUpstream, type TestProxy, type Upstream } from './helpers.ts';
 import { startIssuerFront, type IssuerFront } from './issuer-front.ts';
 import { Browser, ssoLogin } from './sso-flow.ts';
@@ -24,6 +25,7 @@ describe('SSO service', () => {
         { sub: 'alice', email: 'alice@example.com', groups: ['staff'], name: 'Alice Archer' },
         { sub: 'bob', email: 'bob@example.com', groups: ['contractors'] },
         { sub: 'carol', groups: ['staff'], name: 'Carol Chen' },
+        { sub: 'dave', email: '', groups: ['staff'], name: '' },
       ],
       [{ client_id: 'proxy', client_secret: 'client-secret-for-tests', redirect_uris: redirects }],
     );
@@ -111,6 +113,17 @@ describe('SSO service', () => {
     assert.equal(line.user_id, 'carol');
     assert.equal(line.user_email, undefined);
     assert.equal(line.user_name, undefined, 'scopes without profile: no name');
+  });
+
+  test('empty email and name claims: the record names the user by sub only, and stays a valid record', async () => {
+    const browser = new Browser();
+    const groupSite = site.replace('sso.test', 'sso-groups.test');
+    const { callback } = await ssoLogin(browser, proxy.url, groupSite, '/', 'dave');
+    assert.equal(callback.status, 302);
+    const line = await lastLine((record) => record.service === 'sso-groups' && record.path === '/.proxy/callback' && record.user_id === 'dave');
+    assert.equal(line.user_email, undefined);
+    assert.equal(line.user_name, undefined);
+    assert.equal(accessRecordSchema.safeParse(line).success, true, 'the shipper takes the line');
   });
 
   test('user not allowed: 403 user not allowed', async () => {

@@ -28,7 +28,7 @@ describe('shipper configuration', () => {
     const config = loadConfig(['--config', file, '--index-prefix', 'edge', '--batch-bytes', '1000'], NO_ES);
     assert.equal(config.logs, '/var/log/proxy');
     assert.equal(config.index_prefix, 'edge');
-    assert.deepEqual(config.batch, { max_lines: 100, max_bytes: 1000, flush_interval_ms: 1000 });
+    assert.deepEqual(config.batch, { max_lines: 100, max_bytes: 1000, flush_interval_ms: 500 });
     assert.equal(config.elasticsearch.url, 'http://127.0.0.1:9200');
   });
 

@@ -53,7 +53,7 @@ async function failure(call: Promise<unknown>): Promise<StorageRequestError> {
 }
 
 describe('points in time', () => {
-  const sort = sortClause('timestamp', 'desc') as estypes.SortCombinations[];
+  const sort = sortClause('timestamp', 'desc');
   const want = () => sorted(documents).map((d) => d.event.id);
 
   /** Every page under the point in time, each one's search_after cut to `keep` values of the last hit's sort. */

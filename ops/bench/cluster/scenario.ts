@@ -18,7 +18,7 @@ import { freePort } from '../../free-port.ts';
 import { Supervisor } from '../../stack/supervisor.ts';
 import { percentile } from '../api/queries.ts';
 import { indexedIds, reckon, writtenIds, type Reckoning } from './audit.ts';
-import { FreshnessProbe, probeApi, probeCount, type ApiAnswer, type CountSample } from './probes.ts';
+import { FreshnessProbe, probeApi, probeCount, type ApiAnswer, type CountSample, type FreshnessSample } from './probes.ts';
 import { startTraffic, startUpstream } from './traffic.ts';
 
 const root = new URL('../../../', import.meta.url).pathname;
@@ -90,6 +90,8 @@ export interface ScenarioResult extends Reckoning {
   freshnessP95AllMs: number;
   counts: CountSample[];
   answers: ApiAnswer[];
+  /** Every freshness sample, in or out of a window, for the timeline. */
+  freshness: FreshnessSample[];
 }
 
 const overlaps = (start: number, end: number, window: FaultWindow) => start <= window.end && end >= window.start;
@@ -214,7 +216,9 @@ export async function runClusterScenario(options: ScenarioOptions): Promise<Scen
       const key = `${answer.status} ${answer.error ?? answer.message ?? ''}`.trim();
       apiFailures[key] = (apiFailures[key] ?? 0) + 1;
     }
-    const quiet = freshness.samples.filter((sample) => !windows.some((window) => overlaps(sample.lineAt, sample.searchableAt, window)));
+    // Lines of the warm-up are left out: the daily index is being created and the shippers started.
+    const measuredFrom = started + options.warmupSeconds * 1_000;
+    const quiet = freshness.samples.filter((sample) => sample.lineAt >= measuredFrom && !windows.some((window) => overlaps(sample.lineAt, sample.searchableAt, window)));
     const sorted = (values: number[]) => values.sort((a, b) => a - b);
     return {
       ...reckoning,
@@ -232,6 +236,7 @@ export async function runClusterScenario(options: ScenarioOptions): Promise<Scen
       freshnessP95AllMs: freshness.samples.length === 0 ? 0 : percentile(sorted(freshness.samples.map((s) => s.searchableAt - s.lineAt)), 95),
       counts,
       answers,
+      freshness: freshness.samples,
     };
   } finally {
     stopProbes.abort();

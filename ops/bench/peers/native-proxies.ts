@@ -51,31 +51,42 @@ const NGINX_LOG_FORMAT =
   '"status":$status,"duration_ms":$request_time,"source_ip":"$remote_addr","bytes_in":$request_length,' +
   '"bytes_out":$bytes_sent,"user_agent":"$http_user_agent","proxy":"nginx"}';
 
-export const nginx: ProxyPeer = {
-  name: 'nginx',
-  version: () => firstLine('sh', ['-c', 'nginx -v 2>&1']),
-  async start(parent, upstreamPort) {
-    const dir = join(parent, 'nginx');
-    await mkdir(join(dir, 'tmp'), { recursive: true });
-    const port = await freePort();
-    const accessLog = join(dir, 'access.log');
-    const conf = `worker_processes 1;
+/** One nginx worker in the foreground as our child, its pid, logs and temp files under `dir`; `http` goes inside the http block. */
+export async function runNginx(name: string, dir: string, http: string, cpus: string): Promise<{ pid: number; port: number }> {
+  await mkdir(join(dir, 'tmp'), { recursive: true });
+  const port = await freePort();
+  // As root nginx would run its worker as nobody, which cannot enter the run's private temp dir.
+  const conf = `${process.getuid?.() === 0 ? 'user root;\n' : ''}worker_processes 1;
 daemon off;
 pid ${dir}/nginx.pid;
 error_log ${dir}/error.log warn;
 events { worker_connections 4096; }
 http {
-  log_format bench_json escape=json '${NGINX_LOG_FORMAT}';
-  access_log ${accessLog} bench_json buffer=8k flush=200ms;
   client_body_temp_path ${dir}/tmp/body;
   proxy_temp_path ${dir}/tmp/proxy;
   fastcgi_temp_path ${dir}/tmp/fastcgi;
   uwsgi_temp_path ${dir}/tmp/uwsgi;
   scgi_temp_path ${dir}/tmp/scgi;
   keepalive_requests 1000000;
+${http.replaceAll('PORT', String(port))}
+}
+`;
+  await writeFile(join(dir, 'nginx.conf'), conf);
+  const started = await start(name, 'nginx', ['-c', join(dir, 'nginx.conf'), '-p', dir, '-e', join(dir, 'error.log')], { cpus, probe: httpProbe(port) });
+  return { pid: started.pid, port };
+}
+
+export const nginx: ProxyPeer = {
+  name: 'nginx',
+  version: () => firstLine('sh', ['-c', 'nginx -v 2>&1']),
+  async start(parent, upstreamPort) {
+    const dir = join(parent, 'nginx');
+    const accessLog = join(dir, 'access.log');
+    const http = `  log_format bench_json escape=json '${NGINX_LOG_FORMAT}';
+  access_log ${accessLog} bench_json buffer=8k flush=200ms;
   upstream bench { server 127.0.0.1:${upstreamPort}; keepalive 64; }
   server {
-    listen 127.0.0.1:${port};
+    listen 127.0.0.1:PORT;
     location / {
       proxy_pass http://bench;
       proxy_http_version 1.1;
@@ -85,15 +96,9 @@ http {
       proxy_set_header X-Request-Id $request_id;
       proxy_buffers 16 8k;
     }
-  }
-}
-`;
-    await writeFile(join(dir, 'nginx.conf'), conf);
-    const started = await start('nginx', 'nginx', ['-c', join(dir, 'nginx.conf'), '-p', dir, '-e', join(dir, 'error.log')], {
-      cpus: CPU_UNDER_TEST,
-      probe: httpProbe(port),
-    });
-    return { name: 'nginx', pid: started.pid, url: `http://127.0.0.1:${port}`, accessLog };
+  }`;
+    const started = await runNginx('nginx', dir, http, CPU_UNDER_TEST);
+    return { name: 'nginx', pid: started.pid, url: `http://127.0.0.1:${started.port}`, accessLog };
   },
 };
 

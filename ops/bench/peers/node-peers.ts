@@ -1,4 +1,4 @@
-// The Node peers (http-proxy, @fastify/http-proxy) as ProxyPeers: each a script under
+// The Node peers (http-proxy, @fastify/http-proxy, the minimal undici proxy) as ProxyPeers: each a script under
 // node-proxies/ run by this Node, pinned like every proxy under test.
 
 import { createRequire } from 'node:module';
@@ -25,3 +25,4 @@ function nodePeer(name: string, script: string, packages: string[]): ProxyPeer {
 
 export const httpProxyPeer = nodePeer('http-proxy', 'http-proxy', ['http-proxy', 'pino']);
 export const fastifyPeer = nodePeer('@fastify/http-proxy', 'fastify-proxy', ['fastify', '@fastify/http-proxy', 'pino']);
+export const undiciPeer = nodePeer('node:http + undici Pool.stream', 'undici-proxy', ['undici', 'pino']);

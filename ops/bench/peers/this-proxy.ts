@@ -1,8 +1,9 @@
 // This project's proxy as a peer, started from a config file like an operator would: an open
-// service (bench.test) and a password-protected one (secure.test), access log on or off; and the
-// session cookie of a real login, for the authenticated run.
+// service (bench.test) and a password-protected one (secure.test), access log on or off (on: with
+// the trail's signed checkpoints, as a compliance deployment runs it); and the session cookie of a
+// real login, for the authenticated run.
 
-import { randomBytes } from 'node:crypto';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
@@ -27,7 +28,8 @@ export class LoginError extends ProxyAccessLogError {
   readonly code = 'BENCH_LOGIN_FAILED';
 }
 
-export function thisProxy(accessLog: boolean): ProxyPeer {
+/** `nodeArgs`: options for the proxy's Node (a profile: --cpu-prof, --trace-gc). */
+export function thisProxy(accessLog: boolean, nodeArgs: readonly string[] = []): ProxyPeer {
   const name = accessLog ? 'this proxy, log on' : 'this proxy, log off';
   return {
     name,
@@ -36,10 +38,18 @@ export function thisProxy(accessLog: boolean): ProxyPeer {
       passwordHash ??= await hashSecret(PASSWORD);
       const logDir = join(dir, accessLog ? 'this-proxy-logs-on' : 'this-proxy-logs-off');
       const upstream = `http://127.0.0.1:${upstreamPort}`;
+      const signingKeyFile = join(dir, 'this-proxy-trail.key');
+      if (accessLog) await writeFile(signingKeyFile, generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });
       const config = {
         proxy_id: accessLog ? 'bench-log-on' : 'bench-log-off',
         listen: { host: '127.0.0.1', port: 0 },
-        access_log: { enabled: accessLog, dir: logDir, rotation: { size: '1g', frequency: 'daily' }, keep: 5 },
+        access_log: {
+          enabled: accessLog,
+          dir: logDir,
+          rotation: { size: '1g', frequency: 'daily' },
+          keep: 5,
+          ...(accessLog ? { signing_key_file: signingKeyFile } : {}),
+        },
         services: [
           { id: 'bench', hosts: [OPEN_HOST], upstream, auth: { method: 'none' } },
           { id: 'secure', hosts: [SECURE_HOST], upstream, auth: { method: 'password', hash: passwordHash, user_id: 'bench-user' } },
@@ -47,7 +57,7 @@ export function thisProxy(accessLog: boolean): ProxyPeer {
       };
       const file = join(dir, accessLog ? 'this-proxy-on.json' : 'this-proxy-off.json');
       await writeFile(file, JSON.stringify(config));
-      const started = await start(name, process.execPath, [join(root, 'proxy/main.ts'), '--config', file], {
+      const started = await start(name, process.execPath, [...nodeArgs, join(root, 'proxy/main.ts'), '--config', file], {
         cpus: CPU_UNDER_TEST,
         ready: /"port":(\d+)[^\n]*"msg":"proxy listening"/,
       });

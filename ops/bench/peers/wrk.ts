@@ -1,7 +1,9 @@
 // One wrk run (keep-alive, a fixed number of connections, one thread, pinned beside the upstream)
-// and what it printed: requests/s, p50/p99 latency from --latency, errors; and wrk's own CPU.
+// and what it printed: requests/s, p50/p99/p99.9 latency (wrk-percentiles.lua), errors; and wrk's
+// own CPU.
 
 import { spawn } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { CPU_OTHERS, track } from './processes.ts';
 import { ProxyAccessLogError } from '../../../common/errors.ts';
 
@@ -10,7 +12,7 @@ export interface WrkOptions {
   headers: Record<string, string>;
   seconds: number;
   connections: number;
-  /** A Lua script setting the method and body (wrk -s). */
+  /** A Lua script setting the method and body (wrk -s); the percentiles' `done` is added to it. */
   script?: string;
   /** Seconds before wrk counts a request as timed out (its default: 2). */
   timeout?: number;
@@ -21,6 +23,7 @@ export interface WrkResult {
   rps: number;
   p50_ms: number;
   p99_ms: number;
+  p999_ms: number;
   /** Non-2xx/3xx responses plus socket errors. */
   errors: number;
 }
@@ -29,12 +32,21 @@ export class WrkError extends ProxyAccessLogError {
   readonly code = 'BENCH_WRK_FAILED';
 }
 
-const UNIT_MS: Record<string, number> = { us: 0.001, ms: 1, s: 1000, m: 60_000 };
+const PERCENTILES_SCRIPT = new URL('wrk-percentiles.lua', import.meta.url).pathname;
 
+/** wrk takes one script: the caller's, when it has one, followed by the percentiles' `done`. */
+function withPercentiles(script: string | undefined): string {
+  if (script === undefined) return PERCENTILES_SCRIPT;
+  const combined = `${script}.percentiles.lua`;
+  writeFileSync(combined, `${readFileSync(script, 'utf8')}\n${readFileSync(PERCENTILES_SCRIPT, 'utf8')}`);
+  return combined;
+}
+
+/** A percentile the script printed, in milliseconds. */
 function latencyMs(output: string, percentile: string): number {
-  const match = new RegExp(`^\\s*${percentile}%\\s+([\\d.]+)(us|ms|s|m)\\s*$`, 'm').exec(output);
-  if (!match) throw new WrkError(`no ${percentile}% latency in wrk output:\n${output}`);
-  return Number(match[1]) * UNIT_MS[match[2]!]!;
+  const match = new RegExp(`^percentile ${percentile.replace('.', '\\.')} (\\d+)$`, 'm').exec(output);
+  if (!match) throw new WrkError(`no p${percentile} latency in wrk output:\n${output}`);
+  return Number(match[1]) / 1000;
 }
 
 export function parseWrk(output: string): WrkResult {
@@ -49,6 +61,7 @@ export function parseWrk(output: string): WrkResult {
     rps: Number(rps[1]),
     p50_ms: latencyMs(output, '50'),
     p99_ms: latencyMs(output, '99'),
+    p999_ms: latencyMs(output, '99.9'),
     errors: (non2xx ? Number(non2xx[1]) : 0) + socketErrors,
   };
 }
@@ -62,9 +75,8 @@ function childCpuSeconds(output: string): number {
 
 /** One wrk run; `cpu_seconds` is wrk's own CPU, so a saturated load generator shows. */
 export async function runWrk(options: WrkOptions): Promise<WrkResult & { cpu_seconds: number }> {
-  const args = ['-c', CPU_OTHERS, 'wrk', '-t1', `-c${options.connections}`, `-d${options.seconds}s`, '--latency'];
+  const args = ['-c', CPU_OTHERS, 'wrk', '-t1', `-c${options.connections}`, `-d${options.seconds}s`, '-s', withPercentiles(options.script)];
   for (const [name, value] of Object.entries(options.headers)) args.push('-H', `${name}: ${value}`);
-  if (options.script) args.push('-s', options.script);
   if (options.timeout) args.push('--timeout', `${options.timeout}s`);
   args.push(options.url);
   const child = spawn('bash', ['-c', 'taskset "$@"; status=$?; times; exit $status', 'wrk', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });

@@ -1,7 +1,7 @@
 // The derived figures both the tables and the chart use: ratios against the targets, one-core
 // capacity from CPU per request, and the chart's panels.
 
-import { DIRECT, NODE_PEERS, THIS_OFF, THIS_ON, type ProxyRow, type ProxySuiteResult, type Scenario } from '../peers/proxy-suite.ts';
+import { DIRECT, THIS_OFF, THIS_ON, UNDICI_PEER, type ProxyRow, type ProxySuiteResult, type Scenario } from '../peers/proxy-suite.ts';
 import { RAW, RSYSLOG, SHIPPER, type ShipperSuiteResult } from '../peers/shipper-suite.ts';
 import type { Panel } from './chart.ts';
 import type { BenchResults } from './results.ts';
@@ -12,29 +12,38 @@ export function row(proxy: ProxySuiteResult, peer: string, scenario: Scenario): 
 
 /** Requests/s one core could serve at the measured CPU cost per request. */
 export function oneCoreCapacity(item: ProxyRow): number {
-  return 10_000 / item.cpu_s_per_10k.median;
+  return 1e6 / item.cpu_us_per_request.median;
+}
+
+/** this proxy (log on) against a peer: by measured req/s and by one-core capacity (CPU per request). */
+export interface Versus {
+  rps: number;
+  capacity: number;
 }
 
 export interface ProxyRatios {
   scenario: Scenario;
-  bestNodePeer: string;
-  /** this proxy (log on) / best Node peer, and / nginx: measured req/s and one-core capacity. */
-  vsNode: { rps: number; capacity: number };
-  vsNginx: { rps: number; capacity: number };
+  vsUndici: Versus | undefined;
+  vsCaddy: Versus | undefined;
+  vsNginx: Versus | undefined;
+  /** CPU per request with the log on over log off, minus one: what the access log costs. */
+  logCost: number | undefined;
 }
 
 export function proxyRatios(proxy: ProxySuiteResult, scenario: Scenario): ProxyRatios | undefined {
   const ours = row(proxy, THIS_ON, scenario);
-  const nginx = row(proxy, 'nginx', scenario);
-  const nodes = NODE_PEERS.map((peer) => row(proxy, peer, scenario)).filter((item): item is ProxyRow => item !== undefined);
-  if (!ours || !nginx || nodes.length === 0) return undefined;
-  const best = nodes.reduce((a, b) => (b.rps.median > a.rps.median ? b : a));
-  const bestCapacity = Math.max(...nodes.map(oneCoreCapacity));
+  if (!ours) return undefined;
+  const versus = (peer: string): Versus | undefined => {
+    const other = row(proxy, peer, scenario);
+    return other && { rps: ours.rps.median / other.rps.median, capacity: oneCoreCapacity(ours) / oneCoreCapacity(other) };
+  };
+  const off = row(proxy, THIS_OFF, scenario);
   return {
     scenario,
-    bestNodePeer: best.peer,
-    vsNode: { rps: ours.rps.median / best.rps.median, capacity: oneCoreCapacity(ours) / bestCapacity },
-    vsNginx: { rps: ours.rps.median / nginx.rps.median, capacity: oneCoreCapacity(ours) / oneCoreCapacity(nginx) },
+    vsUndici: versus(UNDICI_PEER),
+    vsCaddy: versus('Caddy'),
+    vsNginx: versus('nginx'),
+    logCost: off && ours.cpu_us_per_request.median / off.cpu_us_per_request.median - 1,
   };
 }
 
@@ -47,7 +56,7 @@ export function shipperRatios(shipper: ShipperSuiteResult): { vsRsyslog: number;
   return { vsRsyslog: ours.lines_per_s.median / rsyslog.lines_per_s.median, vsCeiling: ours.lines_per_s.median / raw.lines_per_s.median };
 }
 
-const COLORS = { small: '#2f6db5', large: '#e08a1e', p50: '#6aa84f', p99: '#b03a2e', shipper: '#7b4fa0' };
+const COLORS = { small: '#2f6db5', large: '#e08a1e', p50: '#6aa84f', p99: '#b03a2e', p999: '#6d1f17', shipper: '#7b4fa0' };
 const ours = (category: string) => category === THIS_ON || category === THIS_OFF || category === SHIPPER || category.startsWith('this');
 
 function proxyPeers(proxy: ProxySuiteResult): string[] {
@@ -68,29 +77,30 @@ export function chartPanels(results: BenchResults): Panel[] {
       unit: 'requests/s, median of runs (whisker: lowest to highest run); proxy on 1 core',
       categories: peers,
       series: [
-        { name: 'small body', color: COLORS.small, values: peers.map((peer) => summary(peer, 'small', (item) => item.rps)) },
+        { name: '1 KiB body', color: COLORS.small, values: peers.map((peer) => summary(peer, 'small', (item) => item.rps)) },
         { name: '64 KiB body', color: COLORS.large, values: peers.map((peer) => summary(peer, 'large', (item) => item.rps)) },
       ],
       highlight: ours,
     });
     panels.push({
-      title: 'Proxy latency (small body)',
+      title: 'Proxy latency (1 KiB body)',
       unit: `milliseconds at ${proxy.connections} connections, median of runs`,
       categories: peers,
       series: [
         { name: 'p50', color: COLORS.p50, values: peers.map((peer) => summary(peer, 'small', (item) => item.p50_ms)) },
         { name: 'p99', color: COLORS.p99, values: peers.map((peer) => summary(peer, 'small', (item) => item.p99_ms)) },
+        { name: 'p99.9', color: COLORS.p999, values: peers.map((peer) => summary(peer, 'small', (item) => item.p999_ms)) },
       ],
       highlight: ours,
     });
     const withoutDirect = peers.filter((peer) => peer !== DIRECT);
     panels.push({
       title: 'Proxy CPU cost',
-      unit: 'CPU seconds per 10,000 requests (lower is better)',
+      unit: 'CPU µs per request (lower is better)',
       categories: withoutDirect,
       series: [
-        { name: 'small body', color: COLORS.small, values: withoutDirect.map((peer) => summary(peer, 'small', (item) => item.cpu_s_per_10k)) },
-        { name: '64 KiB body', color: COLORS.large, values: withoutDirect.map((peer) => summary(peer, 'large', (item) => item.cpu_s_per_10k)) },
+        { name: '1 KiB body', color: COLORS.small, values: withoutDirect.map((peer) => summary(peer, 'small', (item) => item.cpu_us_per_request)) },
+        { name: '64 KiB body', color: COLORS.large, values: withoutDirect.map((peer) => summary(peer, 'large', (item) => item.cpu_us_per_request)) },
       ],
       highlight: ours,
     });

@@ -3,7 +3,7 @@
 // figures mean and what limits the parts that miss their targets.
 
 import { existsSync, readFileSync } from 'node:fs';
-import { SCENARIOS, THIS_ON, type ProxyRow, type Scenario } from '../peers/proxy-suite.ts';
+import { SCENARIOS, THIS_OFF, THIS_ON, UNDICI_PEER, type ProxyRow, type Scenario } from '../peers/proxy-suite.ts';
 import { RAW, SHIPPER } from '../peers/shipper-suite.ts';
 import type { Summary } from '../peers/stats.ts';
 import { oneCoreCapacity, proxyRatios, row, shipperRatios } from './figures.ts';
@@ -23,18 +23,35 @@ function table(header: string[], rows: string[][], align: ('l' | 'r')[]): string
   return lines.join('\n');
 }
 
-function targets(results: BenchResults): string {
+/** The proxy's targets (issue: the proxy to the limit of its runtime on one core). */
+const PROXY_TARGETS = { vsUndici: 1.3, vsCaddy: 1.5, logCost: 0.05, p99Ms: 15, largeVsNginx: 0.5 } as const;
+
+const atMost = (value: number, target: number, show: (value: number) => string) =>
+  value <= target ? `**met** (${show(value)} ≤ ${show(target)})` : `**missed** (${show(value)} > ${show(target)})`;
+const percent = (value: number) => `${(value * 100).toFixed(1)} %`;
+
+function proxyTargets(results: BenchResults): string[][] {
+  const proxy = results.proxy!;
+  const small = proxyRatios(proxy, 'small');
+  const large = proxyRatios(proxy, 'large');
+  const ours = row(proxy, THIS_ON, 'small');
   const rows: string[][] = [];
-  if (results.proxy) {
-    for (const scenario of ['small', 'large'] as Scenario[]) {
-      const r = proxyRatios(results.proxy, scenario);
-      if (!r) continue;
-      rows.push([`proxy (log on) ≥ 1.2× best Node peer (${r.bestNodePeer}), ${SCENARIOS[scenario].title}`, verdict(r.vsNode.rps, 1.2), verdict(r.vsNode.capacity, 1.2)]);
-      rows.push([`proxy (log on) ≥ 0.5× nginx, ${SCENARIOS[scenario].title}`, verdict(r.vsNginx.rps, 0.5), verdict(r.vsNginx.capacity, 0.5)]);
-    }
+  const title = SCENARIOS.small.title;
+  if (small?.vsUndici) rows.push([`log on ≥ ${PROXY_TARGETS.vsUndici}× ${UNDICI_PEER}, ${title}`, verdict(small.vsUndici.rps, PROXY_TARGETS.vsUndici), verdict(small.vsUndici.capacity, PROXY_TARGETS.vsUndici)]);
+  if (small?.vsCaddy) rows.push([`log on ≥ ${PROXY_TARGETS.vsCaddy}× Caddy, ${title}`, verdict(small.vsCaddy.rps, PROXY_TARGETS.vsCaddy), verdict(small.vsCaddy.capacity, PROXY_TARGETS.vsCaddy)]);
+  const off = row(proxy, THIS_OFF, 'small');
+  if (ours && off && small?.logCost !== undefined) {
+    rows.push([`log cost ≤ ${percent(PROXY_TARGETS.logCost)}, ${title}`, atMost(off.rps.median / ours.rps.median - 1, PROXY_TARGETS.logCost, percent), atMost(small.logCost, PROXY_TARGETS.logCost, percent)]);
   }
+  if (ours) rows.push([`log on p99 ≤ ${PROXY_TARGETS.p99Ms} ms at ${proxy.connections} connections, ${title}`, atMost(ours.p99_ms.median, PROXY_TARGETS.p99Ms, (ms) => `${n2(ms)} ms`), '']);
+  if (large?.vsNginx) rows.push([`log on ≥ ${PROXY_TARGETS.largeVsNginx}× nginx, ${SCENARIOS.large.title}`, verdict(large.vsNginx.rps, PROXY_TARGETS.largeVsNginx), verdict(large.vsNginx.capacity, PROXY_TARGETS.largeVsNginx)]);
+  return rows;
+}
+
+function targets(results: BenchResults): string {
+  const rows = results.proxy ? proxyTargets(results) : [];
   const lines = rows.length
-    ? [table(['target', 'measured req/s (median)', 'one core (from CPU s per request)'], rows, ['l', 'l', 'l'])]
+    ? [table(['target', 'measured req/s (median)', 'one core (from CPU per request)'], rows, ['l', 'l', 'l'])]
     : [];
   if (results.shipper) {
     const r = shipperRatios(results.shipper);
@@ -56,20 +73,22 @@ function targets(results: BenchResults): string {
 function proxyTable(rows: ProxyRow[]): string {
   const ours = rows.find((item) => item.peer === THIS_ON);
   return table(
-    ['proxy', 'req/s', 'spread', 'p50 ms', 'p99 ms', 'CPU s / 10k req', 'one core req/s', 'RSS MiB', 'errors', 'this proxy (log on) ÷ it'],
+    ['proxy', 'req/s', 'spread', 'p50 ms', 'p99 ms', 'p99.9 ms', 'CPU µs / req', 'one core req/s', 'RSS MiB', 'load', 'errors', 'this proxy (log on) ÷ it'],
     rows.map((item) => [
       item.peer === THIS_ON ? `**${item.peer}**` : item.peer,
       n0(item.rps.median),
       pct(item.rps),
       n2(item.p50_ms.median),
       n2(item.p99_ms.median),
-      n2(item.cpu_s_per_10k.median),
+      n2(item.p999_ms.median),
+      n0(item.cpu_us_per_request.median),
       n0(oneCoreCapacity(item)),
       n0(item.rss_mib.median),
+      n2(item.load.median),
       String(item.errors),
       ours && item !== ours ? `${ratio(ours.rps.median / item.rps.median)} req/s, ${ratio(oneCoreCapacity(ours) / oneCoreCapacity(item))} one core` : '',
     ]),
-    ['l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'l'],
+    ['l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'l'],
   );
 }
 
@@ -80,11 +99,11 @@ function proxySection(results: BenchResults): string {
     '',
     `Load: wrk (${(results.versions.wrk ?? '').replace(/^wrk /, '').replace(/ Copyright.*$/, '')}), 1 thread, ${proxy.connections} keep-alive connections, ${proxy.seconds} s per run, ${proxy.rounds} runs per proxy and body size ` +
       '(rounds alternate the order), after a 2 s warm-up each. The proxy under test runs on CPU 0 (`taskset -c 0`); wrk and the upstream ' +
-      '(`ops/bench/proxy/upstream.ts`, node:http) share CPU 1. Every proxy writes one JSON line per request to a file. ' +
-      '"spread" is half the range of the runs around the median; "CPU s / 10k req" is the utime + stime of the proxy\'s process tree ' +
-      '(`/proc/<pid>/stat`) over the run per 10,000 requests; "one core req/s" = 10,000 ÷ that, the rate one core could serve if ' +
-      'the proxy were the only limit (the load generator and upstream share one core here and cap the measured req/s of the fastest proxies: ' +
-      'see "direct to upstream").',
+      '(Debian\'s nginx, one worker, no log, a fixed body from cached files: `ops/bench/peers/nginx-upstream.ts`) share CPU 1. Every proxy writes one JSON line per request to a file. ' +
+      '"spread" is half the range of the runs around the median; p50/p99/p99.9 are wrk\'s (`ops/bench/peers/wrk-percentiles.lua`); "CPU µs / req" is the utime + stime of the proxy\'s process tree ' +
+      '(`/proc/<pid>/stat`) over the run per request answered; "one core req/s" = 1,000,000 ÷ that, the rate one core could serve if ' +
+      'the proxy were the only limit (nginx and HAProxy are still capped by the load core, wrk and the upstream: see "direct to upstream"); ' +
+      '"load" is the 1-minute load average at the end of the run (the machine is shared).',
   ];
   for (const scenario of Object.keys(SCENARIOS) as Scenario[]) {
     const rows = proxy.rows.filter((item) => item.scenario === scenario);
@@ -93,7 +112,7 @@ function proxySection(results: BenchResults): string {
   const auth = row(proxy, THIS_ON, 'auth');
   const open = row(proxy, THIS_ON, 'small');
   if (auth && open) {
-    parts.push('', `The authenticated path (session cookie checked on every request) costs ${n2(auth.cpu_s_per_10k.median - open.cpu_s_per_10k.median)} CPU s per 10k requests more than the open one (${n0(auth.rps.median)} vs ${n0(open.rps.median)} req/s).`);
+    parts.push('', `The authenticated path (session cookie checked on every request) costs ${n0(auth.cpu_us_per_request.median - open.cpu_us_per_request.median)} CPU µs per request more than the open one (${n0(auth.rps.median)} vs ${n0(open.rps.median)} req/s).`);
   }
   const logged = Object.entries(proxy.lines_per_request).map(([peer, value]) => `${peer} ${value.toFixed(3)}`);
   parts.push('', `Access-log lines written per request answered (1.000 = exactly one; the login and requests cut at the end of a run add a few): ${logged.join(', ')}.`);
@@ -170,13 +189,19 @@ function scaleSection(results: BenchResults): string {
   ].join('\n');
 }
 
+/** The parts kept from earlier runs (all.ts --parts), as the opening sentence names them. */
+function carriedParts(results: BenchResults): string {
+  const carried = Object.entries(results.carried ?? {});
+  return carried.map(([part, started]) => `the ${part} part (from the run of ${started.slice(0, 10)}, ${started.slice(11, 16)} UTC), `).join('');
+}
+
 export function renderMarkdown(results: BenchResults, chartPath: string): string {
   const m = results.machine;
   const parts = [
     '# Benchmarks',
     '',
     `Generated by \`npm run bench\` (ops/bench/all.ts) on ${results.started.slice(0, 10)}, ${results.started.slice(11, 16)}–${results.finished.slice(11, 16)} UTC. ` +
-      'Every figure below comes from that one run on this machine, except those the notes at the end date to an earlier or separate run; ratios compare systems measured side by side in it. ' +
+      `Every figure below comes from that one run on this machine, except ${carriedParts(results)}those the notes at the end date to an earlier or separate run; ratios compare systems measured side by side in one run. ` +
       'This page is the only place the project keeps benchmark figures. Raw figures: ' +
       '[ops/bench/report/results.json](ops/bench/report/results.json).',
     '',

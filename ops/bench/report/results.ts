@@ -31,4 +31,6 @@ export interface BenchResults {
   scale?: ScaleResult;
   /** Parts not run, with the reason. */
   skipped: Record<string, string>;
+  /** Parts not run this time whose figures were kept from an earlier run: when that run started. */
+  carried: Partial<Record<'proxy' | 'shipper' | 'api' | 'scale', string>>;
 }

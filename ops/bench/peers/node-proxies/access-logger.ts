@@ -2,7 +2,7 @@
 // request to a file through SonicBoom (asynchronous, as the proxy's own writer), and the
 // command-line both Node peers share.
 
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { parseArgs } from 'node:util';
 import pino from 'pino';
 
@@ -26,4 +26,18 @@ export function requestFields(req: IncomingMessage) {
     source_ip: req.socket.remoteAddress,
     user_agent: req.headers['user-agent'],
   };
+}
+
+/** Writes the request's line once its response is done (or cut). */
+export function logOnClose(logger: pino.Logger, id: string, req: IncomingMessage, res: ServerResponse): void {
+  const began = performance.now();
+  res.once('close', () => {
+    logger.info({
+      id,
+      ...requestFields(req),
+      status: res.statusCode,
+      duration_ms: performance.now() - began,
+      bytes_out: Number(res.getHeader('content-length') ?? 0),
+    });
+  });
 }

@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { Agent, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import httpProxy from 'http-proxy';
-import { accessLogger, peerOptions, requestFields } from './access-logger.ts';
+import { accessLogger, logOnClose, peerOptions } from './access-logger.ts';
 
 const options = peerOptions();
 const logger = options.log ? accessLogger(options.log, 'http-proxy') : undefined;
@@ -16,20 +16,9 @@ proxy.on('error', (_error, _req, res) => {
 });
 
 const server = createServer((req, res) => {
-  const began = performance.now();
   const id = randomUUID();
   req.headers['x-request-id'] = id;
-  if (logger) {
-    res.once('close', () => {
-      logger.info({
-        id,
-        ...requestFields(req),
-        status: res.statusCode,
-        duration_ms: performance.now() - began,
-        bytes_out: Number(res.getHeader('content-length') ?? 0),
-      });
-    });
-  }
+  if (logger) logOnClose(logger, id, req, res);
   proxy.web(req, res);
 });
 server.keepAliveTimeout = 60_000;
