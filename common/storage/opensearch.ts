@@ -5,7 +5,7 @@
 // - Points in time: `POST /<index>/_search/point_in_time?keep_alive=` answers `pit_id` (not `id`),
 //   and `DELETE /_search/point_in_time` takes `{pit_id: [id]}`; a search names one as Elasticsearch
 //   does (`pit: {id, keep_alive}`).
-// - The client has no AbortSignal: a request is aborted through its promise's `abort()`.
+// - The client has no AbortSignal: a signal stops a request before it is sent, not in flight.
 // - Errors are this client's classes (same names as Elasticsearch's, other classes).
 // - Under a point in time, hits' sort values are only the explicit sort's (Elasticsearch appends
 //   its implicit `_shard_doc` tiebreaker), which the export already keeps to.
@@ -20,22 +20,17 @@ import { storageError, type BulkItem, type CallOptions, type ClientErrorClasses,
 
 const CLIENT_ERRORS: ClientErrorClasses = errors;
 
-interface Abortable<T> extends Promise<T> {
-  abort(): void;
-}
-
-/** Runs one client call: its answer's body, or StorageRequestError; `signal` aborts it. */
-async function call<T>(signal: AbortSignal | undefined, request: () => Abortable<{ body: unknown }>): Promise<T> {
+/**
+ * Runs one client call: its answer's body, or StorageRequestError. `signal` stops a call before it
+ * is sent; one in flight runs to its answer or its timeout, since aborting this client's requests
+ * (its promise's `abort()`) raised RequestAbortedError outside that promise, as an uncaught exception.
+ */
+async function call<T>(signal: AbortSignal | undefined, request: () => Promise<{ body: unknown }>): Promise<T> {
   signal?.throwIfAborted();
-  const pending = request();
-  const abort = () => pending.abort();
-  signal?.addEventListener('abort', abort, { once: true });
   try {
-    return (await pending).body as T;
+    return (await request()).body as T;
   } catch (error) {
     throw storageError('opensearch', CLIENT_ERRORS, error);
-  } finally {
-    signal?.removeEventListener('abort', abort);
   }
 }
 
