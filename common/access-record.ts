@@ -81,3 +81,18 @@ export function categoryOf(status: number): Category {
 export const ACCESS_LOG_BASENAME = 'access';
 export const ACCESS_LOG_EXTENSION = 'log';
 export const ACCESS_LOG_FILE_PATTERN = /^access\.(\d+)\.log$/;
+
+/**
+ * A proxy with several worker processes: worker N writes into its own folder of the log directory,
+ * `worker-<N>/access.<M>.log`, as `<proxy_id>/<N>`, its own chain of the trail. A `/` is not
+ * allowed in `proxy_id`, so a worker's id never clashes with another proxy's.
+ */
+export const WORKER_LOG_DIR_PATTERN = /^worker-(\d+)$/;
+
+export function workerLogDir(worker: number): string {
+  return `worker-${worker}`;
+}
+
+export function workerProxyId(proxyId: string, worker: number): string {
+  return `${proxyId}/${worker}`;
+}

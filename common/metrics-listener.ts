@@ -10,7 +10,10 @@ export const METRICS_PATH = '/metrics';
 /** Answers one GET path of the listener besides /metrics. */
 export type StatusRoute = (response: ServerResponse) => void;
 
-export async function serveMetrics(registry: Registry, host: string, port: number, routes: Record<string, StatusRoute> = {}): Promise<Server> {
+/** A registry, or anything that answers like one (a sum over several processes). */
+export type MetricsSource = Pick<Registry, 'metrics' | 'contentType'>;
+
+export async function serveMetrics(registry: MetricsSource, host: string, port: number, routes: Record<string, StatusRoute> = {}): Promise<Server> {
   const server = createServer((request, response) => {
     const path = request.url?.split('?', 1)[0] ?? '';
     if (request.method !== 'GET') {

@@ -1,6 +1,7 @@
 // The proxy's configuration: one JSON file, validated with zod at start. Every problem is reported
 // with its key path (e.g. `services[1].auth.hash`), and the process refuses to start.
 
+import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { listenHostSchema, portSchema, readConfigFile, readSecretFile, validateConfig } from '../common/config.ts';
@@ -15,6 +16,7 @@ const SERVICE_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/;
 const HOST_NAME = /^(?=.{1,253}$)[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/;
 const SIZE = /^[1-9]\d*[bkmg]$/;
 const MIN_BUFFER_BYTES = 65_536;
+const MAX_WORKERS = 256;
 const DEFAULT_BUFFER_BYTES = 64 * 1024 * 1024;
 
 const secretHash = z.string().transform((text, ctx): SecretHash => {
@@ -172,6 +174,13 @@ export const proxyConfigSchema = z
       host: listenHostSchema.default('127.0.0.1'),
       port: portSchema,
     }),
+    /** Worker processes sharing the listen port (proxy/workers.ts); 1: one process, no workers. */
+    workers: z
+      .number()
+      .int()
+      .min(1)
+      .max(MAX_WORKERS)
+      .default(() => availableParallelism()),
     /** Optional TLS: PEM files; without it the proxy speaks plain HTTP (e.g. behind a TLS terminator). */
     tls: z.strictObject({ cert_file: z.string().min(1), key_file: z.string().min(1) }).optional(),
     trusted_proxies: z.array(cidr).default([]),

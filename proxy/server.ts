@@ -6,9 +6,12 @@ import { readFileSync } from 'node:fs';
 import { createServer as createHttpServer, type Server, type ServerOptions } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
+import type { MetricObjectWithValues, MetricValue } from 'prom-client';
+import { workerLogDir, workerProxyId } from '../common/access-record.ts';
 import { listenerPort } from '../common/metrics-listener.ts';
 import { systemClock, type Clock } from './auth/clock.ts';
 import { openAccessLog } from './access-log.ts';
@@ -19,7 +22,8 @@ import { createExpectationHandler, createRequestHandler, ProxyResponse, type Pro
 import { watchRefusals } from './refusals.ts';
 import { RequestMetrics } from './request-metrics.ts';
 import { buildServices, createAuthState, serviceChanges, type Service, type ServiceChanges } from './services.ts';
-import { serveStatus } from './status.ts';
+import type { AuthStore } from './shared-auth.ts';
+import { accessLogHealth, serveStatus, statusRegistry, type Health } from './status.ts';
 import { createUpgradeHandler } from './websocket.ts';
 
 /** How often Node checks header and request timeouts (its default, 30 s, would let them overrun). */
@@ -37,6 +41,21 @@ export interface RunningProxy {
    * now on; requests in flight finish on what they started with. Returns what changed.
    */
   reload(config: ProxyConfig): ReloadSummary;
+  /** This process's metrics and health, for a primary that answers for its workers (no metrics without `status`). */
+  report(): Promise<StatusReport>;
+}
+
+/** One of several worker processes (proxy/workers.ts). */
+export interface WorkerSeat {
+  /** 1 to `workers`: names its log folder and its chain of the trail. */
+  number: number;
+  /** Its primary's auth state, of which it keeps a replica. */
+  auth: AuthStore;
+}
+
+export interface StatusReport {
+  metrics: Array<MetricObjectWithValues<MetricValue<string>>>;
+  health: Health;
 }
 
 export interface ReloadSummary extends ServiceChanges {
@@ -52,11 +71,14 @@ function keysNeedingRestart(before: ProxyConfig, after: ProxyConfig): string[] {
   return [...keys].filter((key) => !RELOADED_KEYS.has(key) && JSON.stringify(before[key as keyof ProxyConfig]) !== JSON.stringify(after[key as keyof ProxyConfig]));
 }
 
-export async function startProxy(config: ProxyConfig, diagnostics: Logger, clock: Clock = systemClock): Promise<RunningProxy> {
-  const log = config.access_log.enabled ? await openAccessLog(config.access_log, config.proxy_id, diagnostics) : undefined;
+/** `worker`: this process is one of several; its status is answered by its primary, not here. */
+export async function startProxy(config: ProxyConfig, diagnostics: Logger, clock: Clock = systemClock, worker?: WorkerSeat): Promise<RunningProxy> {
+  const logSettings = worker === undefined ? config.access_log : { ...config.access_log, dir: join(config.access_log.dir, workerLogDir(worker.number)) };
+  const proxyId = worker === undefined ? config.proxy_id : workerProxyId(config.proxy_id, worker.number);
+  const log = logSettings.enabled ? await openAccessLog(logSettings, proxyId, diagnostics) : undefined;
   const metrics = new RequestMetrics();
   const recorder = new Recorder(log, metrics);
-  const authState = createAuthState(config, diagnostics, clock);
+  const authState = createAuthState(config, diagnostics, clock, worker?.auth);
   let current = config;
   let { router, services } = buildServices(config, authState);
   /** Pools of services a reload replaced, closing as their last requests finish; the stop ends them. */
@@ -99,7 +121,8 @@ export async function startProxy(config: ProxyConfig, diagnostics: Logger, clock
   });
   server.on('error', (error) => diagnostics.error({ err: error }, 'server error'));
   const port = (server.address() as AddressInfo).port;
-  const status = config.status ? await serveStatus(log, metrics, config.status.host, config.status.port) : undefined;
+  const registry = config.status ? statusRegistry(log, metrics) : undefined;
+  const status = config.status && registry && worker === undefined ? await serveStatus(registry, () => accessLogHealth(log), config.status.host, config.status.port) : undefined;
 
   let stopping: Promise<void> | undefined;
   const stop = async (): Promise<void> => {
@@ -138,5 +161,6 @@ export async function startProxy(config: ProxyConfig, diagnostics: Logger, clock
     current = next;
     return summary;
   };
-  return { server, port, statusPort: status && listenerPort(status), stop: () => (stopping ??= stop()), reload };
+  const report = async (): Promise<StatusReport> => ({ metrics: registry ? await registry.getMetricsAsJSON() : [], health: accessLogHealth(log) });
+  return { server, port, statusPort: status && listenerPort(status), stop: () => (stopping ??= stop()), reload, report };
 }

@@ -2,14 +2,15 @@
 // chooser when there are several); and the routes built from them. A reload builds new routes from
 // a new configuration, keeping every service whose configuration did not change (its pool, its
 // lockout, its SSO discovery, its pending sign-in links) and the auth state of the whole process
-// (session key, revocations, failed-attempt counts, the SMTP transport).
+// (session key, revocations, failed-attempt counts, the SMTP transport). A changed link service
+// starts with no pending links in one process; with workers it keeps the primary's.
 
 import type { Logger } from 'pino';
 import type { Pool } from 'undici';
 import type { AuthMethod } from '../common/access-record.ts';
 import { systemClock, type Clock } from './auth/clock.ts';
-import { FailedAttemptLimiter, ServiceLockout } from './auth/rate-limit.ts';
-import { RevokedSessions, revocationsFile } from './auth/revocations.ts';
+import type { PendingLinks } from './auth/pending-links.ts';
+import type { FailedAttemptLimiter, ServiceLockout } from './auth/rate-limit.ts';
 import { BasicLogin } from './auth/basic.ts';
 import { MethodChooser } from './auth/chooser.ts';
 import { LinkLogin } from './auth/link.ts';
@@ -17,11 +18,12 @@ import { LinkMailer } from './auth/mailer.ts';
 import { LOGIN_PATH, methodLoginPath } from './auth/endpoints.ts';
 import { SecretLogin } from './auth/secret-login.ts';
 import { NoAuth, Sessions, type ServiceAuth } from './auth/service-auth.ts';
-import { CookieSigner, loadSigningKey } from './auth/session-cookie.ts';
+import { CookieSigner } from './auth/session-cookie.ts';
 import { SsoLogin } from './auth/sso.ts';
 import { authMethodConfig, type ProxyConfig, type ServiceConfig } from './config.ts';
 import { createUpstreamPool } from './forward.ts';
 import { Router } from './routing.ts';
+import { localAuthStore, type AuthStore } from './shared-auth.ts';
 
 export interface Service {
   id: string;
@@ -40,28 +42,27 @@ export interface Service {
 export interface AuthState {
   sessions: Sessions;
   limiter: FailedAttemptLimiter;
+  /** A new failed-attempt budget for service `id`. */
+  lockout(id: string): ServiceLockout;
+  /** The sign-in links of service `id`, for a newly built link method. */
+  pendingLinks(id: string): PendingLinks;
   /** Sends sign-in links; absent when the configuration has no smtp. */
   mailer: LinkMailer | undefined;
-  limits: ProxyConfig['login_rate_limit'];
   clock: Clock;
   diagnostics: Logger;
 }
 
-/** `clock` is replaced only by tests, to move time forward without waiting. */
-export function createAuthState(config: ProxyConfig, diagnostics: Logger, clock: Clock = systemClock): AuthState {
-  const secretFile = config.sessions.secret_file;
-  const revoked = new RevokedSessions(secretFile === undefined ? undefined : revocationsFile(secretFile), clock, diagnostics);
-  const sessions = new Sessions(new CookieSigner(loadSigningKey(secretFile)), config.sessions.ttl_seconds, revoked, clock);
-  const limits = config.login_rate_limit;
-  const limiter = new FailedAttemptLimiter(limits.max_failed_attempts, limits.window_seconds, clock);
+/** `clock` is replaced only by tests, to move time forward without waiting; `store` by a worker, whose state its primary keeps. */
+export function createAuthState(config: ProxyConfig, diagnostics: Logger, clock: Clock = systemClock, store: AuthStore = localAuthStore(config, diagnostics, clock)): AuthState {
+  const sessions = new Sessions(new CookieSigner(store.signingKey), config.sessions.ttl_seconds, store.revoked, clock);
   const mailer = config.smtp === undefined ? undefined : new LinkMailer(config.smtp);
-  return { sessions, limiter, mailer, limits, clock, diagnostics };
+  return { sessions, limiter: store.limiter, lockout: (id) => store.lockout(id), pendingLinks: (id) => store.pendingLinks(id), mailer, clock, diagnostics };
 }
 
 function buildService(service: ServiceConfig, state: AuthState, fingerprint: string): Service {
-  const { sessions, limiter, mailer, limits, clock, diagnostics } = state;
+  const { sessions, limiter, mailer, clock, diagnostics } = state;
   // One budget per service, shared by its password, PIN and Basic logins.
-  const lockout = new ServiceLockout(limits.service_max_failed_attempts, limits.service_window_seconds, limits.service_lockout_seconds, clock);
+  const lockout = state.lockout(service.id);
   const several = service.auth.length > 1;
   // Where a method's form posts: its own path when a chooser stands in front of it.
   const loginPathOf = (method: AuthMethod) => (several ? methodLoginPath(method) : LOGIN_PATH);
@@ -74,7 +75,7 @@ function buildService(service: ServiceConfig, state: AuthState, fingerprint: str
     else if (auth.method === 'link') {
       // The SMTP transport is made at start (smtp is not reloaded).
       if (mailer === undefined) throw new Error(`service "${service.id}" uses the link method, but the proxy started without smtp: restart it`);
-      handlers.set('link', new LinkLogin(service.id, auth, sessions, limiter, mailer, diagnostics, loginPathOf(auth.method)));
+      handlers.set('link', new LinkLogin(service.id, auth, sessions, limiter, state.pendingLinks(service.id), mailer, diagnostics, loginPathOf(auth.method)));
     } else handlers.set(auth.method, new SecretLogin(service.id, auth.method, auth.hash, auth.user_id, sessions, limiter, lockout, diagnostics, loginPathOf(auth.method)));
   }
   const only = service.auth[0]!.method;

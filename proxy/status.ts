@@ -5,7 +5,7 @@
 
 import type { Server } from 'node:http';
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
-import { serveMetrics } from '../common/metrics-listener.ts';
+import { serveMetrics, type MetricsSource } from '../common/metrics-listener.ts';
 import type { AccessLog } from './access-log.ts';
 import type { RequestMetrics } from './request-metrics.ts';
 
@@ -24,7 +24,7 @@ function readCounter(registry: Registry, name: string, help: string, read: () =>
   });
 }
 
-function registryOf(log: AccessLog | undefined, requests: RequestMetrics): Registry {
+export function statusRegistry(log: AccessLog | undefined, requests: RequestMetrics): Registry {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'proxy_' });
   requests.register(registry);
@@ -59,11 +59,24 @@ function registryOf(log: AccessLog | undefined, requests: RequestMetrics): Regis
   return registry;
 }
 
-export function serveStatus(log: AccessLog | undefined, requests: RequestMetrics, host: string, port: number): Promise<Server> {
-  return serveMetrics(registryOf(log, requests), host, port, {
+/** What GET /health answers: 503 while the `refuse` policy turns requests away. */
+export interface Health {
+  status: number;
+  body: unknown;
+}
+
+export function accessLogHealth(log: AccessLog | undefined): Health {
+  return { status: log?.refusing ? 503 : 200, body: { access_log: log?.status() ?? { state: 'disabled' } } };
+}
+
+/** `metrics` is this process's registry, or the primary's sum of its workers' (proxy/workers.ts). */
+export function serveStatus(metrics: MetricsSource, health: () => Health | Promise<Health>, host: string, port: number): Promise<Server> {
+  return serveMetrics(metrics, host, port, {
     [HEALTH_PATH]: (response) => {
-      response.writeHead(log?.refusing ? 503 : 200, { 'content-type': 'application/json', 'cache-control': 'no-store' });
-      response.end(JSON.stringify({ access_log: log?.status() ?? { state: 'disabled' } }));
+      Promise.resolve(health()).then(
+        ({ status, body }) => response.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store' }).end(JSON.stringify(body)),
+        () => response.writeHead(500).end(),
+      );
     },
   });
 }

@@ -1,4 +1,5 @@
-// Follows every access.<N>.log of a directory, oldest first, by file identity (a fingerprint of
+// Follows every access.<N>.log of a directory and its worker folders (log-files.ts), oldest first
+// within a folder, the folders taking turns, by file identity (a fingerprint of
 // its first line: file-identity.ts) and byte offset: complete lines only (a partial last line
 // waits for its newline), files that appear or rotate at any time, truncation (a file shorter than
 // what was read is a new generation of it, read from 0; one whose first line changed is a new
@@ -12,7 +13,7 @@ import type { FileHandle } from 'node:fs/promises';
 import { open } from 'node:fs/promises';
 import type { Checkpoint, CheckpointEntry, StoredCheckpoint } from './checkpoint.ts';
 import { deviceInodeOf, identifyFile } from './file-identity.ts';
-import { listLogFiles, type LogFile } from './log-files.ts';
+import { listLogFiles, writingOrder, type LogFile } from './log-files.ts';
 
 /** Read size, and so the longest line accepted (one byte is its newline). */
 export const CHUNK_BYTES = 1024 * 1024;
@@ -28,6 +29,7 @@ export interface TailedFile {
   /** Device and inode when last identified. */
   hint: string;
   name: string;
+  folder: string;
   number: number;
   path: string;
   /** Bumped each time the file is found shorter than what was read, its first line unchanged: its offsets start over. */
@@ -91,7 +93,10 @@ export class Tailer {
   #legacy: Map<string, CheckpointEntry> | undefined;
   #chunk: Chunk | undefined;
   #pending: Line[] = [];
-  #newestNumber = -1;
+  /** The newest N of each folder: the file its writer may still append to. */
+  #newest = new Map<string, number>();
+  /** The folder of the last read: the next refill starts with the folder after it, so a busy writer does not hold the others up. */
+  #lastFolder = '';
   /** One read buffer for the tailer's life: lines handed out are views into it, valid until the next refill. */
   readonly #buffer = Buffer.allocUnsafe(CHUNK_BYTES);
   /** A truncation changed a generation: the checkpoint should be written even without new acks. */
@@ -136,9 +141,15 @@ export class Tailer {
   async refill(): Promise<boolean> {
     if (this.#chunk || this.#pending.length > 0) return true;
     await this.#scan();
-    for (const file of this.#ordered) {
+    const files = this.#ordered;
+    const start = Math.max(0, files.findIndex((file) => file.folder > this.#lastFolder));
+    for (let turn = 0; turn < files.length; turn++) {
+      const file = files[(start + turn) % files.length]!;
       if (!file.handle && (file.deleted || file.read >= file.size)) continue;
-      if (await this.#readFrom(file)) return true;
+      if (await this.#readFrom(file)) {
+        this.#lastFolder = file.folder;
+        return true;
+      }
     }
     return false;
   }
@@ -179,7 +190,8 @@ export class Tailer {
 
   async #scan(): Promise<void> {
     const listed = await listLogFiles(this.#directory);
-    this.#newestNumber = listed.length > 0 ? listed.at(-1)!.number : -1;
+    this.#newest.clear();
+    for (const entry of listed) this.#newest.set(entry.folder, entry.number);
     const present = new Set<TailedFile>();
     /** Known files whose bytes were replaced under the same name and inode (truncated below their first line). */
     const replaced = new Set<TailedFile>();
@@ -194,6 +206,7 @@ export class Tailer {
         this.#byHint.set(hint, file);
       }
       file.name = entry.name;
+      file.folder = entry.folder;
       file.number = entry.number;
       file.path = entry.path;
       file.deleted = false;
@@ -221,7 +234,7 @@ export class Tailer {
         if (file.acked >= file.size) this.#forget(file);
       }
     }
-    this.#ordered = [...this.#files.values()].sort((a, b) => a.number - b.number);
+    this.#ordered = [...this.#files.values()].sort(writingOrder);
     await this.#openAhead();
   }
 
@@ -234,7 +247,7 @@ export class Tailer {
     const hinted = this.#byHint.get(entry.hint);
     const sameName = hinted?.name === entry.name;
     if (hinted && sameName && entry.size >= hinted.size) return { file: hinted, hint: entry.hint };
-    const found = entry.size === 0 ? undefined : await identifyFile(entry.path, entry.number < this.#newestNumber);
+    const found = entry.size === 0 ? undefined : await identifyFile(entry.path, entry.number < this.#newest.get(entry.folder)!);
     // Under another name, other content is a new file reusing the inode: the old one was deleted.
     if (hinted && sameName && hinted.identity !== found?.identity) replaced.add(hinted);
     if (!found) return undefined;
@@ -246,6 +259,7 @@ export class Tailer {
       identity: found.identity,
       hint: found.hint,
       name: saved?.name ?? entry.name,
+      folder: entry.folder,
       number: entry.number,
       path: entry.path,
       generation: saved?.generation ?? 0,
@@ -338,7 +352,7 @@ export class Tailer {
 
   /** Whether the proxy may still append to this file: it is the newest one and still there. */
   #live(file: TailedFile): boolean {
-    return !file.deleted && file.number >= this.#newestNumber;
+    return !file.deleted && file.number >= (this.#newest.get(file.folder) ?? -1);
   }
 
   async #readFrom(file: TailedFile): Promise<boolean> {

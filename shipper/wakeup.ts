@@ -1,4 +1,4 @@
-// Wakes the idle reader when the log directory changes: fs.watch where it works, and a poll
+// Wakes the idle reader when the log directory or one of its worker folders changes: fs.watch where it works, and a poll
 // interval regardless, because watch events are lost on some file systems (NFS, bind mounts).
 
 import { watch, type FSWatcher } from 'node:fs';
@@ -46,7 +46,7 @@ export class Wakeup {
   #ensureWatching(): void {
     if (this.#watcher) return;
     try {
-      this.#watcher = watch(this.#directory, { persistent: false }, () => this.signal());
+      this.#watcher = watch(this.#directory, { persistent: false, recursive: true }, () => this.signal());
       this.#watcher.on('error', () => {
         this.#watcher?.close();
         this.#watcher = undefined; // the poll carries on; watching is tried again on the next wait

@@ -1,21 +1,18 @@
 // verify-trail over a log directory: every access.<N>.log in order of N, line by line, in the order
-// the proxy wrote them. The oldest file left after rotation deleted the ones before it starts at a
-// cut: its first line's link points into a deleted file, and is not checked.
+// the proxy wrote them (a proxy with workers writes a folder per worker, each its own chain). The
+// oldest file left after rotation deleted the ones before it starts at a cut: its first line's link
+// points into a deleted file, and is not checked.
 
-import { readdir, readFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { ACCESS_LOG_FILE_PATTERN } from '../../common/access-record.ts';
+import { readFile, stat } from 'node:fs/promises';
+import { listLogFiles } from '../../shipper/log-files.ts';
 import { readTrailLine } from './entries.ts';
 import { verifyChain, type TrailEntry, type TrustedKeys, type Verification } from './verifier.ts';
 
 export async function verifyFiles(dir: string, keys: TrustedKeys, into: Verification): Promise<void> {
-  const files = (await readdir(dir))
-    .map((name) => ({ name, match: ACCESS_LOG_FILE_PATTERN.exec(name) }))
-    .filter((file) => file.match !== null)
-    .sort((a, b) => Number(a.match![1]) - Number(b.match![1]));
+  await stat(dir); // a directory that is not there is an error, not a trail without lines
   const byProxy = new Map<string, TrailEntry[]>();
-  for (const { name } of files) {
-    const bytes = await readFile(join(dir, name));
+  for (const { name, path } of await listLogFiles(dir)) {
+    const bytes = await readFile(path);
     let start = 0;
     for (let lineNumber = 1; start < bytes.length; lineNumber++) {
       const newline = bytes.indexOf(0x0a, start);

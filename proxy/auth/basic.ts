@@ -13,7 +13,7 @@ import type { Exchange } from '../exchange.ts';
 import { sendText, sendUnexpected, UNEXPECTED_ERROR_REASON } from '../respond.ts';
 import { verifySecret, type SecretHash } from '../secret-hash.ts';
 import type { Clock } from './clock.ts';
-import { checkWithinLimits, FailedAttemptLimiter, retryAfterHeader, type ServiceLockout } from './rate-limit.ts';
+import { FailedAttemptLimiter, retryAfterHeader, type ServiceLockout } from './rate-limit.ts';
 import { unknownEndpoint, type ServiceAuth } from './service-auth.ts';
 
 type BasicConfig = Extract<AuthConfig, { method: 'basic' }>;
@@ -132,7 +132,7 @@ export class BasicLogin implements ServiceAuth {
 
   async #check(key: string, credentials: { username: string; password: string } | undefined, exchange: Exchange): Promise<Verdict> {
     const hash = credentials === undefined ? undefined : (this.#users.get(credentials.username) ?? this.#decoy);
-    const check = await checkWithinLimits(this.#limiter, this.#lockout, key, hash === undefined ? undefined : () => verifySecret(credentials!.password, hash));
+    const check = await this.#limiter.checkSecret(this.#lockout, key, hash === undefined ? undefined : () => verifySecret(credentials!.password, hash));
     if (check.outcome === 'refused') {
       exchange.reason = check.reason;
       return { admitted: false, status: TOO_MANY_ATTEMPTS_STATUS, retryAfter: check.retryAfter };

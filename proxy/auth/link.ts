@@ -16,6 +16,7 @@ import { LINK_PATH, LOGIN_PATH } from './endpoints.ts';
 import { formFailure, readForm } from './form.ts';
 import { HTML_CONTENT_TYPE, LOGIN_PAGE_POLICY, renderLinkPage, renderLinkSentPage } from './login-page.ts';
 import type { LinkMailer } from './mailer.ts';
+import type { PendingLinks } from './pending-links.ts';
 import { FailedAttemptLimiter, retryAfterHeader, TOO_MANY_ATTEMPTS_REASON } from './rate-limit.ts';
 import { requestOrigin, safeReturnPath } from './return-to.ts';
 import { admitOrShowForm, admitUpgradeSession, commonEndpoint, isSecure, queryParam, queryReturnPath, SESSION_REASONS, unknownEndpoint, type ServiceAuth, type Sessions } from './service-auth.ts';
@@ -33,17 +34,7 @@ export const LINK_REASONS = {
 
 const TOKEN_BYTES = 32;
 const NONCE = /^[A-Za-z0-9_-]{43}$/;
-const MAX_PENDING = 10_000;
 const MAX_ADDRESS_LENGTH = 254;
-
-interface PendingLink {
-  email: string;
-  nonceHash: Buffer;
-  returnTo: string;
-  /** Milliseconds since the epoch. */
-  expires: number;
-  used: boolean;
-}
 
 function sha256(text: string): Buffer {
   return createHash('sha256').update(text).digest();
@@ -64,14 +55,14 @@ export class LinkLogin implements ServiceAuth {
   readonly #mailer: LinkMailer;
   readonly #diagnostics: Logger;
   readonly #loginPath: string;
-  /** SHA-256 of the token → the link; a used link stays until it expires, to say so. */
-  readonly #pending = new Map<string, PendingLink>();
+  readonly #pending: PendingLinks;
 
-  constructor(service: string, config: LinkConfig, sessions: Sessions, limiter: FailedAttemptLimiter, mailer: LinkMailer, diagnostics: Logger, loginPath: string = LOGIN_PATH) {
+  constructor(service: string, config: LinkConfig, sessions: Sessions, limiter: FailedAttemptLimiter, pending: PendingLinks, mailer: LinkMailer, diagnostics: Logger, loginPath: string = LOGIN_PATH) {
     this.#service = service;
     this.#config = config;
     this.#sessions = sessions;
     this.#limiter = limiter;
+    this.#pending = pending;
     this.#mailer = mailer;
     this.#diagnostics = diagnostics;
     this.#loginPath = loginPath;
@@ -129,7 +120,7 @@ export class LinkLogin implements ServiceAuth {
     const ttl = this.#config.link_ttl_seconds;
     if (this.#allows(address)) {
       const token = randomBytes(TOKEN_BYTES).toString('base64url');
-      this.#remember(token, { email: address, nonceHash: sha256(nonce), returnTo, expires: this.#sessions.clock() + ttl * 1000, used: false });
+      this.#pending.remember(sha256(token).toString('base64url'), { email: address, nonceHash: sha256(nonce).toString('base64url'), returnTo, expires: this.#sessions.clock() + ttl * 1000, used: false });
       const url = `${origin}${LINK_PATH}?token=${token}`;
       // Not awaited: the answer must not wait on (and so reveal) the mail.
       this.#mailer
@@ -138,13 +129,6 @@ export class LinkLogin implements ServiceAuth {
     }
     const cookie = setCookieHeader(LINK_NONCE_COOKIE, nonce, LINK_PATH, ttl, isSecure(exchange));
     sendLocal(res, exchange, 200, HTML_CONTENT_TYPE, renderLinkSentPage(this.#service, Math.round(ttl / 60)), { 'content-security-policy': LOGIN_PAGE_POLICY, 'set-cookie': cookie });
-  }
-
-  #remember(token: string, link: PendingLink): void {
-    const now = this.#sessions.clock();
-    for (const [hash, pending] of this.#pending) if (pending.expires <= now) this.#pending.delete(hash);
-    this.#pending.set(sha256(token).toString('base64url'), link);
-    if (this.#pending.size > MAX_PENDING) this.#pending.delete(this.#pending.keys().next().value!);
   }
 
   #open(req: IncomingMessage, res: ServerResponse, exchange: Exchange): void {
@@ -160,13 +144,14 @@ export class LinkLogin implements ServiceAuth {
       sendText(res, exchange, 403, `sign-in link refused: ${reason}`);
     };
     const token = queryParam(req, 'token');
-    const link = token ? this.#pending.get(sha256(token).toString('base64url')) : undefined;
+    const tokenHash = token ? sha256(token).toString('base64url') : undefined;
+    const link = tokenHash === undefined ? undefined : this.#pending.get(tokenHash);
     if (link === undefined) return deny(LINK_REASONS.invalid);
     if (link.used) return deny(LINK_REASONS.used);
     if (link.expires <= this.#sessions.clock()) return deny(LINK_REASONS.expired);
     const nonce = cookieValue(req.headers.cookie, LINK_NONCE_COOKIE);
-    if (nonce === undefined || !timingSafeEqual(sha256(nonce), link.nonceHash)) return deny(LINK_REASONS.otherBrowser);
-    link.used = true;
+    if (nonce === undefined || !timingSafeEqual(sha256(nonce), Buffer.from(link.nonceHash, 'base64url'))) return deny(LINK_REASONS.otherBrowser);
+    this.#pending.markUsed(tokenHash!);
     exchange.userId = link.email;
     exchange.userEmail = link.email;
     const session = this.#sessions.issue(exchange, { service: this.#service, method: 'link', user: link.email, email: link.email });

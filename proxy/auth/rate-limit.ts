@@ -3,7 +3,8 @@
 // either (a 4-digit PIN falls to 100 addresses in minutes otherwise); once the service's budget is
 // spent, its secret logins are refused for a cool-down. Both answer how long until they lift, for
 // the 429's Retry-After. Memory is bounded: expired windows are swept, and past MAX_KEYS the
-// oldest keys are dropped.
+// oldest keys are dropped. With workers, the counts are the primary's and a worker's are a replica
+// (proxy/shared-auth.ts), which is why a check is split in `admitAttempt` and `settleAttempt`.
 
 import type { Clock } from './clock.ts';
 
@@ -17,9 +18,17 @@ export function retryAfterHeader(seconds: number): Record<string, string> {
   return { 'retry-after': String(seconds) };
 }
 
-interface Window {
+/** One key's count in its fixed window. */
+export interface AttemptWindow {
   failures: number;
   resetAt: number;
+}
+
+/** A service lockout's figures, as the primary sends them to the workers' replicas (proxy/shared-auth.ts). */
+export interface LockoutState {
+  charged: number;
+  windowEnd: number;
+  lockedUntil: number;
 }
 
 /** Whole seconds from `now` until `until`, at least 1 (Retry-After has no smaller unit). */
@@ -31,7 +40,7 @@ export class FailedAttemptLimiter {
   readonly #max: number;
   readonly #windowMs: number;
   readonly #clock: Clock;
-  readonly #windows = new Map<string, Window>();
+  readonly #windows = new Map<string, AttemptWindow>();
   #nextSweep = 0;
 
   constructor(maxFailedAttempts: number, windowSeconds: number, clock: Clock) {
@@ -49,6 +58,35 @@ export class FailedAttemptLimiter {
     const window = this.#windows.get(key);
     const now = this.#clock();
     return window !== undefined && window.resetAt > now && window.failures >= this.#max ? secondsUntil(window.resetAt, now) : 0;
+  }
+
+  /** The count of `key`, when it has one. */
+  window(key: string): AttemptWindow | undefined {
+    return this.#windows.get(key);
+  }
+
+  windows(): IterableIterator<[string, AttemptWindow]> {
+    return this.#windows.entries();
+  }
+
+  /** Takes the count of `key` as another process keeps it. */
+  setWindow(key: string, window: AttemptWindow): void {
+    this.#windows.delete(key);
+    this.#windows.set(key, { ...window });
+    if (this.#windows.size > MAX_KEYS) this.#windows.delete(this.#windows.keys().next().value!);
+  }
+
+  /**
+   * One secret check under this limit and the service's lockout: refused before checking while
+   * either is spent; a wrong or missing secret counts against the source's window. `verify`
+   * undefined: no secret was given, so nothing is checked and the service's budget is not spent.
+   */
+  async checkSecret(lockout: ServiceLockout, key: string, verify: (() => Promise<boolean>) | undefined): Promise<LimitedCheck> {
+    const refused = admitAttempt(this, lockout, key, verify !== undefined);
+    if (refused !== undefined) return refused;
+    const valid = verify !== undefined && (await verify());
+    settleAttempt(this, lockout, key, verify !== undefined, valid);
+    return { outcome: valid ? 'valid' : 'invalid' };
   }
 
   recordFailure(key: string): void {
@@ -118,6 +156,17 @@ export class ServiceLockout {
     else if (this.#charged >= this.#max) this.#lock(this.#clock());
   }
 
+  state(): LockoutState {
+    return { charged: this.#charged, windowEnd: this.#windowEnd, lockedUntil: this.#lockedUntil };
+  }
+
+  /** Takes the figures as another process keeps them. */
+  setState(state: LockoutState): void {
+    this.#charged = state.charged;
+    this.#windowEnd = state.windowEnd;
+    this.#lockedUntil = state.lockedUntil;
+  }
+
   #lock(now: number): number {
     this.#lockedUntil = now + this.#lockoutMs;
     this.#charged = 0;
@@ -127,21 +176,21 @@ export class ServiceLockout {
 }
 
 export type LimitedCheck = { outcome: 'valid' | 'invalid' } | { outcome: 'refused'; reason: string; retryAfter: number };
+export type RefusedCheck = Extract<LimitedCheck, { outcome: 'refused' }>;
 
-/**
- * One secret check under both limits: refused before checking while either is spent; a wrong or
- * missing secret counts against the source's window. `verify` undefined: no secret was given, so
- * nothing is checked and the service's budget is not spent.
- */
-export async function checkWithinLimits(limiter: FailedAttemptLimiter, lockout: ServiceLockout, key: string, verify: (() => Promise<boolean>) | undefined): Promise<LimitedCheck> {
+/** The first half of a check: the refusal while either limit is spent, else undefined (and the attempt charged when `charge`). */
+export function admitAttempt(limiter: FailedAttemptLimiter, lockout: ServiceLockout, key: string, charge: boolean): RefusedCheck | undefined {
   const ipRetryAfter = limiter.retryAfter(key);
   const serviceRetryAfter = lockout.retryAfter();
   if (serviceRetryAfter > 0) return { outcome: 'refused', reason: SERVICE_LOCKED_REASON, retryAfter: Math.max(serviceRetryAfter, ipRetryAfter) };
   if (ipRetryAfter > 0) return { outcome: 'refused', reason: TOO_MANY_ATTEMPTS_REASON, retryAfter: ipRetryAfter };
-  const lockedFor = verify === undefined ? 0 : lockout.charge();
+  const lockedFor = charge ? lockout.charge() : 0;
   if (lockedFor > 0) return { outcome: 'refused', reason: SERVICE_LOCKED_REASON, retryAfter: lockedFor };
-  const valid = verify !== undefined && (await verify());
-  if (verify !== undefined) lockout.settle(valid);
+  return undefined;
+}
+
+/** The second half: the charged attempt settled, a wrong or missing secret counted against the source. */
+export function settleAttempt(limiter: FailedAttemptLimiter, lockout: ServiceLockout, key: string, charged: boolean, valid: boolean): void {
+  if (charged) lockout.settle(valid);
   if (!valid) limiter.recordFailure(key);
-  return { outcome: valid ? 'valid' : 'invalid' };
 }

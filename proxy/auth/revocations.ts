@@ -61,6 +61,11 @@ export class RevokedSessions {
     return this.#expiries.has(sid);
   }
 
+  /** Session id and expiry of each revocation. */
+  entries(): IterableIterator<[string, number]> {
+    return this.#expiries.entries();
+  }
+
   get size(): number {
     return this.#expiries.size;
   }

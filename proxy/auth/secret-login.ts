@@ -11,7 +11,7 @@ import { verifySecret, type SecretHash } from '../secret-hash.ts';
 import { LOGIN_PATH } from './endpoints.ts';
 import { formFailure, readForm } from './form.ts';
 import { HTML_CONTENT_TYPE, LOGIN_PAGE_POLICY, renderLoginPage } from './login-page.ts';
-import { checkWithinLimits, FailedAttemptLimiter, retryAfterHeader, ServiceLockout } from './rate-limit.ts';
+import { FailedAttemptLimiter, retryAfterHeader, ServiceLockout } from './rate-limit.ts';
 import { requestOrigin, safeReturnPath } from './return-to.ts';
 import { admitOrShowForm, admitUpgradeSession, commonEndpoint, queryReturnPath, SESSION_REASONS, unknownEndpoint, type ServiceAuth, type Sessions } from './service-auth.ts';
 
@@ -94,7 +94,7 @@ export class SecretLogin implements ServiceAuth {
     const returnTo = safeReturnPath(form.get('return_to'), requestOrigin(req, exchange));
     const secret = form.get(kind.field);
     const given = secret !== null && secret.length > 0 && secret.length <= 1024;
-    const check = await checkWithinLimits(this.#limiter, this.#lockout, key, given ? () => verifySecret(secret, this.#hash) : undefined);
+    const check = await this.#limiter.checkSecret(this.#lockout, key, given ? () => verifySecret(secret, this.#hash) : undefined);
     if (exchange.done) return;
     if (check.outcome === 'refused') return this.#refuse(res, exchange, check.reason, check.retryAfter, returnTo);
     if (check.outcome === 'invalid') {

@@ -74,7 +74,8 @@ describe('proxy → shipper → Elasticsearch → API', () => {
       dir,
       token,
       proxyId: 'e2e-proxy',
-      proxy: { smtp: { host: '127.0.0.1', port: (smtp.server.address() as AddressInfo).port, tls: 'none', from: 'proxy@e2e.localhost' } },
+      // Two workers: every outcome below crosses them (sessions, links, SSO state), and the shipper reads both folders.
+      proxy: { workers: 2, smtp: { host: '127.0.0.1', port: (smtp.server.address() as AddressInfo).port, tls: 'none', from: 'proxy@e2e.localhost' } },
       services: async ({ proxyPort, upstream, deadPort }) => {
         issuer = await startIssuer({
           users: [

@@ -65,6 +65,7 @@ describe('live reload', () => {
   /** The configuration of the i-th reload: `churn` changes every time, `extra` comes and goes. */
   const configOf = (round: number, logDir: string) => ({
     proxy_id: 'reload-proxy',
+    workers: 1,
     listen: { host: '127.0.0.1', port: 0 },
     trusted_proxies: ['127.0.0.1'],
     access_log: { dir: logDir },

@@ -2,7 +2,7 @@
 
 import assert from 'node:assert/strict';
 import { hash } from 'node:crypto';
-import { appendFile, copyFile, mkdtemp, rename, rm, stat, truncate, unlink, writeFile } from 'node:fs/promises';
+import { appendFile, copyFile, mkdir, mkdtemp, rename, rm, stat, truncate, unlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
@@ -253,6 +253,29 @@ describe('tailer', () => {
     assert.equal(lines[0]!.problem, 'too-long');
     assert.equal(lines[0]!.end, 3 * 1024 * 1024 + 1);
     assert.equal(lines[1]!.bytes.toString(), 'after');
+    await t.close();
+  });
+
+  it('reads every worker folder, each in its own order with its own live file; a busy worker does not hold up the others', async () => {
+    for (const folder of ['worker-1', 'worker-2']) await mkdir(join(dir, folder));
+    const line = 'x'.repeat(1023);
+    // Worker 1's live file holds three read buffers of lines; worker 2 has an older file ending in
+    // a fragment, and a live one (a lower number than worker 1's) whose last line is being written.
+    await writeFile(join(dir, 'worker-1', accessLogName(7)), `${line}\n`.repeat(3 * 1024));
+    await writeFile(join(dir, 'worker-2', accessLogName(2)), 'two-a\nfragm');
+    await writeFile(join(dir, 'worker-2', accessLogName(3)), 'three-a\nthree-');
+    const t = tailer(emptyCheckpoint(), 0);
+    const lines = await drain(t);
+    const complete = text(lines.filter((read) => read.problem === undefined));
+    assert.equal(complete.filter((text) => text === line).length, 3 * 1024);
+    assert.deepEqual(complete.filter((text) => text !== line), ['two-a', 'three-a']);
+    assert.ok(complete.indexOf('two-a') <= 1024, "worker 2's lines come after one read of worker 1's, not after all of them");
+    // Only the older file's fragment is given up: worker 2's live file is live, whatever worker 1's numbers.
+    const givenUp: string[] = [];
+    for (let pass = 0; pass < 3; pass++) givenUp.push(...text((await drain(t)).filter((read) => read.problem === 'incomplete')));
+    assert.deepEqual([...text(lines.filter((read) => read.problem === 'incomplete')), ...givenUp], ['fragm']);
+    await appendFile(join(dir, 'worker-2', accessLogName(3)), 'b\n');
+    assert.deepEqual(text(await drain(t)), ['three-b']);
     await t.close();
   });
 });

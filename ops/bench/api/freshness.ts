@@ -78,6 +78,7 @@ try {
   await start('shipper', 'shipper/main.ts', { logs: join(dir, 'logs'), state: join(dir, 'state'), index_prefix: prefix, elasticsearch: { url: esUrl } });
   await start('proxy', 'proxy/main.ts', {
     proxy_id: 'fresh-proxy',
+    workers: 1,
     listen: { host: '127.0.0.1', port: proxyPort },
     access_log: { dir: join(dir, 'logs') },
     services: [{ id: 'open', hosts: [HOST], upstream: `http://127.0.0.1:${upstreamPort}`, auth: { method: 'none' } }],

@@ -162,6 +162,7 @@ export async function runClusterScenario(options: ScenarioOptions): Promise<Scen
       const port = await freePort();
       const proxyConfig = await writeConfig(`proxy-${i}`, {
         proxy_id: `cluster-proxy-${i}`,
+        workers: 1,
         listen: { host: '127.0.0.1', port },
         access_log: { dir: logs },
         services: [{ id: 'bench', hosts: [HOST], upstream: upstream.url, auth: { method: 'none' } }],

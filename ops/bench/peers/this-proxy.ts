@@ -42,6 +42,8 @@ export function thisProxy(accessLog: boolean, nodeArgs: readonly string[] = []):
       if (accessLog) await writeFile(signingKeyFile, generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });
       const config = {
         proxy_id: accessLog ? 'bench-log-on' : 'bench-log-off',
+        // One process: these figures are per proxy process (workers are measured on their own).
+        workers: 1,
         listen: { host: '127.0.0.1', port: 0 },
         access_log: {
           enabled: accessLog,
