@@ -8,11 +8,12 @@
 // only a query built by filters.ts (inside the token's service scope) and no global aggregation,
 // which would count outside it. The API's audit log is searched here too, in its own indices.
 
-import { errors, type Client } from '@elastic/elasticsearch';
 import type { estypes } from '@elastic/elasticsearch';
 import { auditIndexPattern, type AuditDocument } from '../common/api-audit-document.ts';
 import { indexPattern, type ProxyEventDocument } from '../common/proxy-event-document.ts';
 import type { ErrorCode } from '../common/errors.ts';
+import { ENGINE_NAMES } from '../common/search-engine.ts';
+import { StorageRequestError, type Storage } from '../common/storage/storage.ts';
 import { ApiError, ClientClosedRequestError, ElasticsearchUnavailableError } from './errors.ts';
 import type { ApiMetrics, StoreOperation } from './metrics.ts';
 import type { ScopedQuery } from './query/filters.ts';
@@ -35,7 +36,7 @@ interface ErrorCause {
  * The error's type, and the reason of its innermost cause: a search phase's own reason is empty or
  * names the phase ("start"), its cause says what happened ("missing shards [[index][0]]").
  */
-function errorBody(error: errors.ResponseError): { type?: string; reason?: string } {
+function errorBody(error: StorageRequestError): { type?: string; reason?: string } {
   const body = error.body as { error?: ErrorCause } | undefined;
   const top = typeof body?.error === 'object' ? body.error : {};
   let innermost = top;
@@ -44,7 +45,7 @@ function errorBody(error: errors.ResponseError): { type?: string; reason?: strin
 }
 
 function shardsNotStarted(error: unknown): boolean {
-  return error instanceof errors.ResponseError && error.statusCode === 503 && SHARDS_NOT_STARTED.has(errorBody(error).type ?? '');
+  return error instanceof StorageRequestError && error.statusCode === 503 && SHARDS_NOT_STARTED.has(errorBody(error).type ?? '');
 }
 
 /**
@@ -54,25 +55,26 @@ function shardsNotStarted(error: unknown): boolean {
  */
 const CLUSTER_CAUSES = {
   search_context_missing_exception: 'a shard of the point in time is gone: its node left the cluster, or it expired',
-  task_cancelled_exception: 'Elasticsearch cancelled the search',
+  task_cancelled_exception: 'the cluster cancelled the search',
 } as const;
 
-function clusterCause(error: errors.ResponseError): string | undefined {
+function clusterCause(error: StorageRequestError): string | undefined {
   const body = JSON.stringify(error.body ?? '');
   return Object.entries(CLUSTER_CAUSES).find(([type]) => body.includes(`"${type}"`))?.[1];
 }
 
 /** Why Elasticsearch could not serve the request, in words; undefined when it is not unavailability but a bug. */
 function unavailableReason(error: unknown, timeoutMs: number): string | undefined {
-  if (error instanceof errors.TimeoutError) return `no answer from Elasticsearch within ${timeoutMs} ms`;
-  if (error instanceof errors.NoLivingConnectionsError) return 'no Elasticsearch node is reachable';
-  if (error instanceof errors.ConnectionError) return `cannot reach Elasticsearch: ${error.message}`;
-  if (!(error instanceof errors.ResponseError)) return undefined;
+  if (!(error instanceof StorageRequestError)) return undefined;
+  const engine = ENGINE_NAMES[error.engine];
+  if (error.kind === 'timeout') return `no answer from ${engine} within ${timeoutMs} ms`;
+  if (error.kind === 'unreachable') return `cannot reach ${engine}: ${error.message}`;
+  if (error.kind !== 'response') return undefined;
   const cause = clusterCause(error);
   if (cause) return cause;
   const { type, reason } = errorBody(error);
   const said = [type, reason].filter(Boolean).join(': ').replaceAll(/\s+/g, ' ').slice(0, REASON_CHARS);
-  const answered = `Elasticsearch answered ${error.statusCode}${said ? ` (${said})` : ''}`;
+  const answered = `${engine} answered ${error.statusCode}${said ? ` (${said})` : ''}`;
   if (UNAVAILABLE_STATUS.has(error.statusCode ?? 0)) return answered;
   // A secured cluster that has just started cannot check API keys until its security index is
   // back; a revoked or wrong key gets the same 401, for which the log line is the operator's cue.
@@ -104,14 +106,14 @@ export function totalHits(response: estypes.SearchResponse): number {
 }
 
 export class EventStore {
-  readonly client: Client;
+  readonly storage: Storage;
   readonly index: string;
   readonly auditIndex: string;
   readonly timeoutMs: number;
   readonly #metrics: ApiMetrics | undefined;
 
-  constructor(client: Client, index_prefix: string, timeoutMs: number, metrics?: ApiMetrics) {
-    this.client = client;
+  constructor(storage: Storage, index_prefix: string, timeoutMs: number, metrics?: ApiMetrics) {
+    this.storage = storage;
     this.index = indexPattern(index_prefix);
     this.auditIndex = auditIndexPattern(index_prefix);
     this.timeoutMs = timeoutMs;
@@ -120,7 +122,7 @@ export class EventStore {
 
   /** The client's own retries stay: they only move a request off a node that is gone (elasticsearch.nodes). */
   #options(signal: AbortSignal | undefined) {
-    return { requestTimeout: this.timeoutMs, signal };
+    return { timeoutMs: this.timeoutMs, signal };
   }
 
   /**
@@ -154,10 +156,7 @@ export class EventStore {
    */
   async #shardsStarted(index: string, signal: AbortSignal | undefined): Promise<void> {
     const waitMs = Math.min(SHARD_START_WAIT_MS, this.timeoutMs);
-    await this.client.cluster.health(
-      { index, wait_for_active_shards: 'all', timeout: `${waitMs}ms` },
-      { ...this.#options(signal), ignore: [408] },
-    );
+    await this.storage.health({ index, activeShards: 'all', timeout: `${waitMs}ms` }, this.#options(signal));
   }
 
   /**
@@ -168,27 +167,27 @@ export class EventStore {
     if (hasGlobalAggregation(request.aggs ?? request.aggregations)) throw new Error('a global aggregation would count events outside the service scope');
     const complete = { ...request, allow_partial_search_results: false };
     const target = request.pit ? complete : { ...complete, index: this.index };
-    return this.#guarded('search', () => this.client.search<ProxyEventDocument>(target, this.#options(signal)), signal);
+    return this.#guarded('search', () => this.storage.search<ProxyEventDocument>(target, this.#options(signal)), signal);
   }
 
   /** A search over the API's audit log (readable only with the audit permission, which sees every service). */
   searchAudit(request: Omit<estypes.SearchRequest, 'index'>, signal?: AbortSignal): Promise<AuditSearchResponse> {
     const target = { ...request, index: this.auditIndex, allow_partial_search_results: false };
-    return this.#guarded('search_audit', () => this.client.search<AuditDocument>(target, this.#options(signal)), signal, this.auditIndex);
+    return this.#guarded('search_audit', () => this.storage.search<AuditDocument>(target, this.#options(signal)), signal, this.auditIndex);
   }
 
-  openPointInTime(keepAlive: string, signal?: AbortSignal): Promise<estypes.OpenPointInTimeResponse> {
-    return this.#guarded('open_point_in_time', () => this.client.openPointInTime({ index: this.index, keep_alive: keepAlive }, this.#options(signal)), signal);
+  /** Opens a point in time over the prefix's indices and answers its id. */
+  openPointInTime(keepAlive: string, signal?: AbortSignal): Promise<string> {
+    return this.#guarded('open_point_in_time', () => this.storage.openPointInTime(this.index, keepAlive, this.#options(signal)), signal);
   }
 
   /** Never tied to the client: it is what cleans up after one that went away. */
-  closePointInTime(id: string): Promise<estypes.ClosePointInTimeResponse> {
-    return this.#guarded('close_point_in_time', () => this.client.closePointInTime({ id }, this.#options(undefined)), undefined);
+  closePointInTime(id: string): Promise<void> {
+    return this.#guarded('close_point_in_time', () => this.storage.closePointInTime(id, this.#options(undefined)), undefined);
   }
 
   /** Cluster health status (green, yellow, red); throws ElasticsearchUnavailableError when unreachable. */
   async health(signal?: AbortSignal): Promise<string> {
-    const health = await this.#guarded('health', () => this.client.cluster.health({}, this.#options(signal)), signal);
-    return health.status;
+    return await this.#guarded('health', () => this.storage.health({}, this.#options(signal)), signal);
   }
 }

@@ -8,7 +8,8 @@ import { parseArgs } from 'node:util';
 import pino from 'pino';
 import { loadOrExit } from '../common/config.ts';
 import { listenerPort, serveMetrics } from '../common/metrics-listener.ts';
-import { createElasticsearchClient } from '../common/elasticsearch-connection.ts';
+import { createStorage } from '../common/storage/create.ts';
+import { engineMismatchOnceReachable } from '../common/storage/engine.ts';
 import { createApp } from './app.ts';
 import { AuditFile } from './audit/audit-file.ts';
 import { AuditForwarder } from './audit/forwarder.ts';
@@ -40,12 +41,18 @@ try {
 } catch (error) {
   fail(`audit.file: cannot open ${config.audit.file} for appending: ${(error as Error).message}`);
 }
-const client = createElasticsearchClient(config.elasticsearch);
+const storage = createStorage(config.elasticsearch);
 const timeoutMs = config.elasticsearch.request_timeout_ms;
-const forwarder = new AuditForwarder({ client, prefix: config.index_prefix, file: config.audit.file, logger, timeoutMs });
-forwarder.start();
+const forwarder = new AuditForwarder({ storage, prefix: config.index_prefix, file: config.audit.file, logger, timeoutMs });
+// The audit file is the buffer: nothing is copied into a cluster before it is known to be the configured engine.
+void engineMismatchOnceReachable(config.elasticsearch).then((mismatch) => {
+  if (!mismatch) return forwarder.start();
+  logger.fatal({ code: mismatch.code }, mismatch.message);
+  logger.flush();
+  fail(mismatch.message);
+});
 const metrics = config.metrics ? new ApiMetrics() : undefined;
-const store = new EventStore(client, config.index_prefix, timeoutMs, metrics);
+const store = new EventStore(storage, config.index_prefix, timeoutMs, metrics);
 const app = createApp({ store, tokens: config.tokens, logger, corsOrigins: config.cors.origins, metrics, insights: config.insights, audit });
 let metricsListener: Server | undefined;
 if (metrics && config.metrics) {
@@ -81,7 +88,7 @@ async function stop(signal: NodeJS.Signals) {
   metricsListener?.close();
   await audit.close();
   await forwarder.stop();
-  await client.close();
+  await storage.close();
   logger.info('stopped');
   logger.flush();
   process.exit(0);

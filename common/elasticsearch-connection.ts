@@ -1,15 +1,19 @@
-// How every process reaches Elasticsearch: one URL (and optionally the cluster's other nodes) plus
-// optional credentials and CA, from a config section or from ELASTICSEARCH_* environment variables.
+// How every process reaches its cluster: the engine (Elasticsearch or OpenSearch), one URL (and
+// optionally the cluster's other nodes) plus optional credentials and CA, from a config section or
+// from ELASTICSEARCH_* environment variables. Reads and writes go through common/storage/.
 
 import { readFileSync } from 'node:fs';
 import { Client, ClusterConnectionPool, type ClientOptions } from '@elastic/elasticsearch';
 import { z } from 'zod';
 import { validateConfig } from './config.ts';
+import { ENGINES } from './search-engine.ts';
 
 const httpUrl = z.url({ protocol: /^https?$/ });
 
 export const elasticsearchConnectionSchema = z
   .object({
+    /** Which engine the cluster is (absent: elasticsearch, `engineOf`); checked against its `GET /` at start. */
+    engine: z.enum(ENGINES).optional(),
     url: httpUrl,
     /**
      * The cluster's other nodes: requests are spread over `url` and these, and one that meets an
@@ -26,6 +30,11 @@ export const elasticsearchConnectionSchema = z
   .refine((c) => (c.username === undefined) === (c.password === undefined), {
     message: 'username and password go together',
     path: ['password'],
+  })
+  // OpenSearch has no Elasticsearch API keys: its security plugin takes users (or a proxy in front).
+  .refine((c) => c.engine !== 'opensearch' || c.api_key === undefined, {
+    message: 'OpenSearch takes username and password, not an Elasticsearch API key',
+    path: ['api_key'],
   });
 
 export type ElasticsearchConnection = z.infer<typeof elasticsearchConnectionSchema>;
@@ -34,7 +43,7 @@ export type ElasticsearchConnection = z.infer<typeof elasticsearchConnectionSche
 export const CONNECTION_ENV_PREFIX = 'ELASTICSEARCH_';
 
 /** The variable of each connection key after a prefix: `ELASTICSEARCH_URL`, `ELASTICSEARCH_API_KEY`, … */
-const CONNECTION_ENV_KEYS = { url: 'URL', nodes: 'NODES', api_key: 'API_KEY', username: 'USERNAME', password: 'PASSWORD', ca_file: 'CA_FILE' } as const;
+const CONNECTION_ENV_KEYS = { engine: 'ENGINE', url: 'URL', nodes: 'NODES', api_key: 'API_KEY', username: 'USERNAME', password: 'PASSWORD', ca_file: 'CA_FILE' } as const;
 /** `<prefix>NODES` lists the other nodes' URLs separated by commas. */
 const LIST_SEPARATOR = ',';
 

@@ -13,6 +13,7 @@ export const ERROR_CODES = {
   SHIPPER_GEO_DATABASE_INVALID: 'geo.database_file cannot be read as a MaxMind DB City or Country database; the shipper does not start',
   SHIPPER_STATE_UNWRITABLE: 'the checkpoint or the dead-letter file cannot be written (full disk, read-only state directory); the shipper stops',
   SHIPPER_OUTPUT_UNDELIVERED: 'a SIEM output’s receiver did not confirm a batch (refused it, unreachable, connection cut, timed out); the batch is retried with backoff',
+  STORAGE_REQUEST_FAILED: 'a request to Elasticsearch or OpenSearch got no answer (unreachable, timed out, aborted) or an error answer; the caller retries it (shipper), answers 503 (API) or reports it',
   RETENTION_OPTIONS_INVALID: 'retention was asked to keep less than one whole day',
   API_BAD_PARAMETER: 'a query parameter is unknown, repeated where it may not be, or has a bad value (400)',
   API_UNAUTHORIZED: 'the bearer token is missing, malformed or unknown (401)',

@@ -2,7 +2,7 @@
 // retention, which deletes whole daily indices once they are older than the configured days.
 // The shipper, the API and `npm start` import this; ops/retention/main.ts is its command line.
 
-import type { Client } from '@elastic/elasticsearch';
+import { answeredWith, type Storage } from './storage/storage.ts';
 import { dailyIndexName, dayOfDailyIndex, indexPattern, indexTemplate, TEMPLATE_MANAGER, trailIndexPrefix } from './proxy-event-document.ts';
 import { ProxyAccessLogError } from './errors.ts';
 
@@ -12,7 +12,7 @@ const DELETE_BATCH = 50;
 
 /** 400: a field of the template is mapped with another type in an existing index. */
 function mappingConflict(error: unknown): boolean {
-  return (error as { statusCode?: number }).statusCode === 400;
+  return answeredWith(error, 400);
 }
 
 /**
@@ -22,21 +22,21 @@ function mappingConflict(error: unknown): boolean {
  * index that maps one of those fields otherwise (made by hand, or by an old version) keeps its
  * mapping: its name is returned, and events written there are refused and dead-lettered as before.
  */
-export async function installIndexTemplate(client: Client, prefix: string): Promise<string[]> {
+export async function installIndexTemplate(storage: Storage, prefix: string): Promise<string[]> {
   const template = indexTemplate(prefix);
-  await client.indices.putIndexTemplate(template);
+  await storage.putIndexTemplate(template);
   const { properties } = template.template.mappings;
   try {
-    await client.indices.putMapping({ index: indexPattern(prefix), allow_no_indices: true, properties });
+    await storage.putMapping(indexPattern(prefix), properties);
     return [];
   } catch (error) {
     if (!mappingConflict(error)) throw error;
   }
   // An index refused, so none was updated: one at a time, the others take the fields and the refusing ones are named.
   const conflicting: string[] = [];
-  for (const index of Object.keys(await client.indices.getMapping({ index: indexPattern(prefix), allow_no_indices: true }))) {
+  for (const index of await storage.mappedIndices(indexPattern(prefix))) {
     try {
-      await client.indices.putMapping({ index, properties });
+      await storage.putMapping(index, properties);
     } catch (error) {
       if (!mappingConflict(error)) throw error;
       conflicting.push(index);
@@ -50,16 +50,9 @@ export async function installIndexTemplate(client: Client, prefix: string): Prom
  * by the first bulk write is searchable only once its shard has started, and a search that meets
  * it in between fails; created a day early, that moment passes while nobody reads the index.
  */
-export async function createUpcomingIndices(client: Client, prefix: string, now: Date = new Date()): Promise<string[]> {
+export async function createUpcomingIndices(storage: Storage, prefix: string, now: Date = new Date()): Promise<string[]> {
   const names = [dailyIndexName(prefix, now), dailyIndexName(prefix, new Date(now.getTime() + DAY_MS))];
-  for (const index of names) {
-    try {
-      await client.indices.create({ index, wait_for_active_shards: 1 });
-    } catch (error) {
-      const type = (error as { body?: { error?: { type?: string } } }).body?.error?.type;
-      if (type !== 'resource_already_exists_exception') throw error;
-    }
-  }
+  for (const index of names) await storage.createIndex(index);
   return names;
 }
 
@@ -100,17 +93,16 @@ export function retentionCutoff(days: number, now: Date): Date {
  * that are exactly `<prefix>-YYYY.MM.DD` or `<prefix>.trail-YYYY.MM.DD` are considered, so another
  * prefix that starts with this one is never touched.
  */
-export async function planRetention(client: Client, options: RetentionOptions): Promise<RetentionPlan> {
+export async function planRetention(storage: Storage, options: RetentionOptions): Promise<RetentionPlan> {
   if (!Number.isInteger(options.days) || options.days < 1) {
     throw new RetentionOptionsError(`days must be a whole number of at least 1, got ${options.days}`);
   }
   const cutoff = retentionCutoff(options.days, options.now ?? new Date());
   // Resolving names needs only view_index_metadata on the prefix; listing with _cat needs cluster monitor.
   const prefixes = [options.prefix, trailIndexPrefix(options.prefix)];
-  const { indices } = await client.indices.resolveIndex({ name: prefixes.map(indexPattern), expand_wildcards: 'all' });
+  const indices = await storage.resolveIndices(prefixes.map(indexPattern));
   const dayOf = (name: string) => prefixes.map((prefix) => dayOfDailyIndex(prefix, name)).find((day) => day !== undefined);
   const daily = indices
-    .map((index) => index.name)
     .filter((name) => dayOf(name) !== undefined)
     .sort((a, b) => dayOf(a)!.getTime() - dayOf(b)!.getTime() || a.localeCompare(b));
   const expired = daily.filter((name) => dayOf(name)! < cutoff);
@@ -118,17 +110,15 @@ export async function planRetention(client: Client, options: RetentionOptions): 
   return { expired, kept, cutoff };
 }
 
-export async function deleteIndices(client: Client, names: readonly string[]): Promise<void> {
-  for (let i = 0; i < names.length; i += DELETE_BATCH) {
-    await client.indices.delete({ index: names.slice(i, i + DELETE_BATCH).join(','), ignore_unavailable: true });
-  }
+export async function deleteIndices(storage: Storage, names: readonly string[]): Promise<void> {
+  for (let i = 0; i < names.length; i += DELETE_BATCH) await storage.deleteIndices(names.slice(i, i + DELETE_BATCH));
 }
 
 /** Deletes what planRetention finds, unless `dryRun`. */
-export async function applyRetention(client: Client, options: RetentionOptions): Promise<RetentionResult> {
-  const plan = await planRetention(client, options);
+export async function applyRetention(storage: Storage, options: RetentionOptions): Promise<RetentionResult> {
+  const plan = await planRetention(storage, options);
   const dryRun = options.dryRun ?? false;
-  if (!dryRun) await deleteIndices(client, plan.expired);
+  if (!dryRun) await deleteIndices(storage, plan.expired);
   return { ...plan, dryRun };
 }
 
@@ -138,10 +128,9 @@ export interface ProjectTemplate {
 }
 
 /** The index templates this project installed on the cluster (marked `_meta.managed_by`), by name. */
-export async function projectTemplates(client: Client): Promise<ProjectTemplate[]> {
-  const { index_templates } = await client.indices.getIndexTemplate();
-  return index_templates
-    .filter(({ index_template }) => index_template._meta?.managed_by === TEMPLATE_MANAGER && typeof index_template._meta.index_prefix === 'string')
-    .map(({ name, index_template }) => ({ name, prefix: index_template._meta!.index_prefix as string }))
+export async function projectTemplates(storage: Storage): Promise<ProjectTemplate[]> {
+  return (await storage.indexTemplates())
+    .filter(({ meta }) => meta?.managed_by === TEMPLATE_MANAGER && typeof meta.index_prefix === 'string')
+    .map(({ name, meta }) => ({ name, prefix: meta!.index_prefix as string }))
     .sort((a, b) => a.name.localeCompare(b.name));
 }

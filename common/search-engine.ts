@@ -47,7 +47,8 @@ function describe(identity: ClusterIdentity): string {
   return identity.version ? `${ENGINE_NAMES[identity.engine]} ${identity.version}` : ENGINE_NAMES[identity.engine];
 }
 
-function authorization(connection: ElasticsearchConnection): string | undefined {
+/** The Authorization header the connection's credentials make, for a request outside either client. */
+export function authorization(connection: ElasticsearchConnection): string | undefined {
   if (connection.api_key) return `ApiKey ${connection.api_key}`;
   if (connection.username && connection.password) return `Basic ${Buffer.from(`${connection.username}:${connection.password}`).toString('base64')}`;
   return undefined;

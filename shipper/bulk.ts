@@ -10,7 +10,7 @@
 // Retries go on with capped backoff until they succeed or the signal aborts: an unreachable
 // cluster stalls the shipper, it never drops lines.
 
-import type { Client } from '@elastic/elasticsearch';
+import { StorageRequestError, type BulkItem, type Storage } from '../common/storage/storage.ts';
 import { backoffDelay, pause, type RetryPolicy } from './backoff.ts';
 
 export interface BulkOperation {
@@ -31,49 +31,34 @@ export interface BulkOptions {
   onRetry(reason: string, items: number, delayMs: number): void;
 }
 
-interface ItemResult {
-  status: number;
-  error?: { type?: string; reason?: string; caused_by?: { type?: string; reason?: string } };
-}
-
-// Only what settles the items comes back, the fields read below and nothing else (no _index, _id,
-// _version, _shards, result, took, nor an error's nested causes and stack): a 5,000-item answer
-// is then some 25 bytes an item (`{"create":{"status":201}}`).
-const FILTER_PATH = ['items.*.status', 'items.*.error.type', 'items.*.error.reason', 'items.*.error.caused_by.type', 'items.*.error.caused_by.reason'];
-
 /** Error types that describe the cluster's state, not the document, whatever their status. */
 const CLUSTER_STATE_ERRORS = new Set(['index_closed_exception', 'cluster_block_exception']);
 
-function isRejectedForGood(result: ItemResult): boolean {
+function isRejectedForGood(result: BulkItem): boolean {
   return result.status === 400 && !CLUSTER_STATE_ERRORS.has(result.error?.type ?? '');
 }
 
 function describeError(error: unknown): string {
-  const e = error as { name?: string; message?: string; meta?: { statusCode?: number } };
-  const status = e.meta?.statusCode ? ` (HTTP ${e.meta.statusCode})` : '';
-  return `${e.name ?? 'Error'}${status}: ${e.message ?? String(error)}`;
+  if (!(error instanceof StorageRequestError)) return String(error);
+  return error.statusCode ? `HTTP ${error.statusCode}: ${error.message}` : error.message;
 }
 
-function describeItemError(result: ItemResult): string {
+function describeItemError(result: BulkItem): string {
   const { error } = result;
   if (!error) return `status ${result.status}`;
   const cause = error.caused_by ? ` (${error.caused_by.type}: ${error.caused_by.reason})` : '';
   return `${error.type}: ${error.reason}${cause}`;
 }
 
-export async function sendBulk<T extends BulkOperation>(client: Client, items: T[], options: BulkOptions): Promise<BulkOutcome<T>> {
+export async function sendBulk<T extends BulkOperation>(storage: Storage, items: T[], options: BulkOptions): Promise<BulkOutcome<T>> {
   const outcome: BulkOutcome<T> = { created: 0, duplicates: 0, rejected: [], retries: 0 };
   let pending = items;
   let attempt = 0;
   while (pending.length > 0) {
     options.signal.throwIfAborted();
-    let results: ItemResult[];
+    let results: BulkItem[];
     try {
-      const response = await client.bulk(
-        { operations: pending.map((item) => item.operation), filter_path: FILTER_PATH },
-        { signal: options.signal },
-      );
-      results = response.items.map((item) => (item.create ?? Object.values(item)[0]) as ItemResult);
+      results = await storage.bulk(pending.map((item) => item.operation), { signal: options.signal });
       if (results.length !== pending.length) throw new Error(`_bulk answered ${results.length} items for ${pending.length}`);
     } catch (error) {
       options.signal.throwIfAborted();

@@ -4,9 +4,10 @@
 // exits 0. A bad configuration exits 1 with a message naming the key; if any of them fails, all stop.
 
 import pino from 'pino';
-import { createElasticsearchClient } from '../common/elasticsearch-connection.ts';
 import { loadOrExit } from '../common/config.ts';
 import { listenerPort, serveMetrics } from '../common/metrics-listener.ts';
+import { createStorage } from '../common/storage/create.ts';
+import { EngineMismatchError } from '../common/search-engine.ts';
 import { STATE_UNWRITABLE_EXIT_CODE, StateWriteError } from './checkpoint.ts';
 import { loadConfig } from './config.ts';
 import { GeoDatabaseError, useGeoDatabase } from './geo.ts';
@@ -26,8 +27,8 @@ if (config.geo.database_file) {
   }
 }
 
-const client = createElasticsearchClient(config.elasticsearch);
-const shipper = new Shipper(config, client, log);
+const storage = createStorage(config.elasticsearch);
+const shipper = new Shipper(config, storage, log);
 const outputs = config.outputs.map((output) => new OutputPipeline(config, output, log.child({ output: output.name })));
 for (const output of outputs) shipper.metrics.addOutput(output.name, output.metrics);
 const stopAll = () => {
@@ -47,7 +48,7 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
 }
 
 log.info(
-  { logs: config.logs, state: config.state, elasticsearch: config.elasticsearch.url, index_prefix: config.index_prefix, outputs: outputs.map((output) => output.name) },
+  { logs: config.logs, state: config.state, engine: storage.engine, elasticsearch: config.elasticsearch.url, index_prefix: config.index_prefix, outputs: outputs.map((output) => output.name) },
   'shipper started',
 );
 const runs = [shipper.run(), ...outputs.map((output) => output.run())].map((run) =>
@@ -60,7 +61,11 @@ const failed = (await Promise.allSettled(runs)).find((result) => result.status =
 let exitCode = 0;
 if (failed) {
   const error: unknown = failed.reason;
-  if (error instanceof StateWriteError) {
+  if (error instanceof EngineMismatchError) {
+    log.fatal({ code: error.code }, error.message);
+    process.stderr.write(`shipper: ${error.message}\n`);
+    exitCode = 1;
+  } else if (error instanceof StateWriteError) {
     // An expected condition of the machine: the words and the path say what to fix, a stack would not.
     log.fatal({ code: error.code, path: error.path, cause: error.problem }, `shipper stopped: ${error.message}; nothing after the last saved checkpoint is acknowledged, it is read again at the next start`);
     exitCode = STATE_UNWRITABLE_EXIT_CODE;
@@ -72,5 +77,5 @@ if (failed) {
 clearInterval(metricsTimer);
 reportMetrics();
 prometheus?.close();
-await client.close();
+await storage.close();
 process.exit(exitCode);

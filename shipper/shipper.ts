@@ -8,11 +8,13 @@
 // file, never past a batch still out, however many later ones the cluster has already taken.
 
 import { join } from 'node:path';
-import type { Client } from '@elastic/elasticsearch';
 import type { Logger } from 'pino';
 import { Incident } from '../common/incident.ts';
 import { applyRetention, createUpcomingIndices, installIndexTemplate } from '../common/index-lifecycle.ts';
 import { dailyIndexName } from '../common/proxy-event-document.ts';
+import { checkEngine, EngineMismatchError } from '../common/search-engine.ts';
+import { engineOf } from '../common/storage/engine.ts';
+import { answeredWith, type Storage } from '../common/storage/storage.ts';
 import { backoffDelay, pause } from './backoff.ts';
 import { sendBulk, type BulkOutcome } from './bulk.ts';
 import { CHECKPOINT_FILE, ensureStateDirectory, loadCheckpoint, saveCheckpoint, writingState } from './checkpoint.ts';
@@ -54,7 +56,7 @@ class Batch {
 export class Shipper {
   readonly metrics: ShipperMetrics;
   readonly #config: ShipperConfig;
-  readonly #client: Client;
+  readonly #storage: Storage;
   readonly #log: Logger;
   readonly #checkpointPath: string;
   readonly #deadLetters: DeadLetterFile;
@@ -76,9 +78,9 @@ export class Shipper {
   /** Batches whose request the cluster refused and has not taken since: the incident ends when none is left. */
   readonly #refusedBatches = new Set<Batch>();
 
-  constructor(config: ShipperConfig, client: Client, log: Logger) {
+  constructor(config: ShipperConfig, storage: Storage, log: Logger) {
     this.#config = config;
-    this.#client = client;
+    this.#storage = storage;
     this.#log = log;
     this.#bulkRefused = new Incident(log, {
       started: 'bulk request not accepted, retrying with backoff',
@@ -109,11 +111,12 @@ export class Shipper {
     try {
       const prefix = this.#config.index_prefix;
       const ready = async () => {
+        await checkEngine(this.#config.elasticsearch, engineOf(this.#config.elasticsearch));
         await this.#installTemplate(prefix);
         // Once a request is out on a warm connection (the cluster creating indices), not before
         // the first one: a blocked event loop would hold that one up instead.
         const geoLoaded = new Promise<void>((resolve) => setImmediate(() => resolve(preloadGeo())));
-        await Promise.all([createUpcomingIndices(this.#client, prefix), geoLoaded]);
+        await Promise.all([createUpcomingIndices(this.#storage, prefix), geoLoaded]);
       };
       if (await this.#untilDone(ready, 'install the index template and create the upcoming daily indices')) {
         upcoming = this.#startIndexCreation();
@@ -227,7 +230,7 @@ export class Shipper {
     if (this.#failure || this.#abandoned) return undefined;
     const toSend = batch.items.filter((item): item is Item & { operation: string } => item.operation !== undefined);
     try {
-      const outcome = await sendBulk<Item & { operation: string }>(this.#client, toSend, {
+      const outcome = await sendBulk<Item & { operation: string }>(this.#storage, toSend, {
         retry: this.#config.retry,
         signal: this.#stop.delivery,
         onRetry: (reason, items, delayMs) => {
@@ -301,6 +304,8 @@ export class Shipper {
         await task();
         return true;
       } catch (error) {
+        // The other engine stays the other engine: no retry makes it work.
+        if (error instanceof EngineMismatchError) throw error;
         const delay = backoffDelay(this.#config.retry, attempt);
         this.#log.warn({ err: (error as Error).message, retry_in_ms: Math.round(delay) }, `could not ${what}, retrying`);
         await pause(delay, this.#stop.waits).catch(() => {});
@@ -316,10 +321,10 @@ export class Shipper {
    */
   async #installTemplate(prefix: string): Promise<void> {
     try {
-      const conflicting = await installIndexTemplate(this.#client, prefix);
+      const conflicting = await installIndexTemplate(this.#storage, prefix);
       if (conflicting.length > 0) this.#log.warn({ indices: conflicting }, 'these daily indices map a field of the template otherwise; they keep their mapping');
     } catch (error) {
-      if ((error as { statusCode?: number }).statusCode !== 403) throw error;
+      if (!answeredWith(error, 403)) throw error;
       this.#log.info({ index_prefix: prefix }, 'not allowed to install the index template; using the one setup-elasticsearch installed');
     }
   }
@@ -327,7 +332,7 @@ export class Shipper {
   /** Tomorrow's index exists well before midnight UTC, whenever the shipper was started. */
   #startIndexCreation(): NodeJS.Timeout {
     return setInterval(() => {
-      createUpcomingIndices(this.#client, this.#config.index_prefix).catch((error: Error) =>
+      createUpcomingIndices(this.#storage, this.#config.index_prefix).catch((error: Error) =>
         this.#log.warn({ err: error.message }, 'could not create the upcoming daily indices; trying again within the hour'),
       );
     }, UPCOMING_INDICES_INTERVAL_MS).unref();
@@ -337,7 +342,7 @@ export class Shipper {
     const days = this.#config.retention_days;
     if (days === undefined) return undefined;
     const run = () =>
-      applyRetention(this.#client, { prefix: this.#config.index_prefix, days }).then(
+      applyRetention(this.#storage, { prefix: this.#config.index_prefix, days }).then(
         (result) => this.#log.info({ deleted: result.expired, cutoff: result.cutoff.toISOString() }, 'retention applied'),
         (error: Error) => this.#log.warn({ err: error.message }, 'retention failed; trying again at the next run'),
       );

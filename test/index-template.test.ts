@@ -62,12 +62,12 @@ describe('upcoming daily indices', () => {
   after(async () => es.cleanup());
 
   it('creates today and tomorrow ahead of their first event, and again changes nothing', async () => {
-    await installIndexTemplate(es.client, es.prefix);
+    await installIndexTemplate(es.storage, es.prefix);
     const now = new Date('2026-12-31T23:30:00Z');
-    const created = await createUpcomingIndices(es.client, es.prefix, now);
+    const created = await createUpcomingIndices(es.storage, es.prefix, now);
     assert.deepEqual(created, [`${es.prefix}-2026.12.31`, `${es.prefix}-2027.01.01`]);
     await es.client.index({ index: created[0]!, document: { '@timestamp': now.toISOString() }, refresh: true });
-    await createUpcomingIndices(es.client, es.prefix, now);
+    await createUpcomingIndices(es.storage, es.prefix, now);
     const health = await es.client.cluster.health({ index: created.join(','), wait_for_status: 'yellow', timeout: '5s' });
     assert.equal(health.active_primary_shards, 2, 'both shards started');
     const count = await es.client.count({ index: created[0]! });

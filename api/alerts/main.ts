@@ -6,7 +6,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import pino from 'pino';
 import { invalidConfig, loadOrExit, readSecretFile } from '../../common/config.ts';
-import { createElasticsearchClient } from '../../common/elasticsearch-connection.ts';
+import { createStorage } from '../../common/storage/create.ts';
+import { engineMismatchOnceReachable } from '../../common/storage/engine.ts';
 import { ElasticsearchUnavailableError } from '../errors.ts';
 import { loadConfig } from '../config.ts';
 import { EventStore } from '../event-store.ts';
@@ -50,8 +51,13 @@ try {
   fail(error.message);
 }
 
-const client = createElasticsearchClient(config.elasticsearch);
-const store = new EventStore(client, config.index_prefix, config.elasticsearch.request_timeout_ms);
+const store = new EventStore(createStorage(config.elasticsearch), config.index_prefix, config.elasticsearch.request_timeout_ms);
+void engineMismatchOnceReachable(config.elasticsearch).then((mismatch) => {
+  if (!mismatch) return;
+  logger.fatal({ code: mismatch.code }, mismatch.message);
+  logger.flush();
+  fail(mismatch.message);
+});
 const stopping = new AbortController();
 
 async function stop(signal: NodeJS.Signals) {
@@ -74,7 +80,7 @@ while (!stopping.signal.aborted) {
   }
   await sleep(alerts.interval_seconds * 1_000, undefined, { signal: stopping.signal }).catch(() => undefined);
 }
-await client.close();
+await store.storage.close();
 logger.info('stopped');
 logger.flush();
 process.exit(0);

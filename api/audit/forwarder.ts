@@ -6,10 +6,10 @@
 
 import { readFileSync } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
-import type { Client } from '@elastic/elasticsearch';
 import type { Logger } from 'pino';
 import { auditIndexTemplate, dailyAuditIndexName, type AuditDocument } from '../../common/api-audit-document.ts';
 import { replaceFile } from '../../common/replace-file.ts';
+import { answeredWith, type Storage } from '../../common/storage/storage.ts';
 import { loggable } from '../middleware/errors.ts';
 
 /** How often the file is looked at. */
@@ -24,7 +24,7 @@ const BATCH_BYTES = 1 << 20;
 const CONFLICT = 409;
 
 export interface AuditForwarderOptions {
-  client: Client;
+  storage: Storage;
   prefix: string;
   file: string;
   logger: Logger;
@@ -120,11 +120,15 @@ export class AuditForwarder {
   }
 
   async #send(documents: AuditDocument[]): Promise<void> {
-    const { client, prefix, timeoutMs, logger } = this.#options;
-    const options = { requestTimeout: timeoutMs, maxRetries: 0 };
+    const { storage, prefix, timeoutMs, logger } = this.#options;
+    const options = { timeoutMs, noRetry: true };
     if (!this.#templateReady) {
-      // On a secured cluster the API's key may not manage templates (403): the operator's setup installed it.
-      await client.indices.putIndexTemplate(auditIndexTemplate(prefix), { ...options, ignore: [403] });
+      try {
+        await storage.putIndexTemplate(auditIndexTemplate(prefix), options);
+      } catch (error) {
+        // On a secured cluster the API's key may not manage templates (403): the operator's setup installed it.
+        if (!answeredWith(error, 403)) throw error;
+      }
       this.#templateReady = true;
     }
     if (documents.length === 0) return;
@@ -132,14 +136,13 @@ export class AuditForwarder {
       { create: { _index: dailyAuditIndexName(prefix, new Date(document['@timestamp'])), _id: document.request_id } },
       document,
     ]);
-    const response = await client.bulk({ operations }, options);
-    if (!response.errors) return;
-    const retry = response.items.filter((item) => item.create?.error && [429, 503].includes(item.create.status));
-    if (retry.length > 0) throw new Error(`Elasticsearch refused ${retry.length} audit documents for now (${retry[0]!.create!.status})`);
-    for (const item of response.items) {
-      if (item.create?.error && item.create.status !== CONFLICT) {
-        logger.error({ request_id: item.create._id, error: item.create.error.type }, 'Elasticsearch rejected an audit document; it stays in the audit file only');
+    const items = await storage.bulk(operations, options);
+    const retry = items.filter((item) => item.error && [429, 503].includes(item.status));
+    if (retry.length > 0) throw new Error(`the cluster refused ${retry.length} audit documents for now (${retry[0]!.status})`);
+    items.forEach((item, i) => {
+      if (item.error && item.status !== CONFLICT) {
+        logger.error({ request_id: documents[i]!.request_id, error: item.error.type }, 'the cluster rejected an audit document; it stays in the audit file only');
       }
-    }
+    });
   }
 }

@@ -58,7 +58,7 @@ async function nextPage(store: EventStore, position: Position, query: ScopedQuer
     try {
       if (since !== undefined) {
         const lost = position.pit;
-        position.pit = (await store.openPointInTime(KEEP_ALIVE, signal)).id;
+        position.pit = await store.openPointInTime(KEEP_ALIVE, signal);
         store.closePointInTime(lost).catch(pitNotClosed(log));
         request.pit = { id: position.pit, keep_alive: KEEP_ALIVE };
       }
@@ -150,7 +150,7 @@ export async function exportEvents(
   counted: (records: number) => void,
 ): Promise<Readable> {
   const resumed = params.cursor === undefined ? undefined : decodeCursor(params.cursor, params.sort_by, params.sort_order);
-  const { id } = await store.openPointInTime(KEEP_ALIVE, signal);
+  const id = await store.openPointInTime(KEEP_ALIVE, signal);
   const position: Position = { pit: id, after: resumed?.after, sent: resumed?.seen ?? 0 };
   const generator = lines(store, params, query, position, signal, log, flushed, counted);
   let started = false;

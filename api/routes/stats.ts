@@ -1,10 +1,10 @@
 // GET /api/events/proxy/stats: the monitoring aggregations over the same filters, in one search.
 
-import { errors } from '@elastic/elasticsearch';
 import type { estypes } from '@elastic/elasticsearch';
 import { z } from 'zod';
 import { CATEGORIES, type Category } from '../../common/access-record.ts';
 import { FIELD, NANOSECONDS_PER_MILLISECOND } from '../../common/proxy-event-document.ts';
+import { StorageRequestError } from '../../common/storage/storage.ts';
 import { BadParameterError } from '../errors.ts';
 import { totalHits, type EventSearchRequest, type EventStore } from '../event-store.ts';
 import { filterQuery, timeRange } from '../query/filters.ts';
@@ -117,7 +117,7 @@ type Buckets = { buckets: Bucket[] };
 const counts = (agg: unknown) => (agg as Buckets).buckets.map((b) => ({ key: b.key_as_string ?? String(b.key), count: b.doc_count }));
 
 function isTooManyBuckets(error: unknown): boolean {
-  return error instanceof errors.ResponseError && JSON.stringify(error.body ?? '').includes('too_many_buckets_exception');
+  return error instanceof StorageRequestError && JSON.stringify(error.body ?? '').includes('too_many_buckets_exception');
 }
 
 export async function eventStats(store: EventStore, scope: ServiceScope, params: StatsParams, signal?: AbortSignal): Promise<StatsResponse> {

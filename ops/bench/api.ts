@@ -18,12 +18,13 @@ import pino from 'pino';
 import { request } from 'undici';
 import { connectionFromEnv, createElasticsearchClient } from '../../common/elasticsearch-connection.ts';
 import { installIndexTemplate } from '../../common/index-lifecycle.ts';
+import { ElasticsearchStorage } from '../../common/storage/elasticsearch.ts';
 import { dailyIndexName, indexPattern, indexTemplateName } from '../../common/proxy-event-document.ts';
 import { createApp } from '../../api/app.ts';
 import { EventStore } from '../../api/event-store.ts';
 import { encodeCursor, sortClause } from '../../api/query/sort.ts';
 import { generateToken, hashToken } from '../../api/tokens.ts';
-import { DAY_MS, generateRecords, indexDocuments, loadingClient } from '../../test/helpers/dataset.ts';
+import { DAY_MS, generateRecords, indexDocuments } from '../../test/helpers/dataset.ts';
 import { startLocalNode } from '../elasticsearch/local-node.ts';
 import { EXPORT_CLIENTS, runExportBurst, runLoadLevels, startApiProcess } from './api/load.ts';
 import { renderLoadSection } from './api/load-report.ts';
@@ -59,7 +60,8 @@ const log = (line: string) => process.stderr.write(`${line}\n`);
 const node = connectionFromEnv() ? undefined : await startLocalNode({ log });
 const connection = connectionFromEnv() ?? { url: node!.url, request_timeout_ms: 30_000 };
 const prefix = `bench-api-${randomBytes(3).toString('hex')}`;
-const loader = loadingClient(connection);
+/** Elasticsearch only: the loading settings below are its own. */
+const loader = new ElasticsearchStorage(createElasticsearchClient({ ...connection, request_timeout_ms: 600_000 }));
 const client = createElasticsearchClient({ ...connection, request_timeout_ms: 30_000 });
 const now = Date.now();
 const dir = await mkdtemp(join(tmpdir(), 'bench-api-'));
@@ -91,7 +93,7 @@ async function underLoad(deepCursor: string, token: string): Promise<void> {
 
 /** Each query through the API and directly, one at a time, interleaved: the API's overhead. */
 async function latencyComparison(deepCursor: string, token: string, indexSeconds: number, storage: DiskUsage): Promise<void> {
-  const store = new EventStore(client, prefix, 30_000);
+  const store = new EventStore(new ElasticsearchStorage(client), prefix, 30_000);
   const app = createApp({ store, tokens: [{ name: 'bench', sha256: hashToken(token) }], logger: pino({ level: 'warn' }, pino.destination(2)) });
   const server = app.listen(0, '127.0.0.1');
   await new Promise((resolve) => server.once('listening', resolve));
@@ -152,14 +154,14 @@ try {
   // Loading only: the daily indices exist up front without refreshes or per-request fsyncs.
   await installIndexTemplate(loader, prefix);
   for (let day = now - 8 * DAY_MS; day <= now + DAY_MS; day += DAY_MS) {
-    await loader.indices.create({ index: dailyIndexName(prefix, new Date(day)), settings: LOADING_SETTINGS }, { ignore: [400] });
+    await loader.client.indices.create({ index: dailyIndexName(prefix, new Date(day)), settings: LOADING_SETTINGS }, { ignore: [400] });
   }
   await indexDocuments(loader, prefix, documents, 5_000, 2);
-  await loader.indices.putSettings({ index: indexPattern(prefix), settings: { refresh_interval: '1s', 'translog.durability': 'request' } });
-  await loader.indices.forcemerge({ index: indexPattern(prefix), max_num_segments: 1 });
-  await loader.indices.refresh({ index: indexPattern(prefix) });
+  await loader.client.indices.putSettings({ index: indexPattern(prefix), settings: { refresh_interval: '1s', 'translog.durability': 'request' } });
+  await loader.client.indices.forcemerge({ index: indexPattern(prefix), max_num_segments: 1 });
+  await loader.client.indices.refresh({ index: indexPattern(prefix) });
   const indexSeconds = (performance.now() - started) / 1000;
-  const storage = await diskUsage(loader, indexPattern(prefix));
+  const storage = await diskUsage(loader.client, indexPattern(prefix));
   log(`indexed in ${indexSeconds.toFixed(0)} s (${Math.round(DOCS / indexSeconds).toLocaleString('en')} docs/s)`);
 
   // The deep page: walk search_after directly to record 50,000, then hand the API that cursor.
@@ -176,8 +178,8 @@ try {
 } finally {
   await stopEverything();
   await rm(dir, { recursive: true, force: true });
-  await loader.indices.delete({ index: indexPattern(prefix), ignore_unavailable: true, allow_no_indices: true }).catch(() => undefined);
-  await loader.indices.deleteIndexTemplate({ name: indexTemplateName(prefix) }, { ignore: [404] }).catch(() => undefined);
+  await loader.client.indices.delete({ index: indexPattern(prefix), ignore_unavailable: true, allow_no_indices: true }).catch(() => undefined);
+  await loader.client.indices.deleteIndexTemplate({ name: indexTemplateName(prefix) }, { ignore: [404] }).catch(() => undefined);
   await loader.close();
   await client.close();
   await node?.stop();

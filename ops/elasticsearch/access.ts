@@ -8,6 +8,7 @@ import type { Client, estypes } from '@elastic/elasticsearch';
 import { auditIndexPattern, auditIndexTemplate } from '../../common/api-audit-document.ts';
 import { installIndexTemplate } from '../../common/index-lifecycle.ts';
 import { indexPattern, trailIndexPrefix } from '../../common/proxy-event-document.ts';
+import { ElasticsearchStorage } from '../../common/storage/elasticsearch.ts';
 
 export const PARTS = ['shipper', 'api', 'retention'] as const;
 export type Part = (typeof PARTS)[number];
@@ -51,8 +52,9 @@ export interface PartAccess {
  * the new ones.
  */
 export async function setupAccess(client: Client, prefix: string): Promise<PartAccess[]> {
-  await installIndexTemplate(client, prefix);
-  await client.indices.putIndexTemplate(auditIndexTemplate(prefix));
+  const storage = new ElasticsearchStorage(client);
+  await installIndexTemplate(storage, prefix);
+  await storage.putIndexTemplate(auditIndexTemplate(prefix));
   const access: PartAccess[] = [];
   for (const part of PARTS) {
     const role = roleName(prefix, part);

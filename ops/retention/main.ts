@@ -5,7 +5,10 @@
 // on the cluster covers is refused: it is a typo or someone else's data.
 
 import { parseArgs } from 'node:util';
-import { connectionFromEnv, createElasticsearchClient } from '../../common/elasticsearch-connection.ts';
+import { connectionFromEnv } from '../../common/elasticsearch-connection.ts';
+import { createStorage } from '../../common/storage/create.ts';
+import { checkEngine } from '../../common/search-engine.ts';
+import { engineOf } from '../../common/storage/engine.ts';
 import { deleteIndices, planRetention, projectTemplates } from '../../common/index-lifecycle.ts';
 import { DEFAULT_INDEX_PREFIX } from '../../common/proxy-event-document.ts';
 
@@ -32,23 +35,24 @@ if (!connection) fail('ELASTICSEARCH_URL: not set (with ELASTICSEARCH_API_KEY or
 
 const prefix = values['index-prefix'] ?? DEFAULT_INDEX_PREFIX;
 const dryRun = values['dry-run'] ?? false;
-const client = createElasticsearchClient(connection);
+const storage = createStorage(connection);
 try {
-  const templates = await projectTemplates(client);
+  await checkEngine(connection, engineOf(connection));
+  const templates = await projectTemplates(storage);
   if (!templates.some((template) => template.prefix === prefix)) {
     const found = templates.length > 0 ? templates.map((template) => `  ${template.name} (prefix ${template.prefix})`).join('\n') : '  none';
     fail(`--index-prefix ${prefix}: no index template of this project on ${connection.url} covers this prefix (the shipper installs one at start), so nothing was deleted. This project's templates there:\n${found}`);
   }
-  const plan = await planRetention(client, { prefix, days: Number(values.days) });
+  const plan = await planRetention(storage, { prefix, days: Number(values.days) });
   for (const index of plan.expired) process.stdout.write(`${index}\n`);
   const day = plan.cutoff.toISOString().slice(0, 10);
   say(`${plan.expired.length} daily indices of ${prefix} are older than ${day}; ${plan.kept.length} kept${dryRun ? '. Dry run: nothing deleted' : ''}`);
   if (!dryRun && plan.expired.length > 0) {
-    await deleteIndices(client, plan.expired);
+    await deleteIndices(storage, plan.expired);
     say(`deleted ${plan.expired.length}`);
   }
 } catch (error) {
   fail(`Elasticsearch: ${(error as Error).message}`);
 } finally {
-  await client.close();
+  await storage.close();
 }

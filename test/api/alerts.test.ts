@@ -18,7 +18,7 @@ import { EventStore } from '../../api/event-store.ts';
 import { hashToken } from '../../api/tokens.ts';
 import type { AccessRecord } from '../../common/access-record.ts';
 import { toDocument } from '../../shipper/document.ts';
-import { DAY_MS, indexDocuments, loadingClient } from '../helpers/dataset.ts';
+import { DAY_MS, indexDocuments, loadingStorage } from '../helpers/dataset.ts';
 import { childEnv, testElasticsearch, type TestElasticsearch } from '../helpers/elasticsearch.ts';
 import { HOME_IP, usualTraffic, type UsualService } from '../helpers/usual-traffic.ts';
 import { waitFor } from '../helpers/wait.ts';
@@ -91,7 +91,7 @@ describe('npm run alerts', () => {
     es = testElasticsearch('alerts');
     dir = await mkdtemp(join(tmpdir(), 'alerts-'));
     const now = Date.now();
-    const client = loadingClient(es.connection);
+    const client = loadingStorage(es.connection);
     try {
       const usual = usualTraffic({ services: SERVICES, start: now - 8 * DAY_MS, end: now - 2 * 3_600_000, perHour: 10, seed: 3 });
       await indexDocuments(client, es.prefix, [...usual, ...attacks()].map(toDocument));

@@ -14,7 +14,7 @@ import { AuditFile } from '../../api/audit/audit-file.ts';
 import { AuditForwarder } from '../../api/audit/forwarder.ts';
 import { hashToken, type ConfiguredToken } from '../../api/tokens.ts';
 import { auditIndexPattern, dailyAuditIndexName, type AuditDocument } from '../../common/api-audit-document.ts';
-import { createElasticsearchClient } from '../../common/elasticsearch-connection.ts';
+import { createStorage } from '../../common/storage/create.ts';
 import { FIELD } from '../../common/proxy-event-document.ts';
 import { loadDataset } from '../helpers/dataset.ts';
 import { testElasticsearch, type TestElasticsearch } from '../helpers/elasticsearch.ts';
@@ -129,7 +129,7 @@ describe('every API request is recorded', () => {
   });
 
   it('then in the daily audit index, readable through GET /api/audit with the audit permission', async () => {
-    const forwarder = new AuditForwarder({ client: es.client, prefix: es.prefix, file, logger, timeoutMs: 30_000 });
+    const forwarder = new AuditForwarder({ storage: es.storage, prefix: es.prefix, file, logger, timeoutMs: 30_000 });
     assert.equal(await forwarder.pass(), true);
     assert.deepEqual(await indexedCounts(Object.values(ids)), Object.values(ids).map(() => 1));
     const today = dailyAuditIndexName(es.prefix, new Date());
@@ -187,8 +187,8 @@ describe('Elasticsearch unreachable', () => {
     const downAudit = new AuditFile(downFile, logger);
     const connection = { ...es.connection, url: relay.url };
     const down = await startApi({ connection, prefix: es.prefix, tokens: TOKENS, audit: downAudit, timeoutMs: 2_000 });
-    const client = createElasticsearchClient({ ...connection, request_timeout_ms: 2_000 });
-    const forwarder = new AuditForwarder({ client, prefix: es.prefix, file: downFile, logger, timeoutMs: 2_000 });
+    const storage = createStorage({ ...connection, request_timeout_ms: 2_000 });
+    const forwarder = new AuditForwarder({ storage, prefix: es.prefix, file: downFile, logger, timeoutMs: 2_000 });
     try {
       await relay.cut();
       forwarder.start();
@@ -212,14 +212,14 @@ describe('Elasticsearch unreachable', () => {
       // The offset lost (a crash between the bulk and its record): everything is sent again, and
       // each request stays in the index once.
       await rm(`${downFile}.offset`);
-      const again = new AuditForwarder({ client, prefix: es.prefix, file: downFile, logger, timeoutMs: 2_000 });
+      const again = new AuditForwarder({ storage, prefix: es.prefix, file: downFile, logger, timeoutMs: 2_000 });
       assert.equal(await again.pass(), true);
       assert.deepEqual(await indexedCounts(ids), ids.map(() => 1));
     } finally {
       await forwarder.stop();
       await down.close();
       await downAudit.close();
-      await client.close();
+      await storage.close();
     }
   });
 });

@@ -9,9 +9,9 @@ import { after, before, describe, it } from 'node:test';
 import { dailyIndexName } from '../../common/proxy-event-document.ts';
 import { SHARD_START_WAIT_MS } from '../../api/event-store.ts';
 import { DAY_MS, loadDataset } from '../helpers/dataset.ts';
-import { testElasticsearch, type TestElasticsearch } from '../helpers/elasticsearch.ts';
+import { openPointsInTime, testElasticsearch, type TestElasticsearch } from '../helpers/elasticsearch.ts';
 import { until } from '../proxy/helpers.ts';
-import { TOKEN, openSearchContexts, searchContextsBackTo, startApi, type ApiHarness } from './harness.ts';
+import { TOKEN, pointsInTimeBackTo, startApi, type ApiHarness } from './harness.ts';
 import { startRelay, type Relay } from '../helpers/holding-relay.ts';
 
 const END = Date.parse('2026-06-01T00:00:00.000Z');
@@ -88,7 +88,7 @@ describe('a client that goes away mid-request', () => {
   }
 
   it('export: is logged as 499, its page search aborted and its point in time closed', async () => {
-    const contexts = await openSearchContexts(es.client);
+    const contexts = await openPointsInTime(es.connection);
     const aborted = relay.abortedWhileHeld();
     // The point in time opens (`_pit`); the first page's search is held.
     relay.hold('_search');
@@ -109,7 +109,7 @@ describe('a client that goes away mid-request', () => {
     } finally {
       relay.release();
     }
-    await searchContextsBackTo(es.client, contexts);
+    await pointsInTimeBackTo(es.connection, contexts);
     assertNoUnavailableNorStack(relayed);
   });
 

@@ -6,14 +6,15 @@
 import assert from 'node:assert/strict';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
-import type { Client } from '@elastic/elasticsearch';
 import pino from 'pino';
-import { createElasticsearchClient, type ElasticsearchConnection } from '../../common/elasticsearch-connection.ts';
+import type { ElasticsearchConnection } from '../../common/elasticsearch-connection.ts';
+import { createStorage } from '../../common/storage/create.ts';
 import { createApp } from '../../api/app.ts';
 import { EventStore } from '../../api/event-store.ts';
 import type { AuditFile } from '../../api/audit/audit-file.ts';
 import type { InsightsConfig } from '../../api/insights/config.ts';
 import { hashToken, type ConfiguredToken } from '../../api/tokens.ts';
+import { openPointsInTime } from '../helpers/elasticsearch.ts';
 
 export const TOKEN = 'test-token-0123456789abcdefghijklmnop';
 
@@ -38,9 +39,9 @@ export async function startApi(options: {
 }): Promise<ApiHarness> {
   const timeoutMs = options.timeoutMs ?? 30_000;
   const logged: string[] = [];
-  const client = createElasticsearchClient({ ...options.connection, request_timeout_ms: timeoutMs });
+  const storage = createStorage({ ...options.connection, request_timeout_ms: timeoutMs });
   const app = createApp({
-    store: new EventStore(client, options.prefix, timeoutMs),
+    store: new EventStore(storage, options.prefix, timeoutMs),
     tokens: options.tokens ?? [{ name: 'test', sha256: hashToken(TOKEN) }],
     audit: options.audit,
     logger: pino({ level: 'info' }, {
@@ -69,7 +70,7 @@ export async function startApi(options: {
     async close() {
       server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));
-      await client.close();
+      await storage.close();
     },
   };
 }
@@ -85,18 +86,12 @@ export function query(params: Record<string, string | number | (string | number)
   return text ? `?${text}` : '';
 }
 
-/** Search contexts open on the node: a point in time holds one per shard until closed. */
-export async function openSearchContexts(client: Client): Promise<number> {
-  const stats = await client.nodes.stats({ metric: 'indices', index_metric: 'search' });
-  return Object.values(stats.nodes).reduce((n, node) => n + (node.indices?.search?.open_contexts ?? 0), 0);
-}
-
-/** Waits (up to 5 s) for the open search contexts to fall back to `before`. */
-export async function searchContextsBackTo(client: Client, before: number): Promise<void> {
-  let now = await openSearchContexts(client);
+/** Waits (up to 5 s) for the cluster's open points in time to fall back to `before`. */
+export async function pointsInTimeBackTo(connection: ElasticsearchConnection, before: number): Promise<void> {
+  let now = await openPointsInTime(connection);
   for (let i = 0; i < 50 && now > before; i++) {
     await new Promise((r) => setTimeout(r, 100));
-    now = await openSearchContexts(client);
+    now = await openPointsInTime(connection);
   }
-  assert.ok(now <= before, `open contexts ${now}, before ${before}`);
+  assert.ok(now <= before, `open points in time ${now}, before ${before}`);
 }

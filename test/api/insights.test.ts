@@ -9,7 +9,7 @@ import { insightsConfigSchema } from '../../api/insights/config.ts';
 import type { Finding } from '../../api/insights/finding.ts';
 import type { AccessRecord } from '../../common/access-record.ts';
 import { toDocument } from '../../shipper/document.ts';
-import { DAY_MS, indexDocuments, loadingClient } from '../helpers/dataset.ts';
+import { DAY_MS, indexDocuments, loadingStorage } from '../helpers/dataset.ts';
 import { testElasticsearch, type TestElasticsearch } from '../helpers/elasticsearch.ts';
 import { HOME_IP, usualTraffic, type UsualService } from '../helpers/usual-traffic.ts';
 import { query, startApi, type ApiHarness } from './harness.ts';
@@ -82,7 +82,7 @@ describe('GET /api/events/proxy/insights', () => {
   before(async () => {
     es = testElasticsearch('insights');
     const usual = [...usualTraffic({ services: SERVICES, start: END - 8 * DAY_MS, end: END, perHour: 30, seed: 15 })];
-    const client = loadingClient(es.connection);
+    const client = loadingStorage(es.connection);
     try {
       await indexDocuments(client, es.prefix, [...usual, ...plantedRecords()].map(toDocument));
     } finally {

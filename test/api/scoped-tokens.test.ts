@@ -173,7 +173,7 @@ describe('a token limited to services answers what the every-service token answe
 });
 
 it('the store refuses a global aggregation, which would count outside the scope whatever the query', () => {
-  const store = new EventStore(es.client, es.prefix, 5_000);
+  const store = new EventStore(es.storage, es.prefix, 5_000);
   const query = filterQuery(new ServiceScope(['grafana']), parseQuery(FILTER_PARAMS, {}));
   assert.throws(() => store.search({ query, size: 0, aggs: { hosts: { terms: { field: FIELD.domain } }, all: { global: {}, aggs: { hosts: { terms: { field: FIELD.domain } } } } } }), /global aggregation/);
   assert.throws(() => store.search({ query, size: 0, aggs: { ok: { terms: { field: FIELD.domain }, aggs: { all: { global: {} } } } } }), /global aggregation/);

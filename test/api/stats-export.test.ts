@@ -8,8 +8,8 @@ import type { ProxyEventDocument } from '../../common/proxy-event-document.ts';
 import { RECORD_COLUMNS, proxyAccessLogSchema } from '../../api/events/record.ts';
 import { statsResponseSchema } from '../../api/routes/stats.ts';
 import { DAY_MS, loadDataset } from '../helpers/dataset.ts';
-import { testElasticsearch, type TestElasticsearch } from '../helpers/elasticsearch.ts';
-import { TOKEN, openSearchContexts, query, searchContextsBackTo, startApi, type ApiHarness } from './harness.ts';
+import { openPointsInTime, testElasticsearch, type TestElasticsearch } from '../helpers/elasticsearch.ts';
+import { TOKEN, pointsInTimeBackTo, query, startApi, type ApiHarness } from './harness.ts';
 import { expected, matcher, type Params } from './oracle.ts';
 
 const COUNT = 6_000;
@@ -198,23 +198,23 @@ describe('GET /api/events/proxy/export', () => {
   });
 
   it('answers HEAD with the headers and leaves no point in time open', async () => {
-    const before = await openSearchContexts(es.client);
+    const before = await openPointsInTime(es.connection);
     const response = await fetch(`${api.url}/api/events/proxy/export?format=csv`, { method: 'HEAD', headers: { authorization: `Bearer ${TOKEN}` } });
     assert.equal(response.status, 200);
     assert.match(response.headers.get('content-type')!, /text\/csv/);
-    assert.equal(await openSearchContexts(es.client), before);
+    assert.equal(await openPointsInTime(es.connection), before);
   });
 
   it('releases its point in time when the client goes away before reading', async () => {
-    const before = await openSearchContexts(es.client);
+    const before = await openPointsInTime(es.connection);
     const controller = new AbortController();
     await fetch(`${api.url}/api/events/proxy/export`, { headers: { authorization: `Bearer ${TOKEN}` }, signal: controller.signal });
     controller.abort();
-    await searchContextsBackTo(es.client, before);
+    await pointsInTimeBackTo(es.connection, before);
   });
 
   it('releases its point in time when the client goes away mid-stream', async () => {
-    const before = await openSearchContexts(es.client);
+    const before = await openPointsInTime(es.connection);
     const controller = new AbortController();
     const response = await fetch(`${api.url}/api/events/proxy/export`, {
       headers: { authorization: `Bearer ${TOKEN}` },
@@ -223,6 +223,6 @@ describe('GET /api/events/proxy/export', () => {
     const reader = response.body!.getReader();
     await reader.read();
     controller.abort();
-    await searchContextsBackTo(es.client, before);
+    await pointsInTimeBackTo(es.connection, before);
   });
 });

@@ -18,7 +18,7 @@ import { hashSecret } from '../../proxy/secret-hash.ts';
 import { BrowserLikeClient } from '../../ops/stack/browser-like-client.ts';
 import type { Supervisor } from '../../ops/stack/supervisor.ts';
 import { toDocument } from '../../shipper/document.ts';
-import { DAY_MS, indexDocuments, loadingClient } from '../helpers/dataset.ts';
+import { DAY_MS, indexDocuments, loadingStorage } from '../helpers/dataset.ts';
 import { testElasticsearch, type TestElasticsearch } from '../helpers/elasticsearch.ts';
 import { startPipeline } from '../helpers/pipeline-stack.ts';
 import { waitFor } from '../helpers/wait.ts';
@@ -63,7 +63,7 @@ describe('insights: planted attacks through proxy → shipper → Elasticsearch 
     // A week of ordinary use, ending a minute before now: the live phases follow it.
     const now = Date.now();
     const history = usualTraffic({ services: HISTORY_SERVICES, start: now - 8 * DAY_MS, end: now - 60_000, perHour: 30, seed: 7 });
-    const client = loadingClient(es.connection);
+    const client = loadingStorage(es.connection);
     try {
       await indexDocuments(client, es.prefix, [...history].map(toDocument));
     } finally {

@@ -11,6 +11,7 @@ import { after, before, describe, it } from 'node:test';
 import type { Client } from '@elastic/elasticsearch';
 import { createElasticsearchClient } from '../../common/elasticsearch-connection.ts';
 import { applyRetention, createUpcomingIndices, installIndexTemplate } from '../../common/index-lifecycle.ts';
+import { ElasticsearchStorage } from '../../common/storage/elasticsearch.ts';
 import { dailyIndexName, indexPattern } from '../../common/proxy-event-document.ts';
 import { setupAccess, type Part } from '../../ops/elasticsearch/access.ts';
 import { startApi } from '../api/harness.ts';
@@ -54,7 +55,7 @@ describe('secured 3-node cluster', () => {
     const access = await setupAccess(es.adminClient, PREFIX);
     apiKeys = Object.fromEntries(access.map(({ part, apiKey }) => [part, apiKey])) as Record<Part, string>;
     for (const { part, apiKey } of access) keys[part] = createElasticsearchClient(es.withApiKey(apiKey));
-    await installIndexTemplate(es.adminClient, OTHER_PREFIX);
+    await installIndexTemplate(new ElasticsearchStorage(es.adminClient), OTHER_PREFIX);
     await es.adminClient.indices.create({ index: dailyIndexName(OTHER_PREFIX, OLD_DAY) });
   });
   after(async () => {
@@ -75,7 +76,7 @@ describe('secured 3-node cluster', () => {
   });
 
   it('gives each daily index one replica on another node, so the indices are green', async () => {
-    const [today] = await createUpcomingIndices(keys.shipper, PREFIX);
+    const [today] = await createUpcomingIndices(new ElasticsearchStorage(keys.shipper), PREFIX);
     const health = await es.adminClient.cluster.health({ index: today, wait_for_status: 'green', timeout: '120s' });
     assert.equal(health.status, 'green');
     const shards = await es.adminClient.cat.shards({ index: today, format: 'json', h: 'prirep,state,node' });
@@ -94,7 +95,7 @@ describe('secured 3-node cluster', () => {
     await refused('get', keys.shipper.get({ index: today, id: 'shipper-created' }));
     await refused('delete an index', keys.shipper.indices.delete({ index: today }));
     await refused('delete an event', keys.shipper.delete({ index: today, id: 'shipper-created' }));
-    await refused('install a template', installIndexTemplate(keys.shipper, PREFIX));
+    await refused('install a template', installIndexTemplate(new ElasticsearchStorage(keys.shipper), PREFIX));
   });
 
   it("the API's key reads and opens points in time under its prefix, and nothing else", async () => {
@@ -109,13 +110,13 @@ describe('secured 3-node cluster', () => {
     await refused('delete an event', keys.api.delete({ index: today, id: 'shipper-created' }));
     await refused('delete an index', keys.api.indices.delete({ index: today }));
     await refused('search another prefix', keys.api.search({ index: dailyIndexName(OTHER_PREFIX, OLD_DAY) }));
-    await refused('install a template', installIndexTemplate(keys.api, PREFIX));
+    await refused('install a template', installIndexTemplate(new ElasticsearchStorage(keys.api), PREFIX));
   });
 
   it("retention's key deletes old indices under its prefix, and nothing else", async () => {
     const old = dailyIndexName(PREFIX, OLD_DAY);
     await es.adminClient.indices.create({ index: old });
-    const result = await applyRetention(keys.retention, { prefix: PREFIX, days: 7 });
+    const result = await applyRetention(new ElasticsearchStorage(keys.retention), { prefix: PREFIX, days: 7 });
     assert.deepEqual(result.expired, [old]);
     assert.equal(await es.adminClient.indices.exists({ index: old }), false);
     await refused('search', keys.retention.search({ index: indexPattern(PREFIX) }));
@@ -135,7 +136,7 @@ describe('secured 3-node cluster', () => {
     const shipper = startShipper({ logs, state: join(dir, 'state'), connection: es.withApiKey(apiKeys.shipper), prefix });
     const api = await startApi({ connection: es.withApiKey(apiKeys.api), prefix });
     try {
-      assert.equal(await waitForCount(es.adminClient, prefix, before + 300, 120_000), before + 300);
+      assert.equal(await waitForCount(new ElasticsearchStorage(es.adminClient), prefix, before + 300, 120_000), before + 300);
       assert.match(shipper.stderr(), /not allowed to install the index template/);
       const { status, body } = await api.json(`/api/events/proxy?page_size=5&search=${encodeURIComponent(testRecord(299).id)}`);
       assert.equal(status, 200);

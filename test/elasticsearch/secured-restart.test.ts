@@ -8,7 +8,8 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { createElasticsearchClient, type ElasticsearchConnection } from '../../common/elasticsearch-connection.ts';
+import type { ElasticsearchConnection } from '../../common/elasticsearch-connection.ts';
+import { createStorage } from '../../common/storage/create.ts';
 import { startLocalNode, type LocalNode } from '../../ops/elasticsearch/local-node.ts';
 import { appendRecords } from '../helpers/records.ts';
 import { startApi } from '../api/harness.ts';
@@ -62,10 +63,10 @@ describe('secured node, stopped and restarted mid-stream', () => {
     };
     for (let i = 0; i < 10; i++) write(200);
 
-    const client = createElasticsearchClient(connection);
+    const storage = createStorage(connection);
     const shipper = startShipper({ logs, state, connection, prefix: PREFIX, args: ['--config', configFile] });
     try {
-      assert.equal(await waitForCount(client, PREFIX, next), next, 'indexed through basic auth');
+      assert.equal(await waitForCount(storage, PREFIX, next), next, 'indexed through basic auth');
 
       // Mid-stream: lines keep coming while the node goes away and comes back on the same port.
       const writer = (async () => {
@@ -82,13 +83,13 @@ describe('secured node, stopped and restarted mid-stream', () => {
       assert.match(shipper.stderr(), /retrying/, 'the shipper notices the node is gone and retries');
       node = await startLocalNode({ dataDir: esData, superuser, heap: '512m', httpPort: port });
       await writer;
-      assert.equal(await waitForCount(client, PREFIX, next, 60_000), next, 'every line written before, during and after the outage');
-      assert.deepEqual(await duplicatedEventIds(client, PREFIX), []);
+      assert.equal(await waitForCount(storage, PREFIX, next, 60_000), next, 'every line written before, during and after the outage');
+      assert.deepEqual(await duplicatedEventIds(storage, PREFIX), []);
     } finally {
       assert.equal(await shipper.stop(), 0);
-      await client.close();
+      await storage.close();
     }
-    assert.ok((await countDocuments(createElasticsearchClient(connection), PREFIX)) === next);
+    assert.ok((await countDocuments(createStorage(connection), PREFIX)) === next);
   });
 
   it('the API answers 503 naming the refused credentials (never 500) when Elasticsearch answers 401', async () => {

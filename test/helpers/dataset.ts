@@ -2,11 +2,12 @@
 // category, auth method, public and private IPv4/IPv6 sources, users with and without e-mail,
 // times spread over a window), their documents, and a bulk loader into daily indices.
 
-import type { Client } from '@elastic/elasticsearch';
-import { createElasticsearchClient, type ElasticsearchConnection } from '../../common/elasticsearch-connection.ts';
+import type { ElasticsearchConnection } from '../../common/elasticsearch-connection.ts';
 import { categoryOf, type AccessRecord, type AuthMethod } from '../../common/access-record.ts';
 import { installIndexTemplate } from '../../common/index-lifecycle.ts';
-import { dailyIndexName, type ProxyEventDocument } from '../../common/proxy-event-document.ts';
+import { dailyIndexName, indexPattern, type ProxyEventDocument } from '../../common/proxy-event-document.ts';
+import { createStorage } from '../../common/storage/create.ts';
+import type { Storage } from '../../common/storage/storage.ts';
 import { toDocument } from '../../shipper/document.ts';
 
 /** mulberry32: small, fast, and the same sequence for the same seed everywhere. */
@@ -124,22 +125,19 @@ export function* generateRecords(options: DatasetOptions): Generator<AccessRecor
  * `concurrency` bulk requests in flight; refreshes at the end.
  */
 export async function indexDocuments(
-  client: Client,
+  storage: Storage,
   prefix: string,
   documents: Iterable<ProxyEventDocument>,
   batchSize = 5_000,
   concurrency = 1,
 ): Promise<number> {
-  await installIndexTemplate(client, prefix);
+  await installIndexTemplate(storage, prefix);
   let count = 0;
-  let operations: unknown[] = [];
+  let operations: object[] = [];
   const inFlight = new Set<Promise<void>>();
-  const send = async (batch: unknown[]) => {
-    const response = await client.bulk({ operations: batch, refresh: false });
-    if (response.errors) {
-      const failed = response.items.find((item) => item.index?.error);
-      throw new Error(`bulk indexing failed: ${JSON.stringify(failed?.index?.error)}`);
-    }
+  const send = async (batch: object[]) => {
+    const failed = (await storage.bulk(batch, { refresh: false })).find((item) => item.error);
+    if (failed) throw new Error(`bulk indexing failed: ${JSON.stringify(failed.error)}`);
   };
   const flush = async () => {
     if (operations.length === 0) return;
@@ -155,7 +153,7 @@ export async function indexDocuments(
   }
   await flush();
   await Promise.all(inFlight);
-  await client.indices.refresh({ index: `${prefix}-*` });
+  await storage.refresh(indexPattern(prefix));
   return count;
 }
 
@@ -167,20 +165,20 @@ export interface Dataset {
 /** Minutes, not the connection's usual seconds: a big bulk on a busy machine takes a while. */
 const LOAD_TIMEOUT_MS = 600_000;
 
-/** A client for loading data: the client's own timeout caps every request it makes. */
-export function loadingClient(connection: ElasticsearchConnection): Client {
-  return createElasticsearchClient({ ...connection, request_timeout_ms: LOAD_TIMEOUT_MS });
+/** Storage for loading data: the connection's timeout caps every request it makes. */
+export function loadingStorage(connection: ElasticsearchConnection): Storage {
+  return createStorage({ ...connection, request_timeout_ms: LOAD_TIMEOUT_MS });
 }
 
 /** Generates a data set, indexes it in one bulk request, and returns it for independent checks. */
 export async function loadDataset(connection: ElasticsearchConnection, prefix: string, options: DatasetOptions): Promise<Dataset> {
   const records = [...generateRecords(options)];
   const documents = records.map(toDocument);
-  const client = loadingClient(connection);
+  const storage = loadingStorage(connection);
   try {
-    await indexDocuments(client, prefix, documents, documents.length);
+    await indexDocuments(storage, prefix, documents, documents.length);
   } finally {
-    await client.close();
+    await storage.close();
   }
   return { records, documents };
 }

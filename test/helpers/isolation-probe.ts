@@ -13,8 +13,8 @@ import { testElasticsearch } from './elasticsearch.ts';
 test('the helper reaches the test node; nothing the suite starts sees ELASTICSEARCH_*', async () => {
   const es = testElasticsearch('isolation');
   try {
-    await installIndexTemplate(es.client, es.prefix);
-    assert.equal((await createUpcomingIndices(es.client, es.prefix)).length, 2);
+    await installIndexTemplate(es.storage, es.prefix);
+    assert.equal((await createUpcomingIndices(es.storage, es.prefix)).length, 2);
   } finally {
     await es.cleanup();
   }

@@ -56,7 +56,7 @@ describe('shipper against a cluster that refuses writes', () => {
     appendRecords(logs, 1, 0, FIRST);
     const shipper = startShipper({ logs, state, connection: es.connection, prefix: es.prefix });
     try {
-      await waitForCount(es.client, es.prefix, FIRST);
+      await waitForCount(es.storage, es.prefix, FIRST);
       const file = join(logs, accessLogName(1));
       const indexedUpTo = (await stat(file)).size;
       await until(async () => (await checkpointOffset(state)) === indexedUpTo, 'the checkpoint after the first lines');
@@ -69,7 +69,7 @@ describe('shipper against a cluster that refuses writes', () => {
       assert.equal(await checkpointOffset(state), indexedUpTo, 'the checkpoint stays before the refused lines');
 
       await allow(es.client, index);
-      await waitForCount(es.client, es.prefix, FIRST + WHILE_BLOCKED);
+      await waitForCount(es.storage, es.prefix, FIRST + WHILE_BLOCKED);
       await until(async () => (await checkpointOffset(state)) === (await stat(file)).size, 'the checkpoint at the end of the file');
       assert.equal(await shipper.stop(), 0);
     } finally {

@@ -6,11 +6,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { dailyIndexName, indexPattern } from '../../common/proxy-event-document.ts';
-import { createElasticsearchClient } from '../../common/elasticsearch-connection.ts';
+import { createStorage } from '../../common/storage/create.ts';
 import { installIndexTemplate } from '../../common/index-lifecycle.ts';
 import { sendBulk, type BulkOperation, type BulkOptions } from '../../shipper/bulk.ts';
 import { toDocument } from '../../shipper/document.ts';
-import { testElasticsearch, type TestElasticsearch } from '../helpers/elasticsearch.ts';
+import { clusterRequest, testElasticsearch, type TestElasticsearch } from '../helpers/elasticsearch.ts';
 import { testRecord } from '../helpers/records.ts';
 import { startTcpRelay } from '../helpers/tcp-relay.ts';
 
@@ -24,7 +24,7 @@ describe('bulk sender', () => {
   let es: TestElasticsearch;
   before(async () => {
     es = testElasticsearch('bulk');
-    await installIndexTemplate(es.client, es.prefix);
+    await installIndexTemplate(es.storage, es.prefix);
   });
   after(async () => es.cleanup());
 
@@ -34,6 +34,11 @@ describe('bulk sender', () => {
       const id = `${tag}-${from + n}`;
       return { id, operation: `{"create":{"_index":"${index}","_id":"${id}"}}\n${JSON.stringify(toDocument(testRecord(from + n)))}` };
     });
+  /** An index made by hand, as an operator (or an older version) might have. */
+  const createIndex = async (index: string, body: object) => {
+    const { status, body: answer } = await clusterRequest(es.connection, 'PUT', `/${index}`, body);
+    assert.equal(status, 200, JSON.stringify(answer));
+  };
   const options = (onRetry: BulkOptions['onRetry'] = () => assert.fail('no retry expected')): BulkOptions => ({
     retry: RETRY,
     signal: AbortSignal.timeout(30_000),
@@ -42,20 +47,19 @@ describe('bulk sender', () => {
 
   it('counts created items, and an item sent again (409) as a duplicate, not a failure', async () => {
     const batch = items('again', 0, 20);
-    assert.deepEqual(await sendBulk(es.client, batch, options()), { created: 20, duplicates: 0, rejected: [], retries: 0 });
+    assert.deepEqual(await sendBulk(es.storage, batch, options()), { created: 20, duplicates: 0, rejected: [], retries: 0 });
     const mixed = [...batch.slice(0, 5), ...items('again', 20, 25)];
-    assert.deepEqual(await sendBulk(es.client, mixed, options()), { created: 5, duplicates: 5, rejected: [], retries: 0 });
-    await es.client.indices.refresh({ index: indexPattern(es.prefix) });
-    const { count } = await es.client.count({ index: indexPattern(es.prefix), query: { ids: { values: [...batch, ...mixed].map((item) => item.id) } } });
-    assert.equal(count, 25);
+    assert.deepEqual(await sendBulk(es.storage, mixed, options()), { created: 5, duplicates: 5, rejected: [], retries: 0 });
+    await es.storage.refresh(indexPattern(es.prefix));
+    assert.equal(await es.storage.count(indexPattern(es.prefix), { ids: { values: [...batch, ...mixed].map((item) => item.id) } }), 25);
   });
 
   it('returns a document the mapping refuses as rejected, with the reason, and creates its neighbours', async () => {
     const strict = dailyIndexName(es.prefix, new Date('2020-01-01T00:00:00Z'));
-    await es.client.indices.create({ index: strict, mappings: { properties: { url: { properties: { path: { type: 'long' } } } } } });
+    await createIndex(strict, { mappings: { properties: { url: { properties: { path: { type: 'long' } } } } } });
     const good = items('mapping', 0, 3);
     const refused = items('mapping', 3, 4, strict);
-    const outcome = await sendBulk(es.client, [good[0]!, refused[0]!, ...good.slice(1)], options());
+    const outcome = await sendBulk(es.storage, [good[0]!, refused[0]!, ...good.slice(1)], options());
     assert.equal(outcome.created, 3);
     assert.equal(outcome.retries, 0);
     assert.equal(outcome.rejected.length, 1);
@@ -66,13 +70,13 @@ describe('bulk sender', () => {
 
   it('retries only the items the cluster refuses for its own state, until it takes them', async () => {
     const blocked = dailyIndexName(es.prefix, new Date('2021-06-01T00:00:00Z'));
-    await es.client.indices.create({ index: blocked, settings: { 'index.blocks.write': true } });
+    await createIndex(blocked, { settings: { 'index.blocks.write': true } });
     const retried: Array<{ reason: string; items: number }> = [];
     const batch = [...items('open', 0, 4), ...items('blocked', 0, 3, blocked)];
-    const outcome = await sendBulk(es.client, batch, options((reason, count) => {
+    const outcome = await sendBulk(es.storage, batch, options((reason, count) => {
       retried.push({ reason, items: count });
       // The operator lifts the block after the second refusal.
-      if (retried.length === 2) void es.client.indices.putSettings({ index: blocked, settings: { 'index.blocks.write': false } });
+      if (retried.length === 2) void clusterRequest(es.connection, 'PUT', `/${blocked}/_settings`, { 'index.blocks.write': false });
     }));
     assert.ok(retried.length >= 2, `retried ${retried.length} times`);
     for (const retry of retried) {
@@ -81,19 +85,18 @@ describe('bulk sender', () => {
     }
     assert.deepEqual({ ...outcome, retries: undefined }, { created: 7, duplicates: 0, rejected: [], retries: undefined });
     assert.equal(outcome.retries, retried.length);
-    await es.client.indices.refresh({ index: blocked });
-    const { count } = await es.client.count({ index: blocked });
-    assert.equal(count, 3);
+    await es.storage.refresh(blocked);
+    assert.equal(await es.storage.count(blocked), 3);
   });
 
   it('retries the whole request while the cluster cannot be reached, and stops when aborted', async (t) => {
     const relay = await startTcpRelay(es.connection.url);
     t.after(() => relay.close());
-    const client = createElasticsearchClient({ ...es.connection, url: relay.url, request_timeout_ms: 1_000 });
-    t.after(() => client.close());
+    const storage = createStorage({ ...es.connection, url: relay.url, request_timeout_ms: 1_000 });
+    t.after(() => storage.close());
     await relay.cut();
     const reasons: string[] = [];
-    const outcome = await sendBulk(client, items('away', 0, 5), options((reason) => {
+    const outcome = await sendBulk(storage, items('away', 0, 5), options((reason) => {
       reasons.push(reason);
       if (reasons.length === 2) void relay.restore();
     }));
@@ -103,7 +106,7 @@ describe('bulk sender', () => {
     await relay.cut();
     const abort = new AbortController();
     let attempts = 0;
-    const sending = sendBulk(client, items('away', 5, 10), {
+    const sending = sendBulk(storage, items('away', 5, 10), {
       retry: RETRY,
       signal: abort.signal,
       onRetry: () => {

@@ -44,8 +44,8 @@ describe('shipper killed with SIGKILL', () => {
         const shipper = startShipper(options);
         try {
           // Kill it while it works: once it has indexed something in this run, at a random moment.
-          const indexedBefore = await countDocuments(es.client, es.prefix).catch(() => 0);
-          await waitForCount(es.client, es.prefix, indexedBefore + 1, 30_000);
+          const indexedBefore = await countDocuments(es.storage, es.prefix).catch(() => 0);
+          await waitForCount(es.storage, es.prefix, indexedBefore + 1, 30_000);
           const delay = Math.floor(Math.random() * 600);
           seeds.push(delay);
           await pause(delay);
@@ -57,11 +57,11 @@ describe('shipper killed with SIGKILL', () => {
       writing = false;
       await writer;
     }
-    t.diagnostic(`after ${KILLS} kills: ${await countDocuments(es.client, es.prefix)} of ${next} lines indexed`);
+    t.diagnostic(`after ${KILLS} kills: ${await countDocuments(es.storage, es.prefix)} of ${next} lines indexed`);
     const shipper = startShipper(options);
     try {
-      assert.equal(await waitForCount(es.client, es.prefix, next, 90_000), next, `kills ${seeds.join(', ')} ms after first progress`);
-      assert.deepEqual(await duplicatedEventIds(es.client, es.prefix), []);
+      assert.equal(await waitForCount(es.storage, es.prefix, next, 90_000), next, `kills ${seeds.join(', ')} ms after first progress`);
+      assert.deepEqual(await duplicatedEventIds(es.storage, es.prefix), []);
     } finally {
       assert.equal(await shipper.stop(), 0);
     }

@@ -8,6 +8,7 @@ import { describe, it } from 'node:test';
 import { dailyIndexName, FIELD, indexPattern, type ProxyEventDocument } from '../../common/proxy-event-document.ts';
 import { DEAD_LETTER_FILE, type DeadLetter } from '../../shipper/dead-letter.ts';
 import { geoOf } from '../../shipper/geo.ts';
+import { clusterRequest } from '../helpers/elasticsearch.ts';
 import { accessLogName, appendRecords, recordLine, testRecord } from '../helpers/records.ts';
 import { shipperWorkspace } from '../helpers/shipper-workspace.ts';
 import { waitFor } from '../helpers/wait.ts';
@@ -21,10 +22,10 @@ describe('dead letters and enrichment', () => {
     t.after(() => workspace.remove());
     const { es, logs, state } = workspace;
     // An index whose url.path is a number: Elasticsearch itself rejects a document for that day.
-    await es.client.indices.create({
-      index: dailyIndexName(es.prefix, REJECTED_DAY),
+    const created = await clusterRequest(es.connection, 'PUT', `/${dailyIndexName(es.prefix, REJECTED_DAY)}`, {
       mappings: { properties: { url: { properties: { path: { type: 'long' } } } } },
     });
+    assert.equal(created.status, 200, JSON.stringify(created.body));
     const good = (i: number) => Buffer.from(recordLine(testRecord(i)));
     const wrongType = JSON.stringify({ ...testRecord(100), status: '200' }) + '\n';
     const invalidUtf8 = Buffer.concat([Buffer.from(recordLine(testRecord(101)).slice(0, 60)), Buffer.from([0xff, 0xfe]), Buffer.from('"}\n')]);
@@ -48,7 +49,7 @@ describe('dead letters and enrichment', () => {
 
     const shipper = startShipper(workspace.shipper(['--metrics-port', '0']));
     try {
-      await waitForCount(es.client, es.prefix, bad.length + 1);
+      await waitForCount(es.storage, es.prefix, bad.length + 1);
       const deadLetterPath = join(state, DEAD_LETTER_FILE);
       const entries = await waitFor(`${bad.length} dead letters`, async () => {
         const lines = (await readFile(deadLetterPath, 'utf8')).split('\n').filter(Boolean);
@@ -71,7 +72,7 @@ describe('dead letters and enrichment', () => {
     } finally {
       assert.equal(await shipper.stop(), 0);
     }
-    const response = await es.client.search<ProxyEventDocument>({ index: indexPattern(es.prefix), size: 20 });
+    const response = await es.storage.search<ProxyEventDocument>({ index: indexPattern(es.prefix), size: 20 });
     const ids = response.hits.hits.map((hit) => hit._source!.event.id).sort();
     assert.deepEqual(ids, ['req-0', 'req-1', 'req-2', 'req-3', 'req-4', 'req-5', 'req-6']);
   });
@@ -83,12 +84,12 @@ describe('dead letters and enrichment', () => {
     appendRecords(logs, 1, 0, 7);
     const shipper = startShipper(workspace.shipper());
     try {
-      await waitForCount(es.client, es.prefix, 7);
+      await waitForCount(es.storage, es.prefix, 7);
     } finally {
       assert.equal(await shipper.stop(), 0);
     }
     const geo = async (eventId: string) => {
-      const response = await es.client.search<ProxyEventDocument>({ index: indexPattern(es.prefix), query: { term: { [FIELD.eventId]: eventId } } });
+      const response = await es.storage.search<ProxyEventDocument>({ index: indexPattern(es.prefix), query: { term: { [FIELD.eventId]: eventId } } });
       return response.hits.hits[0]!._source!.source;
     };
     // testRecord cycles through 81.2.69.142, 8.8.8.8, 10.1.2.3, 192.168.0.7, 2001:4860:4860::8888, 127.0.0.1.
@@ -104,10 +105,7 @@ describe('dead letters and enrichment', () => {
     assert.equal((await geo('req-4')).geo?.country_iso_code, 'US');
     for (const privateOne of ['req-2', 'req-3', 'req-5']) assert.equal((await geo(privateOne)).geo, undefined, privateOne);
     const { lat, lon } = british.geo!.location!;
-    const located = await es.client.count({
-      index: indexPattern(es.prefix),
-      query: { geo_distance: { distance: '50km', [FIELD.location]: { lat, lon } } },
-    });
-    assert.equal(located.count, 2, 'source.geo.location is a searchable geo_point (req-0 and req-6)');
+    const located = await es.storage.count(indexPattern(es.prefix), { geo_distance: { distance: '50km', [FIELD.location]: { lat, lon } } });
+    assert.equal(located, 2, 'source.geo.location is a searchable geo_point (req-0 and req-6)');
   });
 });

@@ -74,11 +74,11 @@ describe('shipper file identity', () => {
     try {
       // Killed, not stopped, once it is under way: the lines after its checkpoint are sent again
       // from the copy, and only the same ids make them duplicates rather than new documents.
-      indexedBefore = await waitForCount(es.client, es.prefix, 1, 30_000);
+      indexedBefore = await waitForCount(es.storage, es.prefix, 1, 30_000);
     } finally {
       await first.kill();
     }
-    indexedBefore = await countDocuments(es.client, es.prefix);
+    indexedBefore = await countDocuments(es.storage, es.prefix);
     assert.ok(indexedBefore < next, `killed mid-stream (${indexedBefore} of ${next} indexed)`);
 
     const movedLogs = join(other, 'logs');
@@ -91,15 +91,15 @@ describe('shipper file identity', () => {
 
     const second = startShipper({ logs: movedLogs, state: movedState, connection: es.connection, prefix: es.prefix, args });
     try {
-      await waitForCount(es.client, es.prefix, next, 90_000);
+      await waitForCount(es.storage, es.prefix, next, 90_000);
     } finally {
       assert.equal(await second.stop(), 0);
     }
     const last = metricsLines(second.stderr()).at(-1)!;
     t.diagnostic(`${indexedBefore} indexed before the move; after it: ${JSON.stringify(last)}`);
-    assert.equal(await countDocuments(es.client, es.prefix), next, 'every line once, none twice');
+    assert.equal(await countDocuments(es.storage, es.prefix), next, 'every line once, none twice');
     assert.deepEqual(await indexedRequestIds(es.client, es.prefix), requestIds(next));
-    assert.deepEqual(await duplicatedEventIds(es.client, es.prefix), []);
+    assert.deepEqual(await duplicatedEventIds(es.storage, es.prefix), []);
     assert.equal(last.bytes_lost, 0);
   });
 
@@ -117,8 +117,8 @@ describe('shipper file identity', () => {
     const first = join(logs, accessLogName(1));
     const hint = deviceInodeOf(await stat(first, { bigint: true }));
     const lines = (await readFile(first, 'utf8')).split('\n').slice(0, 120);
-    await installIndexTemplate(es.client, es.prefix);
-    await createUpcomingIndices(es.client, es.prefix);
+    await installIndexTemplate(es.storage, es.prefix);
+    await createUpcomingIndices(es.storage, es.prefix);
     const operations: object[] = [];
     let offset = 0;
     for (const line of lines) {
@@ -133,14 +133,14 @@ describe('shipper file identity', () => {
 
     const shipper = startShipper({ logs, state, connection: es.connection, prefix: es.prefix });
     try {
-      await waitForCount(es.client, es.prefix, 500);
+      await waitForCount(es.storage, es.prefix, 500);
     } finally {
       assert.equal(await shipper.stop(), 0);
     }
     assert.match(shipper.stderr(), /carrying its offsets over to content fingerprints/);
     const last = metricsLines(shipper.stderr()).at(-1)!;
     assert.equal(last.lines_read, 380, 'file 1 from its checkpoint, file 2 whole');
-    assert.equal(await countDocuments(es.client, es.prefix), 500);
+    assert.equal(await countDocuments(es.storage, es.prefix), 500);
     assert.deepEqual(await indexedRequestIds(es.client, es.prefix), requestIds(500));
     const written = JSON.parse(await readFile(join(state, CHECKPOINT_FILE), 'utf8')) as { version: number; files: Record<string, { offset: number }> };
     assert.equal(written.version, 2);

@@ -53,7 +53,7 @@ describe('geo', () => {
     Object.values(ADDRESSES).forEach((ip, i) => appendRecords(workspace.logs, 1, i, i + 1, { overrides: { source_ip: ip } }));
     const shipper = startShipper(workspace.shipper(['--config', config]));
     t.after(() => shipper.kill());
-    await waitForCount(workspace.es.client, workspace.es.prefix, 4);
+    await waitForCount(workspace.es.storage, workspace.es.prefix, 4);
     assert.match(shipper.stderr(), /"msg":"geo database loaded"/);
     assert.match(shipper.stderr(), /"type":"GeoLite2-City"/);
 

@@ -51,7 +51,7 @@ describe('shipper with bulk requests in flight', () => {
     const first = start();
     await waitFor('the first batch checkpointed', async () => (await checkpointed())[0] === bytesBefore(BATCH), { timeoutMs: 60_000, intervalMs: 100 });
     await thirdAnsweredWhileSecondHeld(first, 'shipper_indexed_total', 2 * BATCH);
-    assert.equal(await countDocuments(es.client, es.prefix), 2 * BATCH, 'the first and third batches are in Elasticsearch');
+    assert.equal(await countDocuments(es.storage, es.prefix), 2 * BATCH, 'the first and third batches are in Elasticsearch');
     assert.deepEqual(await checkpointed(), [bytesBefore(BATCH)], 'the checkpoint ends where the held batch begins');
     await first.kill(); // the held request dies with its connection: the node never gets it
 
@@ -64,8 +64,8 @@ describe('shipper with bulk requests in flight', () => {
     relay.release();
     assert.equal(await second.exited, 0);
     assert.deepEqual(await checkpointed(), [bytesBefore(LINES)], 'the stop settled both batches in flight');
-    assert.equal(await countDocuments(es.client, es.prefix), LINES);
-    assert.deepEqual(await duplicatedEventIds(es.client, es.prefix), []);
+    assert.equal(await countDocuments(es.storage, es.prefix), LINES);
+    assert.deepEqual(await duplicatedEventIds(es.storage, es.prefix), []);
     const last = metricsLines(second.stderr()).at(-1)!;
     assert.deepEqual({ indexed: last.indexed, duplicates: last.duplicates }, { indexed: BATCH, duplicates: BATCH });
   });

@@ -47,7 +47,7 @@ describe('retention on a real node', () => {
   before(async () => {
     outputDir = await mkdtemp(join(tmpdir(), 'retention-test-'));
     es = testElasticsearch('retention');
-    await installIndexTemplate(es.client, es.prefix);
+    await installIndexTemplate(es.storage, es.prefix);
     for (const day of DAYS) await es.client.indices.create({ index: `${es.prefix}-${day}` });
     // Look-alikes that are not daily indices of the prefix.
     await es.client.indices.create({ index: `${es.prefix}-archive` });
@@ -64,8 +64,8 @@ describe('retention on a real node', () => {
     const installed = await stored();
     await es.client.indices.putIndexTemplate({ ...declared, priority: declared.priority + 1, template: { mappings: { dynamic: true, properties: {} } } });
     assert.notDeepEqual(await stored(), installed, 'the template was changed');
-    await installIndexTemplate(es.client, es.prefix);
-    await installIndexTemplate(es.client, es.prefix);
+    await installIndexTemplate(es.storage, es.prefix);
+    await installIndexTemplate(es.storage, es.prefix);
     assert.deepEqual(await stored(), installed);
     assert.deepEqual(installed.index_patterns, declared.index_patterns);
     assert.equal(installed.priority, declared.priority);
@@ -75,26 +75,26 @@ describe('retention on a real node', () => {
   it('deletes nothing in a dry run, and exactly the days before the cutoff otherwise, across a year end', async () => {
     const all = await dailyIndices(es);
     const expired = ['2025.12.27', '2025.12.28', '2025.12.29'].map((day) => `${es.prefix}-${day}`);
-    const dry = await applyRetention(es.client, { prefix: es.prefix, days: 3, dryRun: true, now: NOW });
+    const dry = await applyRetention(es.storage, { prefix: es.prefix, days: 3, dryRun: true, now: NOW });
     assert.deepEqual(dry.expired, expired);
     assert.deepEqual(dry.cutoff, new Date('2025-12-30T00:00:00.000Z'));
     assert.deepEqual(await dailyIndices(es), all);
 
-    const real = await applyRetention(es.client, { prefix: es.prefix, days: 3, now: NOW });
+    const real = await applyRetention(es.storage, { prefix: es.prefix, days: 3, now: NOW });
     assert.deepEqual(real.expired, expired);
     assert.deepEqual(real.kept, ['2025.12.30', '2025.12.31', '2026.01.01', '2026.01.02'].map((day) => `${es.prefix}-${day}`));
     assert.deepEqual(await dailyIndices(es), all.filter((name) => !expired.includes(name)));
     assert.ok((await dailyIndices(es)).includes(`${es.prefix}-archive`));
     assert.ok((await dailyIndices(es)).includes(`${es.prefix}-x-2020.01.01`));
 
-    const later = await applyRetention(es.client, { prefix: es.prefix, days: 3, now: new Date('2026-01-03T00:00:00.000Z') });
+    const later = await applyRetention(es.storage, { prefix: es.prefix, days: 3, now: new Date('2026-01-03T00:00:00.000Z') });
     assert.deepEqual(later.expired, [`${es.prefix}-2025.12.30`], 'a day later, one more day goes');
   });
 
   it('deletes the trail’s checkpoint indices by the same days as the events', async () => {
     const trail = (day: string) => dailyIndexName(trailIndexPrefix(es.prefix), new Date(`${day}T00:00:00.000Z`));
     for (const day of ['2025-12-20', '2026-01-02']) await es.client.indices.create({ index: trail(day) });
-    const result = await applyRetention(es.client, { prefix: es.prefix, days: 3, now: NOW });
+    const result = await applyRetention(es.storage, { prefix: es.prefix, days: 3, now: NOW });
     assert.deepEqual(result.expired, [trail('2025-12-20')]);
     assert.ok(result.kept.includes(trail('2026-01-02')));
     assert.equal(await es.client.indices.exists({ index: trail('2025-12-20') }), false);
@@ -117,7 +117,7 @@ describe('retention on a real node', () => {
   it('runs from the command line against the real today: lists every index, then the count, before deleting', async (t) => {
     const cli = testElasticsearch('retention-cli');
     t.after(() => cli.cleanup());
-    await installIndexTemplate(cli.client, cli.prefix);
+    await installIndexTemplate(cli.storage, cli.prefix);
     // Five and six days apart from today: the outcome is the same if midnight passes during the test.
     const now = Date.now();
     const old = [6, 5].map((days) => dailyIndexName(cli.prefix, new Date(now - days * DAY_MS)));

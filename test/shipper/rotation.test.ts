@@ -47,10 +47,10 @@ describe('shipper across rotations', () => {
       const metrics = await scrapeMetrics(shipper);
       return metrics.shipper_lines_read_total === lines && metrics.shipper_lag_bytes === half;
     }, { timeoutMs: 60_000 });
-    assert.equal(await countDocuments(es.client, es.prefix), next, 'the half line is not indexed');
+    assert.equal(await countDocuments(es.storage, es.prefix), next, 'the half line is not indexed');
     await appendFile(join(logs, accessLogName(6)), split.slice(half));
     next++;
-    assert.equal(await waitForCount(es.client, es.prefix, next), next);
+    assert.equal(await waitForCount(es.storage, es.prefix, next), next);
     assert.equal(await shipper.stop(), 0, 'SIGTERM exits 0');
     const firstRun = metricsLines(shipper.stderr()).at(-1)!;
     assert.equal(firstRun.lines_read, next, 'the final metrics line counts every line read');
@@ -66,11 +66,11 @@ describe('shipper across rotations', () => {
     await waitFor('the restarted shipper reading', async () => ((await scrapeMetrics(restarted)).shipper_lines_read_total ?? 0) > 0, { timeoutMs: 30_000 });
     write(9, 100);
     write(10, 100);
-    assert.equal(await waitForCount(es.client, es.prefix, next), next);
+    assert.equal(await waitForCount(es.storage, es.prefix, next), next);
     assert.equal(await shipper.stop(), 0);
     assert.equal(metricsLines(shipper.stderr()).at(-1)!.duplicates, 0, 'a clean restart re-sends nothing');
 
     assert.doesNotMatch(shipper.stderr(), /bytes lost/, 'deleting a file that was read completely loses nothing');
-    assert.deepEqual(await duplicatedEventIds(es.client, es.prefix), []);
+    assert.deepEqual(await duplicatedEventIds(es.storage, es.prefix), []);
   });
 });

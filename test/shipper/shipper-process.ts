@@ -2,9 +2,9 @@
 // SIGTERM it, SIGKILL it and read its stderr.
 
 import { spawn, type ChildProcess } from 'node:child_process';
-import type { Client } from '@elastic/elasticsearch';
 import type { ElasticsearchConnection } from '../../common/elasticsearch-connection.ts';
 import { FIELD, indexPattern } from '../../common/proxy-event-document.ts';
+import type { Storage } from '../../common/storage/storage.ts';
 import { childEnv } from '../helpers/elasticsearch.ts';
 import { scrapePrometheus } from '../helpers/prometheus.ts';
 
@@ -60,19 +60,18 @@ export function startShipper(options: ShipperArgs): ShipperRun {
   };
 }
 
-export async function countDocuments(client: Client, prefix: string): Promise<number> {
-  await client.indices.refresh({ index: indexPattern(prefix), allow_no_indices: true, ignore_unavailable: true });
-  const { count } = await client.count({ index: indexPattern(prefix), allow_no_indices: true, ignore_unavailable: true });
-  return count;
+export async function countDocuments(storage: Storage, prefix: string): Promise<number> {
+  await storage.refresh(indexPattern(prefix));
+  return await storage.count(indexPattern(prefix));
 }
 
 /** Polls until the prefix holds `expected` documents; fails with the last count after `timeoutMs`. */
-export async function waitForCount(client: Client, prefix: string, expected: number, timeoutMs = 60_000): Promise<number> {
+export async function waitForCount(storage: Storage, prefix: string, expected: number, timeoutMs = 60_000): Promise<number> {
   const deadline = Date.now() + timeoutMs;
   let count = 0;
   while (Date.now() < deadline) {
     // A shard being created answers 503 for a moment: keep asking.
-    count = await countDocuments(client, prefix).catch(() => count);
+    count = await countDocuments(storage, prefix).catch(() => count);
     if (count >= expected) return count;
     await new Promise((r) => setTimeout(r, 250));
   }
@@ -80,8 +79,8 @@ export async function waitForCount(client: Client, prefix: string, expected: num
 }
 
 /** Request ids indexed more than once (there must be none). */
-export async function duplicatedEventIds(client: Client, prefix: string): Promise<string[]> {
-  const response = await client.search({
+export async function duplicatedEventIds(storage: Storage, prefix: string): Promise<string[]> {
+  const response = await storage.search({
     index: indexPattern(prefix),
     size: 0,
     aggs: { ids: { terms: { field: FIELD.eventId, min_doc_count: 2, size: 10 } } },

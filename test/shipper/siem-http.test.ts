@@ -116,7 +116,7 @@ describe('HTTP output', () => {
     appendFileSync(join(logs, accessLogName(1)), 'not a record\n');
     appendRecords(logs, 1, 100, 150);
 
-    await waitForCount(es.client, es.prefix, 150);
+    await waitForCount(es.storage, es.prefix, 150);
     const refused = await waitFor('three refusals', async () => {
       const numbers = await outputNumbers(shipper, 'generic');
       return numbers.retries >= 3 && numbers;
@@ -146,7 +146,7 @@ describe('HTTP output', () => {
     appendRecords(logs, 1, 0, 100);
     let shipper = startShipper(args);
     t.after(() => shipper.kill());
-    await waitForCount(es.client, es.prefix, 100);
+    await waitForCount(es.storage, es.prefix, 100);
     await waitFor('the output refused', async () => (await outputNumbers(shipper, 'behind')).retries >= 1, LONG_WAIT);
     assert.equal(await shipper.stop(), 0);
 
@@ -156,7 +156,7 @@ describe('HTTP output', () => {
     appendRecords(logs, 2, 100, 150);
     receiver.status = 200;
     shipper = startShipper(args);
-    await waitForCount(es.client, es.prefix, 150);
+    await waitForCount(es.storage, es.prefix, 150);
     const numbers = await waitFor('the output caught up with what is left', async () => {
       const sample = await outputNumbers(shipper, 'behind');
       return sample.delivered === 50 && sample.lag_bytes === 0 && sample;

@@ -62,7 +62,7 @@ describe('syslog output to rsyslog', () => {
     assert.equal(await shipper.stop(), 0);
     const checkpoint = await loadCheckpoint(outputCheckpointPath(state, 'siem'));
     assert.deepEqual(Object.values(checkpoint.files).map((file) => file.offset), [(await stat(join(logs, accessLogName(1)))).size]);
-    assert.equal(await countDocuments(es.client, es.prefix), total);
+    assert.equal(await countDocuments(es.storage, es.prefix), total);
   });
 
   it('delivers the document as a JSON message over TLS, checking the receiver’s certificate', async (t) => {
@@ -84,7 +84,7 @@ describe('syslog output to rsyslog', () => {
     const shipper = startShipper(args);
     t.after(() => shipper.kill());
 
-    await waitForCount(es.client, es.prefix, 200);
+    await waitForCount(es.storage, es.prefix, 200);
     const indexed = await documentsById(es.client, es.prefix);
     const received = await waitFor('rsyslog to receive 200 events over TLS', async () => {
       const messages = await rsyslog.received();

@@ -90,9 +90,9 @@ export async function outageMidStream(workspace: ShipperWorkspace, shipper: Ship
   const writtenAtStop = written;
   await waitFor('the output to retry twice while the receiver is down', async () => (await outputNumbers(shipper, output)).retries >= 2, LONG_WAIT);
   assert.ok(written < total, 'the receiver was stopped while lines were still coming');
-  await waitForCount(es.client, es.prefix, writtenAtStop + 2 * PER_ROUND, 60_000);
+  await waitForCount(es.storage, es.prefix, writtenAtStop + 2 * PER_ROUND, 60_000);
   await receiver.start();
   await writing;
-  assert.equal(await waitForCount(es.client, es.prefix, total), total);
+  assert.equal(await waitForCount(es.storage, es.prefix, total), total);
   return total;
 }

@@ -66,7 +66,7 @@ describe('shipper without a reachable cluster', () => {
     let shipper = startShipper(options);
     // A failed assertion must not leave a shipper running (the suite would wait for it).
     t.after(() => shipper.kill());
-    await waitForCount(es.client, es.prefix, 50);
+    await waitForCount(es.storage, es.prefix, 50);
     await waitFor('the checkpoint past the first 50 lines', async () => (await acknowledged()) === firstHalf);
 
     await relay.cut();
@@ -85,11 +85,11 @@ describe('shipper without a reachable cluster', () => {
     await relay.restore();
     shipper = startShipper(options);
     try {
-      assert.equal(await waitForCount(es.client, es.prefix, 100), 100);
+      assert.equal(await waitForCount(es.storage, es.prefix, 100), 100);
       await waitFor('the checkpoint at the end of the file', async () => (await acknowledged()) === (await stat(logFile)).size);
     } finally {
       assert.equal(await shipper.stop(), 0);
     }
-    assert.deepEqual(await duplicatedEventIds(es.client, es.prefix), []);
+    assert.deepEqual(await duplicatedEventIds(es.storage, es.prefix), []);
   });
 });

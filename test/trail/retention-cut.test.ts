@@ -78,8 +78,8 @@ describe('retention is a clean cut of the trail', () => {
     await writeFile(join(dir, 'logs', 'access.1.log'), text);
     const shipper = startShipper({ logs: join(dir, 'logs'), state: join(dir, 'state'), connection: es.connection, prefix: es.prefix });
     try {
-      await waitForCount(es.client, es.prefix, records);
-      await waitForCount(es.client, trailIndexPrefix(es.prefix), checkpoints);
+      await waitForCount(es.storage, es.prefix, records);
+      await waitForCount(es.storage, trailIndexPrefix(es.prefix), checkpoints);
     } finally {
       assert.equal(await shipper.stop(), 0);
     }
@@ -98,7 +98,7 @@ describe('retention is a clean cut of the trail', () => {
   });
 
   it('after retention deleted the first day, verifies from the cut, the request that spanned midnight not missing', async () => {
-    const retention = await applyRetention(es.client, { prefix: es.prefix, days: 1, now: new Date('2026-01-03T12:00:00.000Z') });
+    const retention = await applyRetention(es.storage, { prefix: es.prefix, days: 1, now: new Date('2026-01-03T12:00:00.000Z') });
     const firstDay = new Date('2026-01-01T00:00:00.000Z');
     assert.deepEqual(retention.expired.toSorted(), [dailyIndexName(es.prefix, firstDay), dailyIndexName(trailIndexPrefix(es.prefix), firstDay)].toSorted());
     const cut = await verify();

@@ -145,8 +145,8 @@ describe('the trail from the proxy’s files to Elasticsearch', () => {
     const shipper = startShipper({ logs, state: join(dir, 'state'), connection: es.connection, prefix: es.prefix });
     const checkpointCount = lines.filter((line) => line.value.checkpoint !== undefined).length;
     try {
-      await waitForCount(es.client, es.prefix, 2 * REQUESTS_PER_RUN);
-      await waitForCount(es.client, trailIndexPrefix(es.prefix), checkpointCount);
+      await waitForCount(es.storage, es.prefix, 2 * REQUESTS_PER_RUN);
+      await waitForCount(es.storage, trailIndexPrefix(es.prefix), checkpointCount);
     } finally {
       assert.equal(await shipper.stop(), 0);
     }

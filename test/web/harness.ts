@@ -55,7 +55,7 @@ export async function startWebStack(options: { deep?: boolean } = {}): Promise<W
   await indexRecords(loader, es.prefix, options.deep === false ? records : [...records, ...deepRecords(now)]);
 
   const token = generateToken();
-  const { url, server } = await startApi(new EventStore(es.client, es.prefix, 20_000), token);
+  const { url, server } = await startApi(new EventStore(es.storage, es.prefix, 20_000), token);
 
   const browser = await chromium.launch({
     executablePath: CHROMIUM,

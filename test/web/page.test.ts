@@ -7,7 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
 import type { AccessRecord } from '../../common/access-record.ts';
 import { EventStore } from '../../api/event-store.ts';
-import { createElasticsearchClient } from '../../common/elasticsearch-connection.ts';
+import { createStorage } from '../../common/storage/create.ts';
 import { DEEP_COUNT, DEEP_HOST, indexRecords, USER_NAMES } from './dataset.ts';
 import { screenshot, settled, shownTotal, signIn, startApi, startWebStack, type WebStack } from './harness.ts';
 
@@ -352,7 +352,7 @@ describe('Proxy Events page in Chromium', () => {
 
   it('says so when Elasticsearch is unreachable (503)', async () => {
     // An API whose Elasticsearch is a closed port: the page signs in, then shows the 503.
-    const unreachable = createElasticsearchClient({ url: 'http://127.0.0.1:9', request_timeout_ms: 1_000 });
+    const unreachable = createStorage({ url: 'http://127.0.0.1:9', request_timeout_ms: 1_000 });
     const { url, server } = await startApi(new EventStore(unreachable, 'nowhere', 1_000), stack.token);
     try {
       const other = await stack.newPage();

@@ -5,20 +5,20 @@ import assert from 'node:assert/strict';
 import type { Server } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { EventStore } from '../../api/event-store.ts';
-import { createElasticsearchClient } from '../../common/elasticsearch-connection.ts';
+import { createStorage } from '../../common/storage/create.ts';
 import { startApi } from './harness.ts';
 
 describe('web page routes', () => {
   let url: string;
   let server: Server;
-  const client = createElasticsearchClient({ url: 'http://127.0.0.1:9', request_timeout_ms: 500 });
+  const storage = createStorage({ url: 'http://127.0.0.1:9', request_timeout_ms: 500 });
 
   before(async () => {
-    ({ url, server } = await startApi(new EventStore(client, 'unused', 500), 'a-token-that-is-long-enough-0001'));
+    ({ url, server } = await startApi(new EventStore(storage, 'unused', 500), 'a-token-that-is-long-enough-0001'));
   });
   after(async () => {
     await new Promise((resolve) => server.close(resolve));
-    await client.close();
+    await storage.close();
   });
 
   it('serves the page at / and /events without a token, with a strict CSP', async () => {

@@ -10,6 +10,7 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Client } from '@elastic/elasticsearch';
 import { installIndexTemplate } from '../../../common/index-lifecycle.ts';
+import { ElasticsearchStorage } from '../../../common/storage/elasticsearch.ts';
 import { indexPattern } from '../../../common/proxy-event-document.ts';
 import { writeLogs } from '../shipper/log-writer.ts';
 import { prepareBulkBodies, RAW_BULKS_IN_FLIGHT, sendBodies } from '../shipper/raw-loader.ts';
@@ -89,7 +90,7 @@ async function timedRun(contestant: Contestant, options: ShipperSuiteOptions, lo
   const { client, lines } = options;
   const prefix = `bench-${tag}`;
   // rsyslog writes into whatever mapping exists; the shipper installs the template itself.
-  if (contestant !== SHIPPER) await installIndexTemplate(client, prefix);
+  if (contestant !== SHIPPER) await installIndexTemplate(new ElasticsearchStorage(client), prefix);
   const bodies = contestant === RAW ? await prepareBulkBodies(logs, prefix, BATCH_LINES) : [];
   const esBefore = cpuSeconds(options.esPid);
   const ownBefore = process.cpuUsage();
@@ -125,7 +126,7 @@ async function killRun(contestant: typeof SHIPPER | typeof RSYSLOG, options: Shi
   const { client, lines } = options;
   const prefix = `bench-${tag}`;
   const state = join(options.dir, tag);
-  if (contestant === RSYSLOG) await installIndexTemplate(client, prefix);
+  if (contestant === RSYSLOG) await installIndexTemplate(new ElasticsearchStorage(client), prefix);
   const first = await startContestant(contestant, options, logs, state, prefix);
   const half = await waitForCount(client, prefix, lines, { stallMs: STALL_MS, onProgress: (count) => count >= lines / 2 });
   await stop(first.child, 'SIGKILL');

@@ -7,6 +7,7 @@
 import { join } from 'node:path';
 import type { Client } from '@elastic/elasticsearch';
 import { installIndexTemplate } from '../../../common/index-lifecycle.ts';
+import { ElasticsearchStorage } from '../../../common/storage/elasticsearch.ts';
 import { indexPattern } from '../../../common/proxy-event-document.ts';
 import { dropIndices, waitForCount } from '../peers/delivery.ts';
 import { writeLogs } from './log-writer.ts';
@@ -28,7 +29,7 @@ export async function warmUntilStable(client: Client, dir: string, batchLines: n
   const logs = join(dir, 'warm-up');
   const prefix = `bench-warm-up-${Date.now().toString(36)}`;
   await writeLogs(logs, WARM_UP_LINES, WARM_UP_LINES);
-  await installIndexTemplate(client, prefix);
+  await installIndexTemplate(new ElasticsearchStorage(client), prefix);
   const bodies = await prepareBulkBodies(logs, prefix, batchLines);
   const rates: number[] = [];
   try {
