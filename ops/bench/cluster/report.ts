@@ -53,11 +53,13 @@ export function perSecond(result: ScenarioResult): Second[] {
 /**
  * How long after a window's end sampled lines kept missing the freshness goal: the shippers
  * sending what piled up while the cluster could not take it. Measured to the moment the last
- * such line (written after the window, before the next one) became searchable; 0 when none did.
+ * such line (written after the window, searchable before the next one) became searchable; 0 when
+ * none did.
  */
 export function catchUpMs(result: ScenarioResult, window: FaultWindow): number {
   const next = result.windows.find((other) => other.start > window.end)?.start ?? result.finished;
-  const late = result.freshness.filter((s) => s.lineAt > window.end && s.lineAt < next && s.searchableAt - s.lineAt > GOALS.freshnessP95Ms);
+  // A line still waiting when the next fault began belongs to that fault, not to this one's catch-up.
+  const late = result.freshness.filter((s) => s.lineAt > window.end && s.searchableAt < next && s.searchableAt - s.lineAt > GOALS.freshnessP95Ms);
   return late.length === 0 ? 0 : Math.max(...late.map((s) => s.searchableAt)) - window.end;
 }
 
