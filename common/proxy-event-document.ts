@@ -86,7 +86,8 @@ export const FIELD_TYPE: Record<FieldName, FieldType> = {
 
 /**
  * Fields stored with less than an index and doc values, because nothing needs more of them: each
- * cut measured with `_disk_usage` on a force-merged index (BENCHMARKS.md, "Bytes per document").
+ * cut measured with `_disk_usage` on a force-merged index (`npm run bench:api` reports it;
+ * ARCHITECTURE.md, "3. Record → document").
  * - `source only`: read back from `_source` only. The line's text and its hash are what
  *   verify-trail compares; a random 43-character hash indexed with doc values cost 90 bytes
  *   per document (of 606, with the line in `_source` twice).
