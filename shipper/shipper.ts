@@ -27,7 +27,8 @@ import { GracefulStop } from './graceful-stop.ts';
 import { ShipperMetrics } from './metrics.ts';
 import { parseLine } from './parse-line.ts';
 import { readBatches } from './read-loop.ts';
-import { Tailer, type Line, type TailedFile } from './tailer.ts';
+import type { Line, TailedFile } from './tailed-file.ts';
+import { Tailer } from './tailer.ts';
 import { checkpointDocument, checkpointIndex, withTrail } from './trail-document.ts';
 import { Wakeup } from './wakeup.ts';
 
