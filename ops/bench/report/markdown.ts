@@ -4,7 +4,7 @@
 
 import { existsSync, readFileSync } from 'node:fs';
 import { SCENARIOS, THIS_OFF, THIS_ON, UNDICI_PEER, type ProxyRow, type Scenario } from '../peers/proxy-suite.ts';
-import { RAW, SHIPPER } from '../peers/shipper-suite.ts';
+import { RAW, SHIPPER, SHIPPER_MMDB } from '../peers/shipper-suite.ts';
 import type { Summary } from '../peers/stats.ts';
 import { oneCoreCapacity, proxyRatios, row, shipperRatios } from './figures.ts';
 import type { BenchResults } from './results.ts';
@@ -25,6 +25,9 @@ function table(header: string[], rows: string[][], align: ('l' | 'r')[]): string
 
 /** The proxy's targets (issue: the proxy to the limit of its runtime on one core). */
 const PROXY_TARGETS = { vsUndici: 1.3, vsCaddy: 1.5, logCost: 0.05, p99Ms: 15, largeVsNginx: 0.5 } as const;
+
+/** The shipper's memory target: its peak RSS over the whole backlog, in each geo mode. */
+const SHIPPER_PEAK_RSS_MIB = 300;
 
 const atMost = (value: number, target: number, show: (value: number) => string) =>
   value <= target ? `**met** (${show(value)} ≤ ${show(target)})` : `**missed** (${show(value)} > ${show(target)})`;
@@ -60,6 +63,10 @@ function targets(results: BenchResults): string {
     if (r) {
       shipRows.push(['shipper ≥ 1.5× rsyslog lines/s', verdict(r.vsRsyslog, 1.5)]);
       shipRows.push(['shipper ≥ 0.9× raw _bulk ceiling', verdict(r.vsCeiling, 0.9)]);
+    }
+    for (const name of [SHIPPER, SHIPPER_MMDB]) {
+      const peak = results.shipper.rows.find((item) => item.contestant === name)?.peak_rss_mib;
+      if (peak) shipRows.push([`${name}: peak RSS ≤ ${SHIPPER_PEAK_RSS_MIB} MiB (highest of its runs)`, atMost(peak.max, SHIPPER_PEAK_RSS_MIB, (mib) => `${n0(mib)} MiB`)]);
     }
     for (const check of kill) {
       const d = check.delivery;
@@ -138,7 +145,7 @@ function shipperSection(results: BenchResults): string {
     table(
       ['contestant', 'lines/s', 'spread', '÷ ceiling', 'CPU s', 'CPU s / 100k lines', 'peak RSS MiB', 'ES CPU s / 100k lines', 'store B/doc', 'this shipper ÷ it'],
       shipper.rows.map((item) => [
-        item.contestant === SHIPPER ? `**${item.contestant}**` : item.contestant,
+        item.contestant === SHIPPER || item.contestant === SHIPPER_MMDB ? `**${item.contestant}**` : item.contestant,
         n0(item.lines_per_s.median),
         pct(item.lines_per_s),
         raw ? n2(item.lines_per_s.median / raw.lines_per_s.median) : '',
@@ -147,7 +154,7 @@ function shipperSection(results: BenchResults): string {
         n0(item.peak_rss_mib.median),
         n2((item.es_cpu_s.median / shipper.lines) * 100_000),
         n0(item.store_bytes_per_doc.median),
-        ship && item !== ship ? ratio(ship.lines_per_s.median / item.lines_per_s.median) : '',
+        ship && item !== ship && item.contestant !== SHIPPER_MMDB ? ratio(ship.lines_per_s.median / item.lines_per_s.median) : '',
       ]),
       ['l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'l'],
     ),
