@@ -140,7 +140,8 @@ function shipperSection(results: BenchResults): string {
           `the raw loader keeps ${shipper.raw_in_flight} requests out, as the shipper does by default. `
         : '') +
       'CPU is the contestant\'s own process (the raw loader: the benchmark process, whose bodies were built before the clock started); ES CPU is what the node spent meanwhile; ' +
-      'store B/doc is the primary store size per document right after the run (not force-merged). rsyslog\'s documents carry fewer fields (no geo, category or duration: see notes).',
+      'store B/doc is the primary store size per document right after the run (not force-merged). rsyslog\'s documents carry fewer fields (no geo, category or duration: see notes). ' +
+      `This shipper runs in both geo modes: geoip-lite's bundled data, and "${SHIPPER_MMDB}": a MaxMind DB file of GeoLite2-City's size (written by the benchmark) given as \`geo.database_file\`; peak RSS is the kernel's high-water mark (VmHWM) of the process over its run.`,
     '',
     table(
       ['contestant', 'lines/s', 'spread', '÷ ceiling', 'CPU s', 'CPU s / 100k lines', 'peak RSS MiB', 'ES CPU s / 100k lines', 'store B/doc', 'this shipper ÷ it'],
