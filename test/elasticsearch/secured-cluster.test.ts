@@ -305,7 +305,7 @@ describe('secured 3-node cluster', () => {
     const shipper = startShipper({ logs, state: join(dir, 'state'), connection: es.withApiKey(key.encoded), prefix: UNTEMPLATED_PREFIX, args: ['--config', await retryFast(dir)] });
     try {
       await waitFor('the shipper to name the missing template', () => /index template \S+ is not installed.*retrying/.test(shipper.stderr()), { timeoutMs: 60_000, intervalMs: 200 });
-      assert.equal(await es.adminClient.indices.exists({ index: indexPattern(UNTEMPLATED_PREFIX) }), false, 'no daily index without its mappings');
+      assert.equal(await es.adminClient.indices.exists({ index: dailyIndexName(UNTEMPLATED_PREFIX, new Date()) }), false, 'no daily index without its mappings');
       await installIndexTemplate(new ElasticsearchStorage(es.adminClient), UNTEMPLATED_PREFIX);
       assert.equal(await waitForCount(new ElasticsearchStorage(es.adminClient), UNTEMPLATED_PREFIX, 50, 60_000), 50);
     } finally {
