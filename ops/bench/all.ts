@@ -1,14 +1,18 @@
 // `npm run bench`: this project beside the systems an operator would pick instead, on this
 // machine, in one run: the shipper against rsyslog and a raw _bulk ceiling; 4 proxies + 4
-// shippers into one node; the API against Elasticsearch directly; then, with Elasticsearch
-// stopped, the proxy against nginx, HAProxy, Caddy, http-proxy and @fastify/http-proxy. Writes
-// ops/bench/report/results.json, ops/bench/report/chart.png and BENCHMARKS.md.
+// shippers into one node; the API against Elasticsearch directly; then, with that node stopped,
+// Elasticsearch beside OpenSearch (each its own node in turn: shipping and the API's queries);
+// then, with no engine running, the proxy against nginx, HAProxy, Caddy, http-proxy and
+// @fastify/http-proxy. Writes ops/bench/report/results.json, ops/bench/report/chart.png and
+// BENCHMARKS.md, and prints how long each part took.
 //
-// Options: --parts proxy,shipper,api,scale (default all; the parts not run keep their figures
-// from the last results.json, dated on the page) · --seconds N per proxy run (6) ·
+// Options: --parts proxy,shipper,api,scale,engines (default all; the parts not run keep their
+// figures from the last results.json, dated on the page) · --seconds N per proxy run (6) ·
 // --rounds N (3) · --connections N (64) · --lines N shipper backlog (200000; 1000000 for the
 // issue's figure) · --api-docs N (1000000) · --api-runs N (50) · --scale-seconds N (20) ·
-// --quick (short runs, to check the setup) · --report-only (regenerate the page from results.json).
+// --engine-lines N and --engine-docs N, the engines part's backlog and documents (200000 and
+// 1000000) · --quick (short runs, to check the setup) · --report-only (regenerate the page from
+// results.json).
 // Load goes to 127.0.0.1 only; every process started is stopped at the end and on Ctrl-C.
 
 import { spawnSync } from 'node:child_process';
