@@ -25,8 +25,11 @@ import { atExit, cpuSeconds, start, stop } from './processes.ts';
 import { summarizeBy, type Summary } from './stats.ts';
 
 const root = new URL('../../../', import.meta.url).pathname;
-const STALL_MS = 20_000;
+/** Also how long the first line may take: a shipper starting on a busy machine takes seconds. */
+const STALL_MS = 60_000;
 const PER_100K = 100_000;
+/** The second node starts right after the first stopped, on a machine that may be busy: more than a test's wait. */
+const NODE_READY_TIMEOUT_MS = 600_000;
 
 export class EngineShipError extends ProxyAccessLogError {
   readonly code = 'BENCH_ENGINE_SHIP_INCOMPLETE';
@@ -106,8 +109,13 @@ async function ship(node: LocalNode, storage: Storage, options: EnginesSuiteOpti
     [join(root, 'shipper/main.ts'), '--logs', logs, '--state', join(options.dir, prefix), '--index-prefix', prefix, '--elasticsearch', node.url],
     { cwd: root, env: { ...process.env, ELASTICSEARCH_ENGINE: storage.engine }, probe: async () => true },
   );
-  const { count, at: reached } = await waitForCountOf(() => searchable(storage, prefix), options.lines, { stallMs: STALL_MS });
-  if (count < options.lines) throw new EngineShipError(`${storage.engine}: ${count} of ${options.lines} lines searchable, none more for ${STALL_MS / 1000} s`);
+  const exited = () => shipper.child.exitCode !== null || shipper.child.signalCode !== null;
+  const { count, at: reached } = await waitForCountOf(() => searchable(storage, prefix), options.lines, { stallMs: STALL_MS, onProgress: exited });
+  if (count < options.lines) {
+    await stop(shipper.child);
+    const why = exited() ? `the shipper exited (${shipper.child.exitCode ?? shipper.child.signalCode})` : `none more for ${STALL_MS / 1000} s`;
+    throw new EngineShipError(`${storage.engine}: ${count} of ${options.lines} lines searchable, ${why}; the shipper's last output:\n${shipper.output().slice(-3000)}`);
+  }
   const engineCpu = cpuSeconds(node.pid) - engineBefore;
   const shipperCpu = cpuSeconds(shipper.pid);
   await stop(shipper.child);
@@ -119,7 +127,7 @@ async function measureEngine(engine: Engine, options: EnginesSuiteOptions, logs:
   const began = performance.now();
   const distribution = DISTRIBUTIONS[engine];
   const say = (line: string) => options.log(`${engine}: ${line}`);
-  const node = await startLocalNode({ engine, log: say });
+  const node = await startLocalNode({ engine, readyTimeoutMs: NODE_READY_TIMEOUT_MS, log: say });
   atExit(() => node.stop());
   const storage = createStorage({ engine, url: node.url, request_timeout_ms: 600_000 });
   try {
