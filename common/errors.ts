@@ -39,6 +39,8 @@ export const ERROR_CODES = {
   BENCH_LOGIN_FAILED: 'the benchmark could not log in through the proxy',
   BENCH_WRK_FAILED: 'the wrk load generator failed',
   BENCH_API_FAILED: 'the API benchmark failed',
+  BENCH_ENGINE_ADMIN_FAILED: 'an index administration request of the engines benchmark failed',
+  BENCH_ENGINE_SHIP_INCOMPLETE: 'the shipper did not deliver the whole backlog in the engines benchmark',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
