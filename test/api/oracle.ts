@@ -131,3 +131,11 @@ export function expected(documents: ProxyEventDocument[], params: Params): Proxy
   if (!cache.has(key)) cache.set(key, sorted(documents, sortBy, order));
   return cache.get(key)!.filter(matcher(params));
 }
+
+/**
+ * The p-th percentile of ascending `values` as the API promises it: the nearest rank, the smallest
+ * value at or above p% of them (what an HDR histogram answers, to its precision).
+ */
+export function nearestRank(values: number[], p: number): number {
+  return values[Math.max(1, Math.ceil((p * values.length) / 100)) - 1]!;
+}
