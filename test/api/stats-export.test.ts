@@ -9,7 +9,7 @@ import { RECORD_COLUMNS, proxyAccessLogSchema } from '../../api/events/record.ts
 import { DURATION_SIGNIFICANT_DIGITS, statsResponseSchema } from '../../api/routes/stats.ts';
 import { DAY_MS, loadDataset } from '../helpers/dataset.ts';
 import { openPointsInTime, testElasticsearch, type TestElasticsearch } from '../helpers/elasticsearch.ts';
-import { TOKEN, pointsInTimeBackTo, query, startApi, type ApiHarness } from './harness.ts';
+import { pointsInTimeBackTo, query, startApi, type ApiHarness } from './harness.ts';
 import { expected, matcher, nearestRank, type Params } from './oracle.ts';
 
 const COUNT = 6_000;
@@ -194,7 +194,7 @@ describe('GET /api/events/proxy/export', () => {
 
   it('answers HEAD with the headers and leaves no point in time open', async () => {
     const before = await openPointsInTime(es.connection);
-    const response = await fetch(`${api.url}/api/events/proxy/export?format=csv`, { method: 'HEAD', headers: { authorization: `Bearer ${TOKEN}` } });
+    const response = await api.get('/api/events/proxy/export?format=csv', { method: 'HEAD' });
     assert.equal(response.status, 200);
     assert.match(response.headers.get('content-type')!, /text\/csv/);
     assert.equal(await openPointsInTime(es.connection), before);
@@ -203,7 +203,7 @@ describe('GET /api/events/proxy/export', () => {
   it('releases its point in time when the client goes away before reading', async () => {
     const before = await openPointsInTime(es.connection);
     const controller = new AbortController();
-    await fetch(`${api.url}/api/events/proxy/export`, { headers: { authorization: `Bearer ${TOKEN}` }, signal: controller.signal });
+    await api.get('/api/events/proxy/export', { signal: controller.signal });
     controller.abort();
     await pointsInTimeBackTo(es.connection, before);
   });
@@ -211,10 +211,7 @@ describe('GET /api/events/proxy/export', () => {
   it('releases its point in time when the client goes away mid-stream', async () => {
     const before = await openPointsInTime(es.connection);
     const controller = new AbortController();
-    const response = await fetch(`${api.url}/api/events/proxy/export`, {
-      headers: { authorization: `Bearer ${TOKEN}` },
-      signal: controller.signal,
-    });
+    const response = await api.get('/api/events/proxy/export', { signal: controller.signal });
     const reader = response.body!.getReader();
     await reader.read();
     controller.abort();
