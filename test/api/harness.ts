@@ -23,9 +23,9 @@ export interface ApiHarness {
   url: string;
   /**
    * GET (or `method`) with the test token unless `token` says otherwise (null: no Authorization
-   * header), each on a connection of its own: the API runs in the suite's process, so a suite's long
-   * synchronous check holds back both sides' keep-alive timers, and the next request went out on a
-   * pooled connection the server's overdue timer closed a moment later (ECONNRESET, under load).
+   * header), each on a connection of its own: under load, a request sent on a pooled keep-alive
+   * connection the server was closing failed with ECONNRESET (the API runs in the suite's process,
+   * where a long synchronous check holds back both sides' keep-alive timers).
    */
   get(path: string, options?: { token?: string | null; headers?: Record<string, string>; method?: string; signal?: AbortSignal }): Promise<Response>;
   json<T = any>(path: string): Promise<{ status: number; body: T }>;
