@@ -19,10 +19,10 @@ const TOP = 10;
 const SHARD_SIZE = 200;
 const PERCENTS = [50, 90, 95, 99] as const;
 /**
- * The duration percentiles come from an HDR histogram on both engines: each is the nearest-rank
- * value (the smallest duration at or above p% of the matches) to this many significant digits, the
- * same answer on either. The engines' default, t-digest, is an estimate each engine computes with
- * its own implementation, so the same documents got different percentiles on each.
+ * The duration percentiles come from an HDR histogram on both engines: each is the value at the
+ * nearest rank to p% of the matches (Elasticsearch rounds that rank to the nearest, OpenSearch up)
+ * to this many significant digits. The engines' default, t-digest, is an estimate each engine
+ * computes with its own implementation, far enough apart to differ by several percent.
  */
 export const DURATION_SIGNIFICANT_DIGITS = 3;
 
