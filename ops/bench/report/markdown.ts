@@ -8,6 +8,7 @@ import { RAW, SHIPPER } from '../peers/shipper-suite.ts';
 import type { Summary } from '../peers/stats.ts';
 import { oneCoreCapacity, proxyRatios, row, shipperRatios } from './figures.ts';
 import type { BenchResults } from './results.ts';
+import type { EnginesResult } from '../peers/engines-suite.ts';
 
 const NOTES = new URL('notes.md', import.meta.url).pathname;
 
@@ -193,6 +194,59 @@ function scaleSection(results: BenchResults): string {
   ].join('\n');
 }
 
+const ENGINES_COMMAND = '`npm run bench -- --parts engines`';
+
+function enginesSection(results: BenchResults): string {
+  const engines = results.engines;
+  if (!engines) return ['## Engines side by side', '', `Not run: ${results.skipped.engines ?? 'these results are from a run before this part existed'}; ${ENGINES_COMMAND} measures it.`].join('\n');
+  const [first, second] = engines.engines;
+  const header = ['', ...engines.engines.map((item) => `${item.name} ${item.version}`), ...(first && second ? [`${second.name} ÷ ${first.name}`] : [])];
+  const metric = (label: string, pick: (item: EnginesResult['engines'][number]) => number, show: (value: number) => string, spread?: (item: EnginesResult['engines'][number]) => Summary) => [
+    label,
+    ...engines.engines.map((item) => `${show(pick(item))}${spread ? ` (${pct(spread(item))})` : ''}`),
+    ...(first && second ? [n2(pick(second) / pick(first))] : []),
+  ];
+  const pair = (p50: number, p95: number) => `${n2(p50)} / ${n2(p95)}`;
+  const queryRows = (first?.queries ?? []).map((row, index) => [
+    row.query,
+    ...engines.engines.flatMap((item) => {
+      const query = item.queries[index]!;
+      return [pair(query.direct_p50, query.direct_p95), pair(query.api_p50, query.api_p95), `${query.overhead_ms.toFixed(1)} ms`];
+    }),
+  ]);
+  return [
+    '## Engines side by side',
+    '',
+    `Each engine in turn, as a local single node with the same 1 GiB heap (the other engine's node stopped), unpinned. ` +
+      `Shipping: this shipper over the same ${n0(engines.lines)}-line backlog (${(engines.log_bytes / 2 ** 20).toFixed(0)} MiB), one untimed run to warm the node and then ${engines.rounds} timed runs, ` +
+      'from the shipper\'s start to the last line searchable (median, ± half the range); engine CPU is the utime + stime of the node\'s process tree (`/proc/<pid>/stat`) during a run; ' +
+      'store bytes per document are those of the primaries\' Lucene segments (`_cat/segments`, which both engines answer) after a force-merge to one segment per index. ' +
+      `Queries: ${n0(engines.docs)} generated documents over 7 days, loaded with refreshes off and force-merged, then each API query and the same search sent directly, ` +
+      `interleaved, ${engines.runs} timed runs each after a warm-up (the API part's query set and runner).`,
+    '',
+    table(
+      header,
+      [
+        metric('shipper lines/s', (item) => item.ship.lines_per_s.median, n0, (item) => item.ship.lines_per_s),
+        metric('engine CPU s / 100k lines', (item) => item.ship.engine_cpu_s_per_100k.median, n2, (item) => item.ship.engine_cpu_s_per_100k),
+        metric('shipper CPU s / 100k lines', (item) => item.ship.shipper_cpu_s_per_100k.median, n2, (item) => item.ship.shipper_cpu_s_per_100k),
+        metric('store B/doc, shipped backlog, force-merged', (item) => item.ship.store_bytes_per_doc, n0),
+        metric(`load + force-merge of ${n0(engines.docs)} documents, s`, (item) => item.load.seconds, n0),
+        metric(`store B/doc, ${n0(engines.docs)} documents, force-merged`, (item) => item.load.store_bytes_per_doc, n0),
+      ],
+      ['l', ...header.slice(1).map(() => 'r' as const)],
+    ),
+    '',
+    'API queries, p50 / p95 ms; overhead = API p50 − direct p50:',
+    '',
+    table(
+      ['query', ...engines.engines.flatMap((item) => [`${item.name} direct`, `${item.name} API`, `${item.name} overhead`])],
+      queryRows,
+      ['l', ...engines.engines.flatMap(() => ['r', 'r', 'r'] as const)],
+    ),
+  ].join('\n');
+}
+
 /** The parts kept from earlier runs (all.ts --parts), as the opening sentence names them. */
 function carriedParts(results: BenchResults): string {
   const carried = Object.entries(results.carried ?? {});
@@ -235,7 +289,7 @@ export function renderMarkdown(results: BenchResults, chartPath: string): string
     '',
     `Figures above: shipper backlog N = ${results.shipper ? n0(results.shipper.lines) : '–'} lines, API at ${results.api ? n0(results.api.docs) : '–'} documents. ` +
       'Options: `--seconds` per proxy run, `--rounds` runs per measurement, `--connections`, `--lines` shipper backlog (default 200,000 to keep the run near 20 minutes here; `--lines 1000000` for the issue\'s figure), ' +
-      '`--api-docs`, `--scale-seconds`, `--parts proxy,shipper,api,scale`, `--quick` (short runs to check the setup). `npm run bench:proxy`, `bench:shipper` and ' +
+      '`--api-docs`, `--scale-seconds`, `--engine-lines` and `--engine-docs` (the engines part\'s backlog and documents, 200,000 and 1,000,000), `--parts proxy,shipper,api,scale,engines`, `--quick` (short runs to check the setup). `npm run bench:proxy`, `bench:shipper` and ' +
       '`bench:api` are each part against its own ceiling.',
     '',
     '## Targets',
@@ -248,6 +302,7 @@ export function renderMarkdown(results: BenchResults, chartPath: string): string
     parts.push('', '## API', '', `\`ops/bench/api.ts --documents ${results.api.docs} --runs ${results.api.runs}\` against the same node (${results.api.seconds.toFixed(0)} s):`, '', results.api.markdown);
   }
   if (results.scale) parts.push('', scaleSection(results));
+  parts.push('', enginesSection(results));
   const skipped = Object.entries(results.skipped);
   if (skipped.length) parts.push('', '## Not run', '', ...skipped.map(([part, reason]) => `- ${part}: ${reason}`));
   if (existsSync(NOTES)) parts.push('', readFileSync(NOTES, 'utf8').trim());
