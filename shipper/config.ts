@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { getHeapStatistics } from 'node:v8';
 import { z } from 'zod';
 import { indexPrefixSchema, listenHostSchema, portSchema, readConfigFile, validateConfig, type ConfigObject } from '../common/config.ts';
 import { connectionFromEnv, elasticsearchConnectionSchema } from '../common/elasticsearch-connection.ts';
@@ -15,6 +16,17 @@ const positiveInt = z.number().int().positive();
 /** Bulk requests in flight by default (`batch.max_in_flight`), and the most accepted: each holds a batch in memory. */
 export const DEFAULT_BULKS_IN_FLIGHT = 2;
 const MAX_BULKS_IN_FLIGHT = 16;
+
+const MIB = 1024 * 1024;
+/** The heap the shipper needs besides its batches: loaded code, the geo memo, the outputs' state. */
+const HEAP_BESIDES_BATCHES = 32 * MIB;
+/**
+ * Batches held at once (those in flight, the one being filled, the one being settled), each
+ * taking about twice its bytes: the lines' text and the operations made of them.
+ */
+function heapForBatches(maxInFlight: number, maxBytes: number): number {
+  return HEAP_BESIDES_BATCHES + (maxInFlight + 2) * maxBytes * 2;
+}
 
 /**
  * A file named in the configuration, read at load so that a missing or unreadable one is reported
@@ -116,7 +128,19 @@ export const shipperConfigSchema = z
         max_in_flight: positiveInt.max(MAX_BULKS_IN_FLIGHT).default(DEFAULT_BULKS_IN_FLIGHT),
       })
       .strict()
-      .prefault({}),
+      .prefault({})
+      // The shipper runs with a capped heap (shipper/node-flags.ts): batches that do not fit in it
+      // would stop it with an out-of-memory crash at every start. Refused here instead, by name.
+      .superRefine((batch, ctx) => {
+        const needed = heapForBatches(batch.max_in_flight, batch.max_bytes);
+        const limit = getHeapStatistics().heap_size_limit;
+        if (needed <= limit) return;
+        ctx.addIssue({
+          code: 'custom',
+          path: ['max_in_flight'],
+          message: `${batch.max_in_flight} batches in flight of batch.max_bytes ${batch.max_bytes} need some ${Math.ceil(needed / MIB)} MiB of heap, over this process's ${Math.floor(limit / MIB)} MiB: lower them, or raise --max-old-space-size where the shipper starts`,
+        });
+      }),
     /** fs.watch misses events on some file systems (NFS, some containers): look anyway this often. */
     poll_interval_ms: positiveInt.default(1_000),
     retry: z

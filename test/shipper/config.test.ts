@@ -9,6 +9,7 @@ import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
 import { DEFAULT_BULKS_IN_FLIGHT, loadConfig } from '../../shipper/config.ts';
 import { documentId } from '../../shipper/document-id.ts';
+import { SHIPPER_NODE_FLAGS } from '../../shipper/node-flags.ts';
 import { parseLine } from '../../shipper/parse-line.ts';
 import { recordLine, testRecord } from '../helpers/records.ts';
 
@@ -86,6 +87,21 @@ describe('shipper configuration', () => {
     const result = await run(process.execPath, ['shipper/main.ts', '--config', file], { env: { PATH: process.env.PATH } }).catch((error: { code: number; stderr: string }) => error);
     assert.equal((result as { code: number }).code, 1);
     assert.match((result as { stderr: string }).stderr, /^shipper: invalid configuration \(.*\):\n {2}batch\.max_in_flight: /);
+  });
+
+  it('exits 1 naming batch.max_in_flight when its batches would not fit in the heap the shipper is started with', async () => {
+    const file = join(dir, 'heap.json');
+    const write = (batch: object) => writeFile(file, JSON.stringify({ logs: 'l', state: 's', elasticsearch: { url: 'http://127.0.0.1:1' }, batch }));
+    // The configuration loaded as the shipper loads it, in a process with the shipper's heap.
+    const loadUnderShipperHeap = () =>
+      run(process.execPath, [...SHIPPER_NODE_FLAGS, '--input-type=module', '-e', `(await import('./shipper/config.ts')).loadConfig(['--config', ${JSON.stringify(file)}]); console.log('fits')`], { env: { PATH: process.env.PATH } });
+    await write({});
+    assert.equal((await loadUnderShipperHeap()).stdout.trim(), 'fits', 'the default batches fit');
+    await write({ max_in_flight: 16, max_bytes: 5 * 1024 * 1024 });
+    const refused = (await run(process.execPath, [...SHIPPER_NODE_FLAGS, 'shipper/main.ts', '--config', file], { env: { PATH: process.env.PATH }, timeout: 30_000 }).catch((error: unknown) => error)) as { code: number; stderr: string };
+    assert.equal(refused.code, 1);
+    assert.match(refused.stderr, /^ {2}batch\.max_in_flight: 16 batches in flight of batch\.max_bytes 5242880 need some \d+ MiB of heap, over this process's \d+ MiB: lower them, or raise --max-old-space-size/m);
+    assert.doesNotThrow(() => loadConfig(['--config', file], NO_ES), 'a process with the usual heap takes them');
   });
 });
 
