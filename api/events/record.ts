@@ -4,7 +4,7 @@
 
 import { z } from 'zod';
 import { AUTH_METHODS, CATEGORIES, PROTOCOLS, categoryOf } from '../../common/access-record.ts';
-import { NANOSECONDS_PER_MILLISECOND, type ProxyEventDocument } from '../../common/proxy-event-document.ts';
+import { FIELD, NANOSECONDS_PER_MILLISECOND, type ProxyEventDocument } from '../../common/proxy-event-document.ts';
 
 export const proxyAccessLogSchema = z
   .object({
@@ -39,6 +39,12 @@ export type ProxyAccessLog = z.infer<typeof proxyAccessLogSchema>;
 
 /** The columns of a CSV export, in this order. */
 export const RECORD_COLUMNS = Object.keys(proxyAccessLogSchema.shape) as (keyof ProxyAccessLog)[];
+
+/**
+ * What a search that reads records leaves out of `_source`: the trail's fields, which no record
+ * shows. The line's original text alone is about as long as the rest of the document.
+ */
+export const RECORD_SOURCE_EXCLUDES = [FIELD.eventOriginal, FIELD.eventHash, FIELD.eventSequence];
 
 type DeepPartial<T> = T extends object ? { [K in keyof T]?: DeepPartial<T[K]> } : T;
 

@@ -11,7 +11,7 @@ import type { estypes } from '@elastic/elasticsearch';
 import type { Logger } from 'pino';
 import type { EventSearchRequest, EventStore } from '../event-store.ts';
 import { CSV_HEADER, csvRow } from '../events/csv.ts';
-import { toRecord } from '../events/record.ts';
+import { RECORD_SOURCE_EXCLUDES, toRecord } from '../events/record.ts';
 import { ElasticsearchUnavailableError, ExportInterruptedError } from '../errors.ts';
 import { loggable } from '../middleware/errors.ts';
 import type { ScopedQuery } from '../query/filters.ts';
@@ -53,7 +53,14 @@ interface Position {
 async function nextPage(store: EventStore, position: Position, query: ScopedQuery, sort: estypes.SortCombinations[], signal: AbortSignal, log: Logger) {
   let since: number | undefined;
   for (;;) {
-    const request: EventSearchRequest = { query, sort, size: EXPORT_PAGE_SIZE, track_total_hits: false, pit: { id: position.pit, keep_alive: KEEP_ALIVE } };
+    const request: EventSearchRequest = {
+      query,
+      sort,
+      size: EXPORT_PAGE_SIZE,
+      track_total_hits: false,
+      _source: { excludes: RECORD_SOURCE_EXCLUDES },
+      pit: { id: position.pit, keep_alive: KEEP_ALIVE },
+    };
     if (position.after) request.search_after = position.after;
     try {
       if (since !== undefined) {

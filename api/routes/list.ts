@@ -3,7 +3,7 @@
 import { z } from 'zod';
 import { BadParameterError } from '../errors.ts';
 import { totalHits, type EventSearchRequest, type EventStore } from '../event-store.ts';
-import { proxyAccessLogSchema, toRecord } from '../events/record.ts';
+import { proxyAccessLogSchema, RECORD_SOURCE_EXCLUDES, toRecord } from '../events/record.ts';
 import { filterQuery } from '../query/filters.ts';
 import type { ServiceScope } from '../query/scope.ts';
 import { LIST_PARAMS, type Parsed } from '../query/params.ts';
@@ -56,6 +56,7 @@ export function planListSearch(scope: ServiceScope, params: ListParams): Planned
     sort: sortClause(params.sort_by, params.sort_order),
     size: pageSize,
     track_total_hits: true,
+    _source: { excludes: RECORD_SOURCE_EXCLUDES },
   };
   if (params.cursor !== undefined) {
     if (params.page !== undefined) throw new BadParameterError('page', 'cannot be combined with cursor (the cursor knows its page)');

@@ -9,6 +9,8 @@ interface PinoLine {
   level?: unknown;
   msg?: unknown;
   err?: { message?: unknown; code?: unknown };
+  /** Why a retried request failed: the shipper's incidents name it so rather than as an error. */
+  reason?: unknown;
 }
 
 function parse(line: string): PinoLine | undefined {
@@ -24,7 +26,7 @@ function parse(line: string): PinoLine | undefined {
 
 /**
  * The text to show for `line`, or undefined to show nothing: JSON diagnostics at warning level
- * and above as "warning: message: cause"; plain text on stderr (usage errors, crashes) as it is;
+ * and above as "warning: message: cause" (the error's message or code, or the retry's reason); plain text on stderr (usage errors, crashes) as it is;
  * everything else only in the file.
  */
 export function terminalLine(line: string, fromStderr: boolean): string | undefined {
@@ -32,7 +34,7 @@ export function terminalLine(line: string, fromStderr: boolean): string | undefi
   if (!json) return fromStderr && line.trim() !== '' ? line : undefined;
   if (typeof json.level !== 'number' || json.level < WARN_LEVEL) return undefined;
   const level = LEVEL_NAMES[Math.min(60, Math.floor(json.level / 10) * 10)];
-  const cause = json.err?.message ?? json.err?.code;
+  const cause = json.err?.message ?? json.err?.code ?? json.reason;
   const message = typeof json.msg === 'string' ? json.msg : '';
   return `${level}: ${message}${cause !== undefined && !message.includes(String(cause)) ? `: ${String(cause)}` : ''}`;
 }

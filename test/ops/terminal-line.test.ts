@@ -18,6 +18,10 @@ describe('the stack terminal', () => {
     );
     assert.equal(terminalLine('{"level":50,"msg":"cannot listen: EADDRINUSE","err":{"message":"EADDRINUSE"}}', false), 'error: cannot listen: EADDRINUSE');
     assert.equal(terminalLine('{"level":60,"msg":"fatal"}', true), 'fatal: fatal');
+    assert.equal(
+      terminalLine('{"level":40,"msg":"bulk request not accepted, retrying with backoff","reason":"HTTP 401: security_exception","items":3}', false),
+      'warning: bulk request not accepted, retrying with backoff: HTTP 401: security_exception',
+    );
   });
 
   it('shows plain text written to stderr (usage errors, crashes) and hides plain stdout', () => {
