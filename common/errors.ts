@@ -12,6 +12,7 @@ export const ERROR_CODES = {
   SHIPPER_CHECKPOINT_INVALID: 'the checkpoint file cannot be read; move it away to start over',
   SHIPPER_GEO_DATABASE_INVALID: 'geo.database_file cannot be read as a MaxMind DB City or Country database; the shipper does not start',
   SHIPPER_STATE_UNWRITABLE: 'the checkpoint or the dead-letter file cannot be written (full disk, read-only state directory); the shipper stops',
+  SHIPPER_INDEX_TEMPLATE_MISSING: 'the shipper’s key may not install the index template and nobody has (npm run setup-elasticsearch); the shipper retries loudly and reads nothing until it is there',
   SHIPPER_OUTPUT_UNDELIVERED: 'a SIEM output’s receiver did not confirm a batch (refused it, unreachable, connection cut, timed out); the batch is retried with backoff',
   STORAGE_REQUEST_FAILED: 'a request to Elasticsearch or OpenSearch got no answer (unreachable, timed out, aborted) or an error answer; the caller retries it (shipper), answers 503 (API) or reports it',
   RETENTION_OPTIONS_INVALID: 'retention was asked to keep less than one whole day',
@@ -38,6 +39,8 @@ export const ERROR_CODES = {
   BENCH_LOGIN_FAILED: 'the benchmark could not log in through the proxy',
   BENCH_WRK_FAILED: 'the wrk load generator failed',
   BENCH_API_FAILED: 'the API benchmark failed',
+  BENCH_ENGINE_ADMIN_FAILED: 'an index administration request of the engines benchmark failed',
+  BENCH_ENGINE_SHIP_INCOMPLETE: 'the shipper did not deliver the whole backlog in the engines benchmark',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -4,7 +4,7 @@
 import { isUtf8 } from 'node:buffer';
 import { accessRecordSchema, type AccessRecord } from '../common/access-record.ts';
 import { checkpointLineSchema, type CheckpointLine } from '../common/trail.ts';
-import type { LineProblem } from './tailer.ts';
+import type { LineProblem } from './tailed-file.ts';
 
 export type ParsedLine =
   | { ok: true; record: AccessRecord; text: string }

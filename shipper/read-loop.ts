@@ -3,7 +3,8 @@
 // waited the flush interval; with nothing to read, the loop waits for the directory to change or
 // the next poll.
 
-import type { Line, Tailer } from './tailer.ts';
+import type { Line } from './tailed-file.ts';
+import type { Tailer } from './tailer.ts';
 import type { Wakeup } from './wakeup.ts';
 
 export interface BatchBounds {

@@ -9,9 +9,10 @@
 
 import { join } from 'node:path';
 import type { Logger } from 'pino';
+import { ProxyAccessLogError } from '../common/errors.ts';
 import { Incident } from '../common/incident.ts';
 import { applyRetention, createUpcomingIndices, installIndexTemplate } from '../common/index-lifecycle.ts';
-import { dailyIndexName } from '../common/proxy-event-document.ts';
+import { dailyIndexName, indexTemplate } from '../common/proxy-event-document.ts';
 import { checkEngine, EngineMismatchError } from '../common/search-engine.ts';
 import { engineOf } from '../common/storage/engine.ts';
 import { answeredWith, type Storage } from '../common/storage/storage.ts';
@@ -27,7 +28,8 @@ import { GracefulStop } from './graceful-stop.ts';
 import { ShipperMetrics } from './metrics.ts';
 import { parseLine } from './parse-line.ts';
 import { readBatches } from './read-loop.ts';
-import { Tailer, type Line, type TailedFile } from './tailer.ts';
+import type { Line, TailedFile } from './tailed-file.ts';
+import { Tailer } from './tailer.ts';
 import { checkpointDocument, checkpointIndex, withTrail } from './trail-document.ts';
 import { Wakeup } from './wakeup.ts';
 
@@ -45,6 +47,14 @@ interface Item {
   text?: string;
   base64?: string;
   error?: string;
+}
+
+/** The key may not install the template, and the operator has not installed it either. */
+export class IndexTemplateMissingError extends ProxyAccessLogError {
+  readonly code = 'SHIPPER_INDEX_TEMPLATE_MISSING';
+  constructor(name: string, options: { cause: unknown }) {
+    super(`the index template ${name} is not installed and this key may not install it: run npm run setup-elasticsearch with an admin account`, options);
+  }
 }
 
 class Batch {
@@ -317,7 +327,9 @@ export class Shipper {
   /**
    * A least-privilege key may not install templates: that is a cluster-wide privilege over every
    * template, which would let a shipper's key reshape other indices. With such a key the operator
-   * installed the template once (`npm run setup-elasticsearch`), so a refusal (403) is not a failure.
+   * installed the template once (`npm run setup-elasticsearch`): on a refusal (403) the shipper
+   * looks it up (the key's cluster `monitor` may read templates) and goes on when it is there. When
+   * it is not, every daily index would be created without its mappings, so nothing is read until it is.
    */
   async #installTemplate(prefix: string): Promise<void> {
     try {
@@ -325,7 +337,21 @@ export class Shipper {
       if (conflicting.length > 0) this.#log.warn({ indices: conflicting }, 'these daily indices map a field of the template otherwise; they keep their mapping');
     } catch (error) {
       if (!answeredWith(error, 403)) throw error;
-      this.#log.info({ index_prefix: prefix }, 'not allowed to install the index template; using the one setup-elasticsearch installed');
+      const name = indexTemplate(prefix).name;
+      const installed = await this.#templateInstalled(name);
+      if (installed === false) throw new IndexTemplateMissingError(name, { cause: error });
+      if (installed) this.#log.info({ index_template: name }, 'index template installed by setup-elasticsearch; this key may not install it and need not');
+      else this.#log.warn({ index_template: name }, 'not allowed to install or to look up the index template; going on with the one setup-elasticsearch installed (run it again to give this key the cluster monitor privilege)');
+    }
+  }
+
+  /** Whether the template is on the cluster; undefined when this key may not look (403). */
+  async #templateInstalled(name: string): Promise<boolean | undefined> {
+    try {
+      return (await this.#storage.indexTemplates()).some((template) => template.name === name);
+    } catch (error) {
+      if (answeredWith(error, 403)) return undefined;
+      throw error;
     }
   }
 

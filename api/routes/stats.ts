@@ -18,6 +18,13 @@ const TOP = 10;
 /** Candidates each shard (one a day) offers, so the top 10 across days is exact in practice. */
 const SHARD_SIZE = 200;
 const PERCENTS = [50, 90, 95, 99] as const;
+/**
+ * The duration percentiles come from an HDR histogram on both engines: each is the value at the
+ * nearest rank to p% of the matches (Elasticsearch rounds that rank to the nearest, OpenSearch up)
+ * to this many significant digits. The engines' default, t-digest, is an estimate each engine
+ * computes with its own implementation, far enough apart to differ by several percent.
+ */
+export const DURATION_SIGNIFICANT_DIGITS = 3;
 
 const countSchema = <K extends z.ZodType>(key: K) => z.object({ key, count: z.number().int() });
 
@@ -77,7 +84,7 @@ export function planStatsSearch(scope: ServiceScope, params: StatsParams, now = 
       denied: { filter: { term: { [FIELD.category]: 'denied' } }, aggs: { reasons: top(FIELD.reason) } },
       status_codes: top(FIELD.statusCode, 100),
       auth_methods: top(FIELD.authMethod),
-      duration: { percentiles: { field: FIELD.eventDuration, percents: [...PERCENTS] } },
+      duration: { percentiles: { field: FIELD.eventDuration, percents: [...PERCENTS], hdr: { number_of_significant_value_digits: DURATION_SIGNIFICANT_DIGITS } } },
     },
   };
   return { request, interval, bounds };

@@ -1,14 +1,18 @@
 // `npm run bench`: this project beside the systems an operator would pick instead, on this
 // machine, in one run: the shipper against rsyslog and a raw _bulk ceiling; 4 proxies + 4
-// shippers into one node; the API against Elasticsearch directly; then, with Elasticsearch
-// stopped, the proxy against nginx, HAProxy, Caddy, http-proxy and @fastify/http-proxy. Writes
-// ops/bench/report/results.json, ops/bench/report/chart.png and BENCHMARKS.md.
+// shippers into one node; the API against Elasticsearch directly; then, with that node stopped,
+// Elasticsearch beside OpenSearch (each its own node in turn: shipping and the API's queries);
+// then, with no engine running, the proxy against nginx, HAProxy, Caddy, http-proxy and
+// @fastify/http-proxy. Writes ops/bench/report/results.json, ops/bench/report/chart.png and
+// BENCHMARKS.md, and prints how long each part took.
 //
-// Options: --parts proxy,shipper,api,scale (default all; the parts not run keep their figures
-// from the last results.json, dated on the page) · --seconds N per proxy run (6) ·
+// Options: --parts proxy,shipper,api,scale,engines (default all; the parts not run keep their
+// figures from the last results.json, dated on the page) · --seconds N per proxy run (6) ·
 // --rounds N (3) · --connections N (64) · --lines N shipper backlog (200000; 1000000 for the
 // issue's figure) · --api-docs N (1000000) · --api-runs N (50) · --scale-seconds N (20) ·
-// --quick (short runs, to check the setup) · --report-only (regenerate the page from results.json).
+// --engine-lines N and --engine-docs N, the engines part's backlog and documents (200000 and
+// 1000000) · --quick (short runs, to check the setup) · --report-only (regenerate the page from
+// results.json).
 // Load goes to 127.0.0.1 only; every process started is stopped at the end and on Ctrl-C.
 
 import { spawnSync } from 'node:child_process';
@@ -18,7 +22,9 @@ import { cpus, loadavg, release, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createElasticsearchClient } from '../../common/elasticsearch-connection.ts';
-import { startLocalNode } from '../elasticsearch/local-node.ts';
+import type { Client } from '@elastic/elasticsearch';
+import { startLocalNode, type LocalNode } from '../elasticsearch/local-node.ts';
+import { runEnginesSuite } from './peers/engines-suite.ts';
 import { runApiSuite } from './peers/api-suite.ts';
 import { ensurePrerequisites } from './peers/prerequisites.ts';
 import { atExit, stopEverything } from './peers/processes.ts';
@@ -31,7 +37,9 @@ import { renderMarkdown } from './report/markdown.ts';
 import { rewriteKeepingSections } from './report/sections.ts';
 import type { BenchResults } from './report/results.ts';
 
-const ALL_PARTS = ['proxy', 'shipper', 'api', 'scale'];
+const ALL_PARTS = ['proxy', 'shipper', 'api', 'scale', 'engines'];
+/** The parts that share one Elasticsearch node. */
+const NODE_PARTS = ['shipper', 'api', 'scale'];
 const { values } = parseArgs({
   options: {
     parts: { type: 'string', default: ALL_PARTS.join(',') },
@@ -42,6 +50,8 @@ const { values } = parseArgs({
     'api-docs': { type: 'string' },
     'api-runs': { type: 'string' },
     'scale-seconds': { type: 'string' },
+    'engine-lines': { type: 'string' },
+    'engine-docs': { type: 'string' },
     quick: { type: 'boolean', default: false },
     'report-only': { type: 'boolean', default: false },
   },
@@ -62,12 +72,18 @@ const options = {
   apiDocs: number(values['api-docs'], quick ? 60_000 : 1_000_000, 'api-docs'),
   apiRuns: number(values['api-runs'], quick ? 10 : 50, 'api-runs'),
   scaleSeconds: number(values['scale-seconds'], quick ? 5 : 20, 'scale-seconds'),
+  engineLines: number(values['engine-lines'], quick ? 20_000 : 200_000, 'engine-lines'),
+  engineDocs: number(values['engine-docs'], quick ? 60_000 : 1_000_000, 'engine-docs'),
 };
 
 const root = new URL('../../', import.meta.url).pathname;
 const resultsFile = join(root, 'ops/bench/report/results.json');
 const chartFile = join(root, 'ops/bench/report/chart.png');
 const say = (line: string) => process.stderr.write(`[bench] ${line}\n`);
+const minutes = (seconds: number) => {
+  const whole = Math.round(seconds);
+  return `${Math.floor(whole / 60)} min ${String(whole % 60).padStart(2)} s`;
+};
 
 /** First line a version command prints (wrk -v prints its version and exits 1). */
 function firstLine(command: string): string {
@@ -150,6 +166,7 @@ const results: BenchResults = {
   versions: {},
   skipped: {},
   carried: {},
+  timings: {},
 };
 carryOver(results);
 /** After each part, so that an interrupted run still leaves what it measured (--report-only renders it). */
@@ -158,54 +175,78 @@ function save(): void {
   results.machine.load_end = loadavg()[0]!;
   writeFileSync(resultsFile, JSON.stringify(results, null, 2) + '\n');
 }
+/** Runs one step of the run, records how long it took (the total must fit a quiet window) and saves. */
+async function timed(step: string, run: () => Promise<void>): Promise<void> {
+  const began = performance.now();
+  await run();
+  results.timings![step] = (performance.now() - began) / 1000;
+  save();
+}
 
 try {
-  if (parts.some((part) => part !== 'proxy')) {
-    const node = await startLocalNode({ log: say });
-    atExit(() => node.stop());
-    const client = createElasticsearchClient({ url: node.url, request_timeout_ms: 120_000 }, { requestTimeout: 120_000 });
-    atExit(() => client.close());
-    const info = await client.nodes.info({ filter_path: 'nodes.*.version' });
-    results.machine.elasticsearch = `${Object.values(info.nodes)[0]?.version} (minimal distribution from Maven Central, single node, 1 GiB heap, unpinned)`;
+  if (parts.some((part) => NODE_PARTS.includes(part))) {
+    let node!: LocalNode;
+    let client!: Client;
+    await timed('Elasticsearch node start', async () => {
+      node = await startLocalNode({ log: say });
+      atExit(() => node.stop());
+      client = createElasticsearchClient({ url: node.url, request_timeout_ms: 120_000 }, { requestTimeout: 120_000 });
+      atExit(() => client.close());
+      const info = await client.nodes.info({ filter_path: 'nodes.*.version' });
+      results.machine.elasticsearch = `${Object.values(info.nodes)[0]?.version} (minimal distribution from Maven Central, single node, 1 GiB heap, unpinned)`;
+    });
     if (parts.includes('shipper')) {
-      say(`shipper: this shipper vs rsyslog vs raw _bulk, ${options.lines} lines`);
-      results.versions.rsyslog = firstLine('rsyslogd -v').replace(/\s+compiled with:$/, '');
-      results.shipper = await runShipperSuite({ dir: join(dir, 'shipper'), client, esUrl: node.url, esPid: node.pid, lines: options.lines, rounds: options.rounds, log: say });
-      save();
+      await timed('shipper', async () => {
+        say(`shipper: this shipper vs rsyslog vs raw _bulk, ${options.lines} lines`);
+        results.versions.rsyslog = firstLine('rsyslogd -v').replace(/\s+compiled with:$/, '');
+        results.shipper = await runShipperSuite({ dir: join(dir, 'shipper'), client, esUrl: node.url, esPid: node.pid, lines: options.lines, rounds: options.rounds, log: say });
+      });
     }
     if (parts.includes('scale')) {
-      say('scale: 4 proxies + 4 shippers into one node');
-      results.scale = await runScaleSuite({
-        dir: join(dir, 'scale'),
-        client,
-        esUrl: node.url,
-        esPid: node.pid,
-        seconds: options.scaleSeconds,
-        linesPerShipper: Math.max(10_000, Math.round(options.lines / 4)),
-        log: say,
+      await timed('scale', async () => {
+        say('scale: 4 proxies + 4 shippers into one node');
+        results.scale = await runScaleSuite({
+          dir: join(dir, 'scale'),
+          client,
+          esUrl: node.url,
+          esPid: node.pid,
+          seconds: options.scaleSeconds,
+          linesPerShipper: Math.max(10_000, Math.round(options.lines / 4)),
+          log: say,
+        });
       });
-      save();
     }
     if (parts.includes('api')) {
-      say(`api: ops/bench/api.ts --documents ${options.apiDocs} --runs ${options.apiRuns}`);
-      results.skipped['API at 10,000,000 documents'] =
-        'not run by default: indexing 10M documents into this 2-core node takes longer than the whole run; `npm run bench -- --parts api --api-docs 10000000` runs it';
-      results.api = await runApiSuite({ esUrl: node.url, docs: options.apiDocs, runs: options.apiRuns, log: say });
-      save();
+      await timed('api', async () => {
+        say(`api: ops/bench/api.ts --documents ${options.apiDocs} --runs ${options.apiRuns}`);
+        results.skipped['API at 10,000,000 documents'] =
+          'not run by default: indexing 10M documents into this 2-core node takes longer than the whole run; `npm run bench -- --parts api --api-docs 10000000` runs it';
+        results.api = await runApiSuite({ esUrl: node.url, docs: options.apiDocs, runs: options.apiRuns, log: say });
+      });
     }
-    // Nothing of Elasticsearch may run beside the proxies under test.
+    // Nothing of Elasticsearch may run beside the proxies under test, nor beside the engines part's own nodes.
     await client.close();
     await node.stop();
   }
+  if (parts.includes('engines')) {
+    await timed('engines', async () => {
+      say(`engines: Elasticsearch, then OpenSearch: ${options.engineLines} lines shipped, ${options.engineDocs} documents queried`);
+      results.engines = await runEnginesSuite({ dir: join(dir, 'engines'), lines: options.engineLines, rounds: options.rounds, docs: options.engineDocs, runs: options.apiRuns, log: say });
+    });
+  }
   if (parts.includes('proxy')) {
-    say('proxy: this proxy vs nginx, HAProxy, Caddy, the minimal undici proxy, http-proxy, @fastify/http-proxy (nginx upstream)');
-    results.proxy = await runProxySuite({ dir: join(dir, 'proxy'), seconds: options.seconds, rounds: options.rounds, connections: options.connections, log: say });
-    Object.assign(results.versions, results.proxy.versions);
-    results.versions.wrk = firstLine('wrk -v');
-    save();
+    await timed('proxy', async () => {
+      say('proxy: this proxy vs nginx, HAProxy, Caddy, the minimal undici proxy, http-proxy, @fastify/http-proxy (nginx upstream)');
+      results.proxy = await runProxySuite({ dir: join(dir, 'proxy'), seconds: options.seconds, rounds: options.rounds, connections: options.connections, log: say });
+      Object.assign(results.versions, results.proxy.versions);
+      results.versions.wrk = firstLine('wrk -v');
+    });
   }
 } finally {
   if (!interrupted) await stopEverything();
 }
 save();
 writeReport(results);
+const total = (Date.parse(results.finished) - started.getTime()) / 1000;
+for (const [step, seconds] of Object.entries(results.timings!)) say(`${step.padEnd(26)} ${minutes(seconds)}`);
+say(`${'whole run'.padEnd(26)} ${minutes(total)}`);

@@ -1,10 +1,10 @@
 // `npm run bench:shipper [-- --lines N] [--rounds R]`: the shipper part of `npm run bench` on its
 // own (ops/bench/peers/shipper-suite.ts), on a local node: a backlog of N lines (default
-// 1,000,000) indexed by this shipper, by rsyslog and by the raw `_bulk` ceiling, after a warm-up
+// 1,000,000) indexed by this shipper (in both geo modes), by rsyslog and by the raw `_bulk` ceiling, after a warm-up
 // until the node's rate is stable, R rounds (default 3) with the order reversed every round; then
 // the SIGKILL check of each log shipper. Prints the figures as JSON on stdout: lines/s per
 // contestant (median, min, max), the shipper's ratios to the ceiling and to rsyslog, its peak RSS
-// and CPU, the warm-up's rates, and the load average at start and end (the machine may be shared).
+// in each geo mode and CPU, the warm-up's rates, and the load average at start and end (the machine may be shared).
 
 import { mkdtemp, rm } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
@@ -14,7 +14,7 @@ import { createElasticsearchClient } from '../../common/elasticsearch-connection
 import { startLocalNode } from '../elasticsearch/local-node.ts';
 import { ensurePrerequisites } from './peers/prerequisites.ts';
 import { atExit, stopEverything } from './peers/processes.ts';
-import { RAW, RSYSLOG, runShipperSuite, SHIPPER } from './peers/shipper-suite.ts';
+import { RAW, RSYSLOG, runShipperSuite, SHIPPER, SHIPPER_MMDB } from './peers/shipper-suite.ts';
 
 const { values } = parseArgs({
   options: {
@@ -66,11 +66,11 @@ try {
         load_average: { start: loadStart, end: load() },
         warm_up_lines_per_s: result.warm_up?.rates.map(Math.round),
         warm_up_stable: result.warm_up?.stable,
-        lines_per_s: { [SHIPPER]: spread(SHIPPER), [RAW]: spread(RAW), [RSYSLOG]: spread(RSYSLOG) },
+        lines_per_s: { [SHIPPER]: spread(SHIPPER), [SHIPPER_MMDB]: spread(SHIPPER_MMDB), [RAW]: spread(RAW), [RSYSLOG]: spread(RSYSLOG) },
         raw_bulks_in_flight: result.raw_in_flight,
         shipper_to_ceiling: Number((shipper.lines_per_s.median / row(RAW).lines_per_s.median).toFixed(2)),
         shipper_to_rsyslog: Number((shipper.lines_per_s.median / row(RSYSLOG).lines_per_s.median).toFixed(2)),
-        shipper_peak_rss_mib: { median: Math.round(shipper.peak_rss_mib.median), max: Math.round(shipper.peak_rss_mib.max) },
+        shipper_peak_rss_mib: Object.fromEntries([SHIPPER, SHIPPER_MMDB].map((name) => [name, { median: Math.round(row(name).peak_rss_mib.median), max: Math.round(row(name).peak_rss_mib.max) }])),
         shipper_cpu_s: Number(shipper.cpu_s.median.toFixed(1)),
         exactly_once_after_sigkill: Object.fromEntries(result.kill.map((check) => [check.contestant, check.delivery])),
       },

@@ -16,11 +16,11 @@ export type Part = (typeof PARTS)[number];
 /**
  * What each part may do, on `<prefix>-*` and the trail's `<prefix>.trail-*` only. `create_doc` allows the shipper's bulk `create` (and
  * refuses `index`, which could overwrite an event); `create_index` its creating tomorrow's index.
- * The API's cluster `monitor` is for its /healthz, which reports the cluster's health; it reads no
- * documents. Retention's `view_index_metadata` lets it list the prefix's indices before deleting old ones.
+ * The API's cluster `monitor` is for its /healthz, which reports the cluster's health; the
+ * shipper's for looking up the index template it may not install. Neither reads documents. Retention's `view_index_metadata` lets it list the prefix's indices before deleting old ones.
  */
 const PRIVILEGES: Record<Part, { cluster: string[]; indices: string[] }> = {
-  shipper: { cluster: [], indices: ['create_doc', 'create_index'] },
+  shipper: { cluster: ['monitor'], indices: ['create_doc', 'create_index'] },
   api: { cluster: ['monitor'], indices: ['read'] },
   retention: { cluster: [], indices: ['view_index_metadata', 'delete_index'] },
 };

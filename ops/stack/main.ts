@@ -14,6 +14,7 @@ import { startLocalNode, type LocalNode } from '../elasticsearch/local-node.ts';
 import { persistentDataDir, serviceUser } from '../elasticsearch/run-as.ts';
 import { writeStackFiles } from './configs.ts';
 import { CALLBACK_PATH } from '../../proxy/auth/endpoints.ts';
+import { SHIPPER_NODE_FLAGS } from '../../shipper/node-flags.ts';
 import { DEMO_SSO_ALLOWED_GROUPS, DEMO_SSO_USERS } from '../oidc/demo-identities.ts';
 import { DEMO_INDEX_PREFIX, DEMO_LINK_DOMAIN, DEMO_PASSWORD, DEMO_PIN, PORTS, SERVICES, STACK_DIR, STACK_STATE_FILE, type StackState } from './demo.ts';
 import { Supervisor } from './supervisor.ts';
@@ -85,7 +86,7 @@ async function startStack(): Promise<void> {
   // SMTP speaks no HTTP to poll: the proxy connects only when a link is asked for, long after this.
   await supervisor.start('smtp', script('ops/stack/smtp-sink.ts'), ['--port', String(PORTS.smtp)]);
   await supervisor.start('api', script('api/main.ts'), ['--config', files.apiConfig], `${apiUrl}/healthz`);
-  await supervisor.start('shipper', script('shipper/main.ts'), ['--config', files.shipperConfig], `http://127.0.0.1:${PORTS.shipperMetrics}/metrics`);
+  await supervisor.start('shipper', script('shipper/main.ts'), ['--config', files.shipperConfig], `http://127.0.0.1:${PORTS.shipperMetrics}/metrics`, SHIPPER_NODE_FLAGS);
   await supervisor.start('proxy', script('proxy/main.ts'), ['--config', files.proxyConfig], `${proxyUrl}/`);
 
   const state: StackState = { proxyUrl, apiUrl, issuerUrl, apiToken: files.apiToken, elasticsearchUrl: elasticsearch.url };

@@ -49,13 +49,13 @@ export class Supervisor {
     return join(this.#diagnosticsDir, `${name}.log`);
   }
 
-  /** Starts `node <script> <args>` on this Node, and waits until `readyUrl` answers (any status). */
-  async start(name: string, script: string, args: string[], readyUrl?: string): Promise<void> {
+  /** Starts `node <nodeFlags> <script> <args>` on this Node, and waits until `readyUrl` answers (any status). */
+  async start(name: string, script: string, args: string[], readyUrl?: string, nodeFlags: readonly string[] = []): Promise<void> {
     if (this.#stopping) throw new ChildStartError(`${name} not started: stopping`);
     const label = this.label(name);
     const started = Date.now();
     // Own process group: Ctrl-C reaches only the stack, which then stops the children in order.
-    const child = spawn(process.execPath, [script, ...args], { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    const child = spawn(process.execPath, [...nodeFlags, script, ...args], { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     const diagnosticsFile = this.diagnosticsFile(name);
     const diagnostics = createWriteStream(diagnosticsFile, { flags: 'a' });
     for (const stream of [child.stdout!, child.stderr!]) {

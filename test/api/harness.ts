@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import pino from 'pino';
+import { Agent, type Dispatcher } from 'undici';
 import type { ElasticsearchConnection } from '../../common/elasticsearch-connection.ts';
 import { createStorage } from '../../common/storage/create.ts';
 import { createApp } from '../../api/app.ts';
@@ -20,8 +21,13 @@ export const TOKEN = 'test-token-0123456789abcdefghijklmnop';
 
 export interface ApiHarness {
   url: string;
-  /** GET with the test token unless `token` says otherwise (null: no Authorization header). */
-  get(path: string, options?: { token?: string | null; headers?: Record<string, string> }): Promise<Response>;
+  /**
+   * GET (or `method`) with the test token unless `token` says otherwise (null: no Authorization
+   * header), each on a connection of its own: under load, a request sent on a pooled keep-alive
+   * connection the server was closing failed with ECONNRESET (the API runs in the suite's process,
+   * where a long synchronous check holds back both sides' keep-alive timers).
+   */
+  get(path: string, options?: { token?: string | null; headers?: Record<string, string>; method?: string; signal?: AbortSignal }): Promise<Response>;
   json<T = any>(path: string): Promise<{ status: number; body: T }>;
   /** Every line the API has logged so far, parsed. */
   logLines(): Record<string, any>[];
@@ -57,8 +63,11 @@ export async function startApi(options: {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));
   });
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const get: ApiHarness['get'] = (path, { token = TOKEN, headers = {} } = {}) =>
-    fetch(`${url}${path}`, { headers: token === null ? headers : { authorization: `Bearer ${token}`, ...headers } });
+  const dispatcher = new Agent({ pipelining: 0 });
+  const get: ApiHarness['get'] = (path, { token = TOKEN, headers = {}, method, signal } = {}) => {
+    const init: RequestInit & { dispatcher: Dispatcher } = { method, signal, dispatcher, headers: token === null ? headers : { authorization: `Bearer ${token}`, ...headers } };
+    return fetch(`${url}${path}`, init);
+  };
   return {
     url,
     get,
@@ -71,6 +80,7 @@ export async function startApi(options: {
       server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));
       await storage.close();
+      await dispatcher.close();
     },
   };
 }

@@ -4,6 +4,7 @@
 import { isIP } from 'node:net';
 import { categoryOf } from '../../common/access-record.ts';
 import type { ProxyEventDocument } from '../../common/proxy-event-document.ts';
+import type { Engine } from '../../common/search-engine.ts';
 
 export type Params = Record<string, string | string[]>;
 
@@ -130,4 +131,14 @@ export function expected(documents: ProxyEventDocument[], params: Params): Proxy
   const key = `${sortBy} ${order}`;
   if (!cache.has(key)) cache.set(key, sorted(documents, sortBy, order));
   return cache.get(key)!.filter(matcher(params));
+}
+
+/**
+ * The p-th percentile of ascending `values` as the API promises it: the value at the nearest rank
+ * (what an HDR histogram answers, to its precision). The engines' HDR libraries take that rank
+ * differently: Elasticsearch rounds p% of the count to the nearest whole rank, OpenSearch rounds it up.
+ */
+export function nearestRank(values: number[], p: number, engine: Engine): number {
+  const rank = (p * values.length) / 100;
+  return values[Math.max(1, engine === 'elasticsearch' ? Math.floor(rank + 0.5) : Math.ceil(rank)) - 1]!;
 }

@@ -13,6 +13,7 @@ import { apiConfigSchema } from '../../api/config.ts';
 import { validateConfig } from '../../common/config.ts';
 import { proxyConfigSchema } from '../../proxy/config.ts';
 import { shipperConfigSchema } from '../../shipper/config.ts';
+import { SHIPPER_NODE_FLAGS } from '../../shipper/node-flags.ts';
 
 const SYSTEMD = resolve('ops/systemd');
 const EXAMPLES = resolve('examples/production');
@@ -95,6 +96,13 @@ describe('systemd units', () => {
       assert.equal(state.mode & 0o777, 0o700, `${part}'s state is its own`);
       assert.equal(state.uid, ids.get(`proxy-access-log-${part}`));
     }
+  });
+
+  it('start the shipper with its heap bounds, as npm run shipper does', () => {
+    const flags = SHIPPER_NODE_FLAGS.join(' ');
+    assert.match(one('proxy-access-log-shipper.service', 'ExecStart'), new RegExp(`^/usr/bin/node ${flags} /opt/proxy-access-log/shipper/main\\.ts `));
+    const scripts = (JSON.parse(readFileSync('package.json', 'utf8')) as { scripts: Record<string, string> }).scripts;
+    assert.equal(scripts.shipper, `exec node ${flags} shipper/main.ts`);
   });
 
   it('agree with the production configurations on files, directories and listeners', () => {

@@ -3,6 +3,7 @@
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { ElasticsearchConnection } from '../../common/elasticsearch-connection.ts';
+import { SHIPPER_NODE_FLAGS } from '../../shipper/node-flags.ts';
 import { FIELD, indexPattern } from '../../common/proxy-event-document.ts';
 import type { Storage } from '../../common/storage/storage.ts';
 import { childEnv } from '../helpers/elasticsearch.ts';
@@ -31,6 +32,7 @@ export function startShipper(options: ShipperArgs): ShipperRun {
   const child = spawn(
     process.execPath,
     [
+      ...SHIPPER_NODE_FLAGS,
       'shipper/main.ts',
       '--logs', options.logs,
       '--state', options.state,

@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { emptyCheckpoint, type StoredCheckpoint } from '../../shipper/checkpoint.ts';
 import { deviceInodeOf, FINGERPRINT_BYTES, fingerprintOf, identifyFile } from '../../shipper/file-identity.ts';
-import { Tailer, type LossReport, type Line } from '../../shipper/tailer.ts';
+import type { Line, LossReport } from '../../shipper/tailed-file.ts';
+import { Tailer } from '../../shipper/tailer.ts';
 import { accessLogName } from '../helpers/records.ts';
 
 async function drain(tailer: Tailer): Promise<Line[]> {

@@ -36,10 +36,16 @@ export const UNAVAILABLE_CODE = 'API_ELASTICSEARCH_UNAVAILABLE';
 
 export type FaultKind = 'data node killed' | 'master killed' | 'cluster stopped';
 
+/** A killed node left down until the whole cluster is stopped and started again (the short scenario's way to skip one node start). */
+export const UNTIL_CLUSTER_STOPS = 'until the cluster stops';
+
 export interface Fault {
   kind: FaultKind;
-  /** How long the node (or the cluster) stays down before it is started again. */
-  downSeconds: number;
+  /**
+   * How long the node (or the cluster) stays down before it is started again; a killed node
+   * `UNTIL_CLUSTER_STOPS` is started with the others by the next 'cluster stopped'.
+   */
+  downSeconds: number | typeof UNTIL_CLUSTER_STOPS;
 }
 
 export interface ScenarioOptions {
@@ -58,7 +64,8 @@ export interface ScenarioOptions {
 }
 
 /**
- * From the fault until the cluster has all its nodes again with every primary active, and, after
+ * From the fault until the cluster has all its nodes again (all but the one left down) with every
+ * primary active, and, after
  * a full stop, accepts the parts' API keys again (a restarted secured cluster refuses them until
  * its security index is back); ms since the epoch.
  */
@@ -143,9 +150,12 @@ export async function runClusterScenario(options: ScenarioOptions): Promise<Scen
       tokens: [{ name: 'bench', sha256: hashToken(token) }],
       log_level: 'warn',
     });
-    await parts.start('api', join(root, 'api/main.ts'), ['--config', apiConfig], `${apiUrl}/healthz`);
+    // Each kind of part starts at once (the shippers before the proxies whose files they follow).
+    const api = parts.start('api', join(root, 'api/main.ts'), ['--config', apiConfig], `${apiUrl}/healthz`);
     const logDirs: string[] = [];
     const proxyUrls: string[] = [];
+    const shippers: Promise<void>[] = [];
+    const proxyStarts: (() => Promise<void>)[] = [];
     for (let i = 1; i <= PROXIES; i++) {
       const logs = join(options.dir, `proxy-${i}-logs`);
       logDirs.push(logs);
@@ -158,7 +168,7 @@ export async function runClusterScenario(options: ScenarioOptions): Promise<Scen
         retry: { max_delay_ms: SHIPPER_MAX_RETRY_DELAY_MS },
         metrics: { port: metricsPort },
       });
-      await parts.start(`shipper-${i}`, join(root, 'shipper/main.ts'), ['--config', shipperConfig], `http://127.0.0.1:${metricsPort}/metrics`);
+      shippers.push(parts.start(`shipper-${i}`, join(root, 'shipper/main.ts'), ['--config', shipperConfig], `http://127.0.0.1:${metricsPort}/metrics`));
       const port = await freePort();
       const proxyConfig = await writeConfig(`proxy-${i}`, {
         proxy_id: `cluster-proxy-${i}`,
@@ -167,9 +177,12 @@ export async function runClusterScenario(options: ScenarioOptions): Promise<Scen
         access_log: { dir: logs },
         services: [{ id: 'bench', hosts: [HOST], upstream: upstream.url, auth: { method: 'none' } }],
       });
-      proxyUrls.push(`http://127.0.0.1:${port}`);
-      await proxies.start(`proxy-${i}`, join(root, 'proxy/main.ts'), ['--config', proxyConfig], `${proxyUrls.at(-1)}/`);
+      const proxyUrl = `http://127.0.0.1:${port}`;
+      proxyUrls.push(proxyUrl);
+      proxyStarts.push(() => proxies.start(`proxy-${i}`, join(root, 'proxy/main.ts'), ['--config', proxyConfig], `${proxyUrl}/`));
     }
+    await Promise.all([api, ...shippers]);
+    await Promise.all(proxyStarts.map((start) => start()));
 
     const keyed = createElasticsearchClient({ ...base, api_key: keys.api });
     clients.push(keyed);
@@ -259,7 +272,7 @@ async function acceptsKeys(keyed: Client, timeoutMs: number): Promise<void> {
 }
 
 async function inject(fault: Fault, cluster: LocalCluster, admin: Client, prefix: string, keyed: Client, log: (line: string) => void): Promise<FaultWindow> {
-  const down = () => sleep(fault.downSeconds * 1_000);
+  const down = () => sleep(Number(fault.downSeconds) * 1_000);
   const everyNode = cluster.nodes.length;
   if (fault.kind === 'cluster stopped') {
     log(`stopping the whole cluster for ${fault.downSeconds} s`);
@@ -272,8 +285,15 @@ async function inject(fault: Fault, cluster: LocalCluster, admin: Client, prefix
     return { kind: fault.kind, start, end: Date.now() };
   }
   const victim = fault.kind === 'master killed' ? nodeNamed(cluster, await masterName(admin)) : await dataNodeVictim(admin, cluster, prefix);
-  log(`${fault.kind}: SIGKILL to ${victim.name}, started again after ${fault.downSeconds} s`);
   const start = Date.now();
+  if (fault.downSeconds === UNTIL_CLUSTER_STOPS) {
+    log(`${fault.kind}: SIGKILL to ${victim.name}, left down ${UNTIL_CLUSTER_STOPS}`);
+    await victim.kill();
+    // The others have removed it and promoted its shards' other copies.
+    await cluster.waitForNodes(everyNode - 1);
+    return { kind: fault.kind, node: victim.name, start, end: Date.now() };
+  }
+  log(`${fault.kind}: SIGKILL to ${victim.name}, started again after ${fault.downSeconds} s`);
   await victim.kill();
   await down();
   victim.start();

@@ -26,16 +26,25 @@ export async function countDocuments(client: Client, prefix: string): Promise<nu
  * Waits until `expected` documents are searchable, or until the count has not grown for
  * `stallMs` (a peer that lost lines never gets there). Returns the count and when it was reached.
  */
-export async function waitForCount(
+export function waitForCount(
   client: Client,
   prefix: string,
+  expected: number,
+  options: { stallMs: number; onProgress?: (count: number) => boolean | void },
+): Promise<{ count: number; at: number }> {
+  return waitForCountOf(() => countDocuments(client, prefix), expected, options);
+}
+
+/** waitForCount with any way of counting (another engine's storage). */
+export async function waitForCountOf(
+  countNow: () => Promise<number>,
   expected: number,
   options: { stallMs: number; onProgress?: (count: number) => boolean | void },
 ): Promise<{ count: number; at: number }> {
   let last = -1;
   let lastChange = performance.now();
   for (;;) {
-    const count = await countDocuments(client, prefix);
+    const count = await countNow();
     const now = performance.now();
     if (count !== last) {
       last = count;

@@ -1,18 +1,23 @@
 // The shipper comparison: the same N-line backlog (access.<N>.log files written once) indexed into
 // the same Elasticsearch node by this shipper, by rsyslog (imfile + omelasticsearch) and by a raw
 // `_bulk` loader of documents built before the clock starts (the ceiling, ops/bench/shipper/).
+// This shipper runs in both geo modes: geoip-lite's bundled data, and a MaxMind DB file of a real
+// City database's size given as `geo.database_file` (ops/bench/shipper/geo-database.ts); each
+// reports its peak RSS.
 // The node is first warmed until its rate is stable (ops/bench/shipper/warm-up.ts). Each contestant
 // is run `rounds` times, the order reversed every round, from its start to the last line
 // searchable, and reported by its median with min and max; then each log shipper is SIGKILLed half-way through a run, restarted on its own state, and what
 // landed is checked id by id (duplicates and missing lines).
 
-import { mkdir } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Client } from '@elastic/elasticsearch';
 import { installIndexTemplate } from '../../../common/index-lifecycle.ts';
+import { SHIPPER_NODE_FLAGS } from '../../../shipper/node-flags.ts';
 import { ElasticsearchStorage } from '../../../common/storage/elasticsearch.ts';
 import { indexPattern } from '../../../common/proxy-event-document.ts';
 import { writeLogs } from '../shipper/log-writer.ts';
+import { writeGeoDatabase } from '../shipper/geo-database.ts';
 import { prepareBulkBodies, RAW_BULKS_IN_FLIGHT, sendBodies } from '../shipper/raw-loader.ts';
 import { warmUntilStable, type WarmUp } from '../shipper/warm-up.ts';
 import { checkDelivery, dropIndices, waitForCount, type Delivery } from './delivery.ts';
@@ -25,9 +30,11 @@ const BATCH_LINES = 5_000;
 const STALL_MS = 20_000;
 
 export const SHIPPER = 'this shipper';
+export const SHIPPER_MMDB = 'this shipper, geo.database_file (MMDB)';
 export const RSYSLOG = 'rsyslog (imfile + omelasticsearch)';
 export const RAW = 'raw _bulk loader (ceiling)';
-type Contestant = typeof SHIPPER | typeof RSYSLOG | typeof RAW;
+type Contestant = typeof SHIPPER | typeof SHIPPER_MMDB | typeof RSYSLOG | typeof RAW;
+type LogShipper = Exclude<Contestant, typeof RAW>;
 
 export interface ShipRun {
   lines_per_s: number;
@@ -80,9 +87,13 @@ export interface ShipperSuiteOptions {
   log: (line: string) => void;
 }
 
-async function startContestant(contestant: typeof SHIPPER | typeof RSYSLOG, options: ShipperSuiteOptions, logs: string, state: string, prefix: string): Promise<Started> {
+/** The shipper's configuration file naming the MaxMind DB file, beside it in the suite's folder. */
+const geoConfig = (options: ShipperSuiteOptions) => join(options.dir, 'geo-database.json');
+
+async function startContestant(contestant: LogShipper, options: ShipperSuiteOptions, logs: string, state: string, prefix: string): Promise<Started> {
   if (contestant === RSYSLOG) return await startRsyslog(state, { logs, port: Number(new URL(options.esUrl).port), prefix });
-  const args = [join(root, 'shipper/main.ts'), '--logs', logs, '--state', state, '--index-prefix', prefix, '--elasticsearch', options.esUrl];
+  const args = [...SHIPPER_NODE_FLAGS, join(root, 'shipper/main.ts'), '--logs', logs, '--state', state, '--index-prefix', prefix, '--elasticsearch', options.esUrl];
+  if (contestant === SHIPPER_MMDB) args.push('--config', geoConfig(options));
   return await start('shipper', process.execPath, args, { cwd: root, probe: async () => true });
 }
 
@@ -90,7 +101,7 @@ async function timedRun(contestant: Contestant, options: ShipperSuiteOptions, lo
   const { client, lines } = options;
   const prefix = `bench-${tag}`;
   // rsyslog writes into whatever mapping exists; the shipper installs the template itself.
-  if (contestant !== SHIPPER) await installIndexTemplate(new ElasticsearchStorage(client), prefix);
+  if (contestant === RSYSLOG || contestant === RAW) await installIndexTemplate(new ElasticsearchStorage(client), prefix);
   const bodies = contestant === RAW ? await prepareBulkBodies(logs, prefix, BATCH_LINES) : [];
   const esBefore = cpuSeconds(options.esPid);
   const ownBefore = process.cpuUsage();
@@ -146,8 +157,10 @@ export async function runShipperSuite(options: ShipperSuiteOptions): Promise<Shi
   const logs = join(options.dir, 'logs');
   const written = await writeLogs(logs, options.lines, 100_000);
   options.log(`wrote ${options.lines} lines (${(written.bytes / 2 ** 20).toFixed(0)} MiB) in ${written.files} files`);
+  await writeGeoDatabase(join(options.dir, 'geo-database.mmdb'));
+  await writeFile(geoConfig(options), JSON.stringify({ geo: { database_file: 'geo-database.mmdb' } }));
   const warmUp = await warmUntilStable(options.client, options.dir, BATCH_LINES, options.log);
-  const contestants: Contestant[] = [SHIPPER, RSYSLOG, RAW];
+  const contestants: Contestant[] = [SHIPPER, SHIPPER_MMDB, RSYSLOG, RAW];
   const runs = new Map<Contestant, ShipRun[]>(contestants.map((contestant) => [contestant, []]));
   for (let round = 0; round < options.rounds; round++) {
     for (const [index, contestant] of (round % 2 === 0 ? contestants : [...contestants].reverse()).entries()) {

@@ -56,7 +56,7 @@ export function shipperRatios(shipper: ShipperSuiteResult): { vsRsyslog: number;
   return { vsRsyslog: ours.lines_per_s.median / rsyslog.lines_per_s.median, vsCeiling: ours.lines_per_s.median / raw.lines_per_s.median };
 }
 
-const COLORS = { small: '#2f6db5', large: '#e08a1e', p50: '#6aa84f', p99: '#b03a2e', p999: '#6d1f17', shipper: '#7b4fa0' };
+const COLORS = { small: '#2f6db5', large: '#e08a1e', p50: '#6aa84f', p99: '#b03a2e', p999: '#6d1f17', shipper: '#7b4fa0', engines: ['#00a3a3', '#c0467a'] };
 const ours = (category: string) => category === THIS_ON || category === THIS_OFF || category === SHIPPER || category.startsWith('this');
 
 function proxyPeers(proxy: ProxySuiteResult): string[] {
@@ -116,6 +116,22 @@ export function chartPanels(results: BenchResults): Panel[] {
       categories: [...categories, ...scale.map((step) => `${step.shippers} shipper${step.shippers > 1 ? 's' : ''} together`)],
       series: [{ name: 'lines/s', color: COLORS.shipper, values: [...values, ...scale.map((step) => ({ median: step.lines_per_s }))] }],
       highlight: ours,
+    });
+  }
+  const engines = results.engines;
+  if (engines) {
+    const names = engines.engines.map((item) => `${item.name} ${item.version}`);
+    panels.push({
+      title: 'Engines: shipping',
+      unit: `this shipper's lines/s until searchable, ${engines.lines.toLocaleString('en')}-line backlog, median of runs`,
+      categories: names,
+      series: [{ name: 'lines/s', color: COLORS.shipper, values: engines.engines.map((item) => item.ship.lines_per_s) }],
+    });
+    panels.push({
+      title: 'Engines: API queries',
+      unit: `API p50 ms at ${engines.docs.toLocaleString('en')} documents`,
+      categories: engines.engines[0]?.queries.map((row) => row.query) ?? [],
+      series: engines.engines.map((item, index) => ({ name: item.name, color: COLORS.engines[index % COLORS.engines.length]!, values: item.queries.map((row) => ({ median: row.api_p50 })) })),
     });
   }
   return panels;

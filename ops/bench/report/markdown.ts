@@ -4,10 +4,11 @@
 
 import { existsSync, readFileSync } from 'node:fs';
 import { SCENARIOS, THIS_OFF, THIS_ON, UNDICI_PEER, type ProxyRow, type Scenario } from '../peers/proxy-suite.ts';
-import { RAW, SHIPPER } from '../peers/shipper-suite.ts';
+import { RAW, SHIPPER, SHIPPER_MMDB } from '../peers/shipper-suite.ts';
 import type { Summary } from '../peers/stats.ts';
 import { oneCoreCapacity, proxyRatios, row, shipperRatios } from './figures.ts';
 import type { BenchResults } from './results.ts';
+import type { EnginesResult } from '../peers/engines-suite.ts';
 
 const NOTES = new URL('notes.md', import.meta.url).pathname;
 
@@ -25,6 +26,9 @@ function table(header: string[], rows: string[][], align: ('l' | 'r')[]): string
 
 /** The proxy's targets (issue: the proxy to the limit of its runtime on one core). */
 const PROXY_TARGETS = { vsUndici: 1.3, vsCaddy: 1.5, logCost: 0.05, p99Ms: 15, largeVsNginx: 0.5 } as const;
+
+/** The shipper's memory target: its peak RSS over the whole backlog, in each geo mode. */
+const SHIPPER_PEAK_RSS_MIB = 300;
 
 const atMost = (value: number, target: number, show: (value: number) => string) =>
   value <= target ? `**met** (${show(value)} ≤ ${show(target)})` : `**missed** (${show(value)} > ${show(target)})`;
@@ -60,6 +64,10 @@ function targets(results: BenchResults): string {
     if (r) {
       shipRows.push(['shipper ≥ 1.5× rsyslog lines/s', verdict(r.vsRsyslog, 1.5)]);
       shipRows.push(['shipper ≥ 0.9× raw _bulk ceiling', verdict(r.vsCeiling, 0.9)]);
+    }
+    for (const name of [SHIPPER, SHIPPER_MMDB]) {
+      const peak = results.shipper.rows.find((item) => item.contestant === name)?.peak_rss_mib;
+      if (peak) shipRows.push([`${name}: peak RSS ≤ ${SHIPPER_PEAK_RSS_MIB} MiB (highest of its runs)`, atMost(peak.max, SHIPPER_PEAK_RSS_MIB, (mib) => `${n0(mib)} MiB`)]);
     }
     for (const check of kill) {
       const d = check.delivery;
@@ -133,12 +141,13 @@ function shipperSection(results: BenchResults): string {
           `the raw loader keeps ${shipper.raw_in_flight} requests out, as the shipper does by default. `
         : '') +
       'CPU is the contestant\'s own process (the raw loader: the benchmark process, whose bodies were built before the clock started); ES CPU is what the node spent meanwhile; ' +
-      'store B/doc is the primary store size per document right after the run (not force-merged). rsyslog\'s documents carry fewer fields (no geo, category or duration: see notes).',
+      'store B/doc is the primary store size per document right after the run (not force-merged). rsyslog\'s documents carry fewer fields (no geo, category or duration: see notes). ' +
+      `This shipper runs in both geo modes: geoip-lite's bundled data, and "${SHIPPER_MMDB}": a MaxMind DB file of GeoLite2-City's size (written by the benchmark) given as \`geo.database_file\`; peak RSS is the kernel's high-water mark (VmHWM) of the process over its run.`,
     '',
     table(
       ['contestant', 'lines/s', 'spread', '÷ ceiling', 'CPU s', 'CPU s / 100k lines', 'peak RSS MiB', 'ES CPU s / 100k lines', 'store B/doc', 'this shipper ÷ it'],
       shipper.rows.map((item) => [
-        item.contestant === SHIPPER ? `**${item.contestant}**` : item.contestant,
+        item.contestant === SHIPPER || item.contestant === SHIPPER_MMDB ? `**${item.contestant}**` : item.contestant,
         n0(item.lines_per_s.median),
         pct(item.lines_per_s),
         raw ? n2(item.lines_per_s.median / raw.lines_per_s.median) : '',
@@ -147,7 +156,7 @@ function shipperSection(results: BenchResults): string {
         n0(item.peak_rss_mib.median),
         n2((item.es_cpu_s.median / shipper.lines) * 100_000),
         n0(item.store_bytes_per_doc.median),
-        ship && item !== ship ? ratio(ship.lines_per_s.median / item.lines_per_s.median) : '',
+        ship && item !== ship && item.contestant !== SHIPPER_MMDB ? ratio(ship.lines_per_s.median / item.lines_per_s.median) : '',
       ]),
       ['l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'l'],
     ),
@@ -193,6 +202,59 @@ function scaleSection(results: BenchResults): string {
   ].join('\n');
 }
 
+const ENGINES_COMMAND = '`npm run bench -- --parts engines`';
+
+function enginesSection(results: BenchResults): string {
+  const engines = results.engines;
+  if (!engines) return ['## Engines side by side', '', `Not run: ${results.skipped.engines ?? 'these results are from a run before this part existed'}; ${ENGINES_COMMAND} measures it.`].join('\n');
+  const [first, second] = engines.engines;
+  const header = ['', ...engines.engines.map((item) => `${item.name} ${item.version}`), ...(first && second ? [`${second.name} ÷ ${first.name}`] : [])];
+  const metric = (label: string, pick: (item: EnginesResult['engines'][number]) => number, show: (value: number) => string, spread?: (item: EnginesResult['engines'][number]) => Summary) => [
+    label,
+    ...engines.engines.map((item) => `${show(pick(item))}${spread ? ` (${pct(spread(item))})` : ''}`),
+    ...(first && second ? [n2(pick(second) / pick(first))] : []),
+  ];
+  const pair = (p50: number, p95: number) => `${n2(p50)} / ${n2(p95)}`;
+  const queryRows = (first?.queries ?? []).map((row, index) => [
+    row.query,
+    ...engines.engines.flatMap((item) => {
+      const query = item.queries[index]!;
+      return [pair(query.direct_p50, query.direct_p95), pair(query.api_p50, query.api_p95), `${query.overhead_ms.toFixed(1)} ms`];
+    }),
+  ]);
+  return [
+    '## Engines side by side',
+    '',
+    `Each engine in turn, as a local single node with the same 1 GiB heap (the other engine's node stopped), unpinned. ` +
+      `Shipping: this shipper over the same ${n0(engines.lines)}-line backlog (${(engines.log_bytes / 2 ** 20).toFixed(0)} MiB), one untimed run to warm the node and then ${engines.rounds} timed runs, ` +
+      'from the shipper\'s start to the last line searchable (median, ± half the range); engine CPU is the utime + stime of the node\'s process tree (`/proc/<pid>/stat`) during a run; ' +
+      'store bytes per document are those of the primaries\' Lucene segments (`_cat/segments`, which both engines answer) after a force-merge to one segment per index. ' +
+      `Queries: ${n0(engines.docs)} generated documents over 7 days, loaded with refreshes off and force-merged, then each API query and the same search sent directly, ` +
+      `interleaved, ${engines.runs} timed runs each after a warm-up (the API part's query set and runner).`,
+    '',
+    table(
+      header,
+      [
+        metric('shipper lines/s', (item) => item.ship.lines_per_s.median, n0, (item) => item.ship.lines_per_s),
+        metric('engine CPU s / 100k lines', (item) => item.ship.engine_cpu_s_per_100k.median, n2, (item) => item.ship.engine_cpu_s_per_100k),
+        metric('shipper CPU s / 100k lines', (item) => item.ship.shipper_cpu_s_per_100k.median, n2, (item) => item.ship.shipper_cpu_s_per_100k),
+        metric('store B/doc, shipped backlog, force-merged', (item) => item.ship.store_bytes_per_doc, n0),
+        metric(`load + force-merge of ${n0(engines.docs)} documents, s`, (item) => item.load.seconds, n0),
+        metric(`store B/doc, ${n0(engines.docs)} documents, force-merged`, (item) => item.load.store_bytes_per_doc, n0),
+      ],
+      ['l', ...header.slice(1).map(() => 'r' as const)],
+    ),
+    '',
+    'API queries, p50 / p95 ms; overhead = API p50 − direct p50:',
+    '',
+    table(
+      ['query', ...engines.engines.flatMap((item) => [`${item.name} direct`, `${item.name} API`, `${item.name} overhead`])],
+      queryRows,
+      ['l', ...engines.engines.flatMap(() => ['r', 'r', 'r'] as const)],
+    ),
+  ].join('\n');
+}
+
 /** The parts kept from earlier runs (all.ts --parts), as the opening sentence names them. */
 function carriedParts(results: BenchResults): string {
   const carried = Object.entries(results.carried ?? {});
@@ -235,7 +297,7 @@ export function renderMarkdown(results: BenchResults, chartPath: string): string
     '',
     `Figures above: shipper backlog N = ${results.shipper ? n0(results.shipper.lines) : '–'} lines, API at ${results.api ? n0(results.api.docs) : '–'} documents. ` +
       'Options: `--seconds` per proxy run, `--rounds` runs per measurement, `--connections`, `--lines` shipper backlog (default 200,000 to keep the run near 20 minutes here; `--lines 1000000` for the issue\'s figure), ' +
-      '`--api-docs`, `--scale-seconds`, `--parts proxy,shipper,api,scale`, `--quick` (short runs to check the setup). `npm run bench:proxy`, `bench:shipper` and ' +
+      '`--api-docs`, `--scale-seconds`, `--engine-lines` and `--engine-docs` (the engines part\'s backlog and documents, 200,000 and 1,000,000), `--parts proxy,shipper,api,scale,engines`, `--quick` (short runs to check the setup). `npm run bench:proxy`, `bench:shipper` and ' +
       '`bench:api` are each part against its own ceiling.',
     '',
     '## Targets',
@@ -248,6 +310,7 @@ export function renderMarkdown(results: BenchResults, chartPath: string): string
     parts.push('', '## API', '', `\`ops/bench/api.ts --documents ${results.api.docs} --runs ${results.api.runs}\` against the same node (${results.api.seconds.toFixed(0)} s):`, '', results.api.markdown);
   }
   if (results.scale) parts.push('', scaleSection(results));
+  parts.push('', enginesSection(results));
   const skipped = Object.entries(results.skipped);
   if (skipped.length) parts.push('', '## Not run', '', ...skipped.map(([part, reason]) => `- ${part}: ${reason}`));
   if (existsSync(NOTES)) parts.push('', readFileSync(NOTES, 'utf8').trim());

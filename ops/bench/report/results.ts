@@ -2,6 +2,7 @@
 // back by the report (so the page can be regenerated from a run without running it again).
 
 import type { ApiResult } from '../peers/api-suite.ts';
+import type { EnginesResult } from '../peers/engines-suite.ts';
 import type { ProxySuiteResult } from '../peers/proxy-suite.ts';
 import type { ScaleResult } from '../peers/scale-suite.ts';
 import type { ShipperSuiteResult } from '../peers/shipper-suite.ts';
@@ -29,8 +30,12 @@ export interface BenchResults {
   shipper?: ShipperSuiteResult;
   api?: ApiResult;
   scale?: ScaleResult;
+  /** Elasticsearch and OpenSearch side by side (absent in results of runs before that part). */
+  engines?: EnginesResult;
   /** Parts not run, with the reason. */
   skipped: Record<string, string>;
   /** Parts not run this time whose figures were kept from an earlier run: when that run started. */
-  carried: Partial<Record<'proxy' | 'shipper' | 'api' | 'scale', string>>;
+  carried: Partial<Record<'proxy' | 'shipper' | 'api' | 'scale' | 'engines', string>>;
+  /** Seconds each step of the run took (absent in results of runs before they were kept). */
+  timings?: Record<string, number>;
 }

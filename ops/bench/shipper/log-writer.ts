@@ -9,7 +9,7 @@ import { accessLogName, recordLine, testRecord } from '../../../test/helpers/rec
 const WRITE_BATCH = 10_000;
 const CLIENT_ADDRESSES = 20_000;
 /** First octets of public unicast space (no 10/8, 100.64/10, 127/8, 169.254/16, 172.16/12, 192.168/16). */
-const FIRST_OCTETS = [2, 5, 23, 31, 37, 41, 45, 46, 62, 77, 78, 80, 81, 82, 84, 85, 86, 88, 89, 91, 93, 94, 95, 104, 109, 176, 178, 185, 188, 193, 194, 195, 212, 213, 217];
+export const FIRST_OCTETS = [2, 5, 23, 31, 37, 41, 45, 46, 62, 77, 78, 80, 81, 82, 84, 85, 86, 88, 89, 91, 93, 94, 95, 104, 109, 176, 178, 185, 188, 193, 194, 195, 212, 213, 217];
 
 /** A deterministic public address for client number n. */
 function clientAddress(n: number): string {
