@@ -1,11 +1,13 @@
-// `npm start`: the whole stack on this machine. A local Elasticsearch (or the cluster named by
-// ELASTICSEARCH_URL), a demo upstream, a demo OIDC issuer, an SMTP sink for magic links, then the API, the shipper and the
+// `npm start [-- --engine opensearch]`: the whole stack on this machine. A local Elasticsearch or
+// OpenSearch node (or the cluster named by ELASTICSEARCH_URL), a demo upstream, a demo OIDC issuer, an SMTP sink for magic links, then the API, the shipper and the
 // proxy, each a child process whose diagnostics go to a file of its own. Ctrl-C, SIGINT or
 // SIGTERM stops them all, last started first.
 
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { parseArgs } from 'node:util';
 import { connectionFromEnv, type ElasticsearchConnection } from '../../common/elasticsearch-connection.ts';
+import { ENGINE_NAMES, ENGINES, isEngine, type Engine } from '../../common/search-engine.ts';
 import { REPO_ROOT } from '../elasticsearch/distribution.ts';
 import { portInUse } from '../free-port.ts';
 import { startLocalNode, type LocalNode } from '../elasticsearch/local-node.ts';
@@ -17,13 +19,40 @@ import { DEMO_SSO_ALLOWED_GROUPS, DEMO_SSO_USERS } from '../oidc/demo-identities
 import { DEMO_INDEX_PREFIX, DEMO_LINK_DOMAIN, DEMO_PASSWORD, DEMO_PIN, PORTS, SERVICES, STACK_DIR, STACK_STATE_FILE, type StackState } from './demo.ts';
 import { Supervisor } from './supervisor.ts';
 
+function refuse(message: string): never {
+  console.error(`stack: ${message}`);
+  process.exit(1);
+}
+
+/**
+ * The cluster the stack writes to, with its engine always named so every part's config says it:
+ * `--engine` (Elasticsearch when absent), or the cluster ELASTICSEARCH_URL names with the engine
+ * ELASTICSEARCH_ENGINE or `--engine` gives it. Bad input exits 1 before anything starts.
+ */
+function chooseCluster(): { engine: Engine; named: ElasticsearchConnection | undefined } {
+  let flag: string | undefined;
+  let named: ElasticsearchConnection | undefined;
+  try {
+    flag = parseArgs({ options: { engine: { type: 'string' } } }).values.engine;
+    named = connectionFromEnv();
+  } catch (error) {
+    refuse((error as Error).message);
+  }
+  if (flag !== undefined && !isEngine(flag)) refuse(`--engine: one of ${ENGINES.join(', ')}, not "${flag}"`);
+  if (flag && named?.engine && named.engine !== flag) refuse(`--engine ${flag}: ELASTICSEARCH_ENGINE says ${named.engine}; give one of them, or the same engine in both`);
+  const engine = flag ?? named?.engine ?? 'elasticsearch';
+  return { engine, named: named && { ...named, engine } };
+}
+
+const { engine, named: namedCluster } = chooseCluster();
+const engineName = ENGINE_NAMES[engine];
 const script = (path: string) => join(REPO_ROOT, path);
 const diagnosticsDir = join(STACK_DIR, 'diagnostics');
-const supervisor = new Supervisor(['elasticsearch', 'upstream', 'issuer', 'smtp', 'api', 'shipper', 'proxy'], diagnosticsDir);
+const supervisor = new Supervisor([engine, 'upstream', 'issuer', 'smtp', 'api', 'shipper', 'proxy'], diagnosticsDir);
 const say = (line: string) => console.log(`${supervisor.label('stack')} ${line}`);
 
 let localNode: LocalNode | undefined;
-let elasticsearchDataDir: string | undefined;
+let nodeDataDir: string | undefined;
 const starting = new AbortController();
 let stopping: Promise<void> | undefined;
 
@@ -32,17 +61,19 @@ async function startStack(): Promise<void> {
     if (await portInUse(port)) throw new Error(`port ${port} (${name}) is already in use on 127.0.0.1: is another \`npm start\` running?`);
   }
   await mkdir(diagnosticsDir, { recursive: true });
-  let elasticsearch: ElasticsearchConnection | undefined = connectionFromEnv();
+  let elasticsearch = namedCluster;
   if (!elasticsearch) {
-    const label = supervisor.label('elasticsearch');
-    elasticsearchDataDir = persistentDataDir(join(STACK_DIR, 'elasticsearch-data'), serviceUser());
-    console.log(`${label} data in ${elasticsearchDataDir}`);
+    const label = supervisor.label(engine);
+    // One folder per engine: neither can read the other's data.
+    nodeDataDir = persistentDataDir(join(STACK_DIR, `${engine}-data`), serviceUser());
+    console.log(`${label} data in ${nodeDataDir}`);
     localNode = await startLocalNode({
-      dataDir: elasticsearchDataDir,
+      engine,
+      dataDir: nodeDataDir,
       signal: starting.signal,
       log: (line) => console.log(`${label} ${line}`),
     });
-    elasticsearch = { url: localNode.url, request_timeout_ms: 10_000 };
+    elasticsearch = { engine, url: localNode.url, request_timeout_ms: 10_000 };
   }
   const files = await writeStackFiles(elasticsearch);
 
@@ -65,7 +96,7 @@ async function startStack(): Promise<void> {
     DEMO_SSO_USERS.filter((u) => u.groups?.some((g) => DEMO_SSO_ALLOWED_GROUPS.includes(g)) === (which === 'allowed')).map((u) => u.sub).join(', ');
   const at = (id: keyof typeof SERVICES) => `http://${SERVICES[id].host}:${PORTS.proxy}/`;
   console.log(`
-The stack is up.
+The stack is up, on ${engineName}.
 
   Proxy            ${proxyUrl}   (access log in ${files.logsDir})
     ${at('public').padEnd(34)} no auth
@@ -78,7 +109,7 @@ The stack is up.
   Proxy Events page ${apiUrl}/   API token: ${files.apiToken}
   API               ${apiUrl}/api/events/proxy   (OpenAPI: ${apiUrl}/api/openapi.json)
   OIDC issuer       ${issuerUrl}   (demo: its sign-ins live in memory and end when it stops)
-  Elasticsearch     ${elasticsearch.url}   (the demo writes only ${DEMO_INDEX_PREFIX}-*)
+  ${engineName.padEnd(17)} ${elasticsearch.url}   (the demo writes only ${DEMO_INDEX_PREFIX}-*)
   Shipper metrics   http://127.0.0.1:${PORTS.shipperMetrics}/metrics
   SMTP sink         127.0.0.1:${PORTS.smtp}   (accepts the proxy's mail and keeps none; each link shows here)
   Diagnostics       ${diagnosticsDir}/<part>.log   (warnings and errors also show here)
@@ -104,7 +135,7 @@ async function stop(code: number): Promise<never> {
     await supervisor.stopAll();
     await startup.catch(() => {});
     await localNode?.stop();
-    const kept = elasticsearchDataDir ? `${STACK_DIR} (Elasticsearch's in ${elasticsearchDataDir})` : STACK_DIR;
+    const kept = nodeDataDir ? `${STACK_DIR} (${engineName}'s in ${nodeDataDir})` : STACK_DIR;
     say(`stopped. The data stays in ${kept} for the next start.`);
   })();
   await stopping;

@@ -1,18 +1,20 @@
 // `npm run verify-trail -- [--files DIR] [--since T] [--until T] --public-key FILE [--index-prefix P]`:
-// checks the proxy's trail in a log directory and/or in Elasticsearch (when ELASTICSEARCH_URL and
-// friends name a cluster) against the chain and the checkpoints signed with the proxy's key.
+// checks the proxy's trail in a log directory and/or in the indices (when ELASTICSEARCH_URL and
+// friends name a cluster, Elasticsearch or OpenSearch) against the chain and the checkpoints signed with the proxy's key.
 // Prints what it checked, what is not tampering but worth knowing (declared gaps, cuts, the unsigned
 // tail), and every finding: the missing, altered, inserted or reordered record by proxy and
 // sequence. Exit 0: the trail verifies; 1: findings; 2: it could not check (bad option, unreadable
-// key or directory, Elasticsearch unreachable).
+// key or directory, cluster unreachable or not the engine named).
 
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { connectionFromEnv, createElasticsearchClient } from '../../common/elasticsearch-connection.ts';
+import { connectionFromEnv } from '../../common/elasticsearch-connection.ts';
 import { DEFAULT_INDEX_PREFIX } from '../../common/proxy-event-document.ts';
+import { checkEngine } from '../../common/search-engine.ts';
+import { createStorage } from '../../common/storage/create.ts';
 import { keyIdOf } from '../../common/trail.ts';
-import { verifyElasticsearch, type TimeRange } from './elasticsearch.ts';
+import { verifyIndices, type TimeRange } from './indices.ts';
 import { verifyFiles } from './files.ts';
 import { emptyVerification, type Verification } from './verifier.ts';
 
@@ -90,16 +92,17 @@ if (values.files !== undefined) {
 }
 if (connection) {
   const prefix = values['index-prefix'] ?? DEFAULT_INDEX_PREFIX;
-  const client = createElasticsearchClient(connection);
+  const storage = createStorage(connection);
   const verification = emptyVerification();
   try {
-    await verifyElasticsearch(client, prefix, range, keys, verification);
+    await checkEngine(connection, storage.engine);
+    await verifyIndices(storage, prefix, range, keys, verification);
   } catch (error) {
-    fail(`Elasticsearch ${connection.url}: ${(error as Error).message}`);
+    fail(`${connection.url}: ${(error as Error).message}`);
   } finally {
-    await client.close();
+    await storage.close();
   }
-  findings += report(`elasticsearch ${prefix}`, verification);
+  findings += report(`${storage.engine} ${prefix}`, verification);
 }
 say(findings === 0 ? 'verify-trail: the trail verifies' : `verify-trail: ${findings} findings`);
 process.exit(findings === 0 ? 0 : EXIT_FINDINGS);

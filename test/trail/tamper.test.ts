@@ -1,6 +1,6 @@
 // The trail end to end: the real proxy (signing key from `npm run trail-key`, small rotation, one
 // restart) writes its chained lines and checkpoints, the real shipper indexes them into the real
-// node, and `npm run verify-trail` passes on the untouched files and documents. Then one document is
+// node (either engine), and `npm run verify-trail` passes on the untouched files and documents. Then one document is
 // altered, one deleted, a forged one inserted (with a consistent line of its own, and one without a
 // trail), and one byte of a rotated file is edited: verify-trail exits 1 naming each by proxy and
 // sequence, and a moved line in a file is named as reordered.
@@ -15,7 +15,8 @@ import { FIELD, indexPattern, trailIndexPrefix, type ProxyEventDocument } from '
 import { lineHash } from '../../common/trail.ts';
 import { toDocument } from '../../shipper/document.ts';
 import { withTrail } from '../../shipper/trail-document.ts';
-import { testElasticsearch } from '../helpers/elasticsearch.ts';
+import { ENGINE_NAMES } from '../../common/search-engine.ts';
+import { clusterRequest, testElasticsearch, testEngine } from '../helpers/elasticsearch.ts';
 import { logFiles, removeDir, serviceConfig, startUpstream, tempDir, type Upstream } from '../proxy/helpers.ts';
 import { spawnProxy } from '../proxy/process.ts';
 import { startShipper, waitForCount } from '../shipper/shipper-process.ts';
@@ -49,7 +50,7 @@ async function logLines(dir: string): Promise<LogLine[]> {
   return lines;
 }
 
-describe('the trail from the proxy’s files to Elasticsearch', () => {
+describe(`the trail from the proxy’s files to ${ENGINE_NAMES[testEngine()]}`, () => {
   const es = testElasticsearch('trail');
   let dir: string;
   let logs: string;
@@ -80,7 +81,6 @@ describe('the trail from the proxy’s files to Elasticsearch', () => {
   });
   after(async () => {
     await upstream.close();
-    await es.client.indices.delete({ index: indexPattern(trailIndexPrefix(es.prefix)), ignore_unavailable: true, allow_no_indices: true });
     await es.cleanup();
     await removeDir(dir);
   });
@@ -154,19 +154,24 @@ describe('the trail from the proxy’s files to Elasticsearch', () => {
     assert.equal(clean.code, 0, clean.stdout + clean.stderr);
     assert.match(clean.stdout, new RegExp(`proxy ${PROXY_ID}: sequences \\d+ to \\d+, ${lines.length} entries, ${checkpointCount} checkpoints`));
 
-    const search = await es.client.search<ProxyEventDocument>({ index: indexPattern(es.prefix), size: 1_000, sort: [{ [FIELD.eventSequence]: 'asc' }] });
+    const search = await es.storage.search<ProxyEventDocument>({ index: indexPattern(es.prefix), size: 1_000, sort: [{ [FIELD.eventSequence]: 'asc' }] });
     const hits = search.hits.hits;
     const [alteredHit, deletedHit, copiedHit] = [hits[20]!, hits[60]!, hits[150]!];
-    await es.client.update({ index: alteredHit._index, id: alteredHit._id!, doc: { http: { response: { status_code: 500 } }, url: { path: '/nothing-to-see' } }, refresh: true });
-    await es.client.delete({ index: deletedHit._index, id: deletedHit._id!, refresh: true });
+    // Tampering is no part of the storage seam: plain REST, the same on both engines.
+    const tamper = async (method: string, path: string, body?: unknown) => {
+      const { status } = await clusterRequest(es.connection, method, `${path}?refresh=true`, body);
+      assert.ok(status < 300, `${method} ${path}: ${status}`);
+    };
+    await tamper('POST', `/${alteredHit._index}/_update/${encodeURIComponent(alteredHit._id!)}`, { doc: { http: { response: { status_code: 500 } }, url: { path: '/nothing-to-see' } } });
+    await tamper('DELETE', `/${deletedHit._index}/_doc/${encodeURIComponent(deletedHit._id!)}`);
     const copied = copiedHit._source!;
     const forgedRecord = { ...(JSON.parse(copied.event.original!) as AccessRecord), id: 'forged', path: '/forged' };
     const forgedLine = JSON.stringify(forgedRecord);
-    await es.client.index({ index: copiedHit._index, id: 'forged', document: withTrail(toDocument(forgedRecord), forgedRecord, forgedLine), refresh: true });
+    await tamper('PUT', `/${copiedHit._index}/_doc/forged`, withTrail(toDocument(forgedRecord), forgedRecord, forgedLine));
     const unchained = { ...forgedRecord, id: 'unchained' } as AccessRecord;
     delete unchained.seq;
     delete unchained.prev;
-    await es.client.index({ index: copiedHit._index, id: 'unchained', document: toDocument(unchained), refresh: true });
+    await tamper('PUT', `/${copiedHit._index}/_doc/unchained`, toDocument(unchained));
     assert.notEqual(lineHash(forgedLine), copied.event.hash);
 
     const tampered = await verifyTrail(['--public-key', keys.publicFile, '--index-prefix', es.prefix], es.connection);

@@ -1,4 +1,4 @@
-// verify-trail over Elasticsearch. The range selects checkpoints by the time they were signed; for
+// verify-trail over the indices, on either engine through the storage seam. The range selects checkpoints by the time they were signed; for
 // each proxy, every event and checkpoint whose sequence lies between its first and last checkpoint
 // in the range is read in sequence order, whatever its day, and checked twice: the document against
 // its own line (`event.original`, made into a document again the way the shipper does), and the
@@ -6,8 +6,9 @@
 // before it are a clean cut, not missing records.
 
 import { isDeepStrictEqual } from 'node:util';
-import type { Client, estypes } from '@elastic/elasticsearch';
+import type { estypes } from '@elastic/elasticsearch';
 import { dayOfDailyIndex, FIELD, indexPattern, trailIndexPrefix } from '../../common/proxy-event-document.ts';
+import type { Storage } from '../../common/storage/storage.ts';
 import { GENESIS_PREVIOUS } from '../../common/trail.ts';
 import { toDocument } from '../../shipper/document.ts';
 import { checkpointDocument, withTrail } from '../../shipper/trail-document.ts';
@@ -53,12 +54,12 @@ function timeFilter(range: TimeRange): estypes.QueryDslQueryContainer {
 }
 
 /** Each hit of `query` over `index`, in sequence order, through a point in time. */
-async function* hitsBySequence(client: Client, index: string[], query: estypes.QueryDslQueryContainer): AsyncGenerator<estypes.SearchHit<Source>> {
-  const { id } = await client.openPointInTime({ index, keep_alive: '1m', ignore_unavailable: true });
+async function* hitsBySequence(storage: Storage, patterns: string[], query: estypes.QueryDslQueryContainer): AsyncGenerator<estypes.SearchHit<Source>> {
+  const id = await storage.openPointInTime(patterns.join(','), '1m');
   try {
     let after: estypes.SortResults | undefined;
     for (;;) {
-      const page = await client.search<Source>({
+      const page = await storage.search<Source>({
         pit: { id, keep_alive: '1m' },
         size: PAGE_SIZE,
         query,
@@ -70,7 +71,7 @@ async function* hitsBySequence(client: Client, index: string[], query: estypes.Q
       after = page.hits.hits.at(-1)!.sort;
     }
   } finally {
-    await client.closePointInTime({ id }).catch(() => undefined);
+    await storage.closePointInTime(id).catch(() => undefined);
   }
 }
 
@@ -98,15 +99,15 @@ function entryOf(hit: estypes.SearchHit<Source>, proxy: string, trailPrefix: str
 }
 
 /** The oldest day of events kept, or undefined when there is none. */
-async function oldestDay(client: Client, prefix: string): Promise<Date | undefined> {
-  const { indices } = await client.indices.resolveIndex({ name: indexPattern(prefix), expand_wildcards: 'open' });
-  const days = indices.map((index) => dayOfDailyIndex(prefix, index.name)).filter((day) => day !== undefined);
+async function oldestDay(storage: Storage, prefix: string): Promise<Date | undefined> {
+  const indices = await storage.resolveIndices([indexPattern(prefix)]);
+  const days = indices.map((index) => dayOfDailyIndex(prefix, index)).filter((day) => day !== undefined);
   return days.length === 0 ? undefined : new Date(Math.min(...days.map((day) => day.getTime())));
 }
 
 /** True when the proxy's oldest entry kept continues an earlier one: the days before it were deleted. */
-async function chainWasCut(client: Client, indices: string[], proxy: string): Promise<boolean> {
-  const oldest = await client.search<Source>({
+async function chainWasCut(storage: Storage, indices: string[], proxy: string): Promise<boolean> {
+  const oldest = await storage.search<Source>({
     index: indices,
     size: 1,
     ignore_unavailable: true,
@@ -125,8 +126,8 @@ interface Window {
 }
 
 /** The sequences of the proxy's first and last checkpoint in the range, if it has any there. */
-async function signedWindow(client: Client, trail: string, proxy: string, range: TimeRange): Promise<Window | undefined> {
-  const response = await client.search({
+async function signedWindow(storage: Storage, trail: string, proxy: string, range: TimeRange): Promise<Window | undefined> {
+  const response = await storage.search({
     index: trail,
     size: 0,
     ignore_unavailable: true,
@@ -140,8 +141,8 @@ async function signedWindow(client: Client, trail: string, proxy: string, range:
   return first === null || last === null ? undefined : { first, last };
 }
 
-async function proxiesIn(client: Client, index: string, query: estypes.QueryDslQueryContainer): Promise<{ key: string; doc_count: number }[]> {
-  const response = await client.search({
+async function proxiesIn(storage: Storage, index: string, query: estypes.QueryDslQueryContainer): Promise<{ key: string; doc_count: number }[]> {
+  const response = await storage.search({
     index,
     size: 0,
     ignore_unavailable: true,
@@ -152,45 +153,40 @@ async function proxiesIn(client: Client, index: string, query: estypes.QueryDslQ
   return (response.aggregations?.proxies as { buckets: { key: string; doc_count: number }[] } | undefined)?.buckets ?? [];
 }
 
-export async function verifyElasticsearch(client: Client, prefix: string, range: TimeRange, keys: TrustedKeys, into: Verification): Promise<void> {
+export async function verifyIndices(storage: Storage, prefix: string, range: TimeRange, keys: TrustedKeys, into: Verification): Promise<void> {
   const trailPrefix = trailIndexPrefix(prefix);
   const events = indexPattern(prefix);
   const trail = indexPattern(trailPrefix);
-  const oldest = await oldestDay(client, prefix);
+  const oldest = await oldestDay(storage, prefix);
   const signed = new Set<string>();
-  for (const { key: proxy } of await proxiesIn(client, trail, timeFilter(range))) {
+  for (const { key: proxy } of await proxiesIn(storage, trail, timeFilter(range))) {
     let proxyRange = range;
     const cutStart = oldest && new Date(oldest.getTime() + CUT_MARGIN_MS);
-    if (cutStart && (range.since === undefined || range.since < cutStart) && (await chainWasCut(client, [events, trail], proxy))) {
+    if (cutStart && (range.since === undefined || range.since < cutStart) && (await chainWasCut(storage, [events, trail], proxy))) {
       proxyRange = { ...range, since: cutStart };
       into.notices.push({ proxy, detail: `a clean cut: the days before ${oldest!.toISOString().slice(0, 10)} are deleted; checked from the first checkpoint after ${cutStart.toISOString()}` });
     }
-    const window = await signedWindow(client, trail, proxy, proxyRange);
+    const window = await signedWindow(storage, trail, proxy, proxyRange);
     if (window === undefined) continue;
     signed.add(proxy);
     const entries: TrailEntry[] = [];
     const query = { bool: { filter: [{ term: { [FIELD.observerName]: proxy } }, { range: { [FIELD.eventSequence]: { gte: window.first, lte: window.last } } }] } };
-    for await (const hit of hitsBySequence(client, [events, trail], query)) {
+    for await (const hit of hitsBySequence(storage, [events, trail], query)) {
       const entry = entryOf(hit, proxy, trailPrefix, into);
       if (entry) entries.push(entry);
     }
     verifyChain(proxy, entries, keys, false, into);
-    const outside = await client.count({
-      index: events,
-      ignore_unavailable: true,
-      allow_no_indices: true,
-      query: {
-        bool: {
-          filter: [timeFilter(range), { term: { [FIELD.observerName]: proxy } }, { exists: { field: FIELD.eventSequence } }],
-          must_not: [{ range: { [FIELD.eventSequence]: { gte: window.first, lte: window.last } } }],
-        },
+    const outside = await storage.count(events, {
+      bool: {
+        filter: [timeFilter(range), { term: { [FIELD.observerName]: proxy } }, { exists: { field: FIELD.eventSequence } }],
+        must_not: [{ range: { [FIELD.eventSequence]: { gte: window.first, lte: window.last } } }],
       },
     });
-    if (outside.count > 0) {
-      into.notices.push({ proxy, detail: `${outside.count} records in the range lie before its first or after its last checkpoint (sequences ${window.first} to ${window.last}): not covered by this run` });
+    if (outside > 0) {
+      into.notices.push({ proxy, detail: `${outside} records in the range lie before its first or after its last checkpoint (sequences ${window.first} to ${window.last}): not covered by this run` });
     }
   }
-  const unchained = await client.search<Source>({
+  const unchained = await storage.search<Source>({
     index: events,
     size: UNCHAINED_REPORTED,
     ignore_unavailable: true,
@@ -202,7 +198,7 @@ export async function verifyElasticsearch(client: Client, prefix: string, range:
     into.findings.push({ kind: 'inserted', proxy, where: `${hit._index}/${hit._id}`, detail: 'a document without a place in the trail (no event.sequence)' });
   }
   const chained = { bool: { filter: [timeFilter(range), { exists: { field: FIELD.eventSequence } }], must_not: [{ terms: { [FIELD.observerName]: [...signed] } }] } };
-  for (const { key, doc_count } of await proxiesIn(client, events, chained)) {
+  for (const { key, doc_count } of await proxiesIn(storage, events, chained)) {
     into.findings.push({ kind: 'unsigned', proxy: key, detail: `${doc_count} records in the range and no checkpoint of this proxy in it` });
   }
 }
