@@ -72,6 +72,7 @@ try {
     gapSeconds,
     drainTimeoutMs: 300_000,
     log: say,
+    signal: stopping.signal,
   });
   const command = `npm run bench:cluster -- ${process.argv.slice(2).join(' ')}`.trim().replace(/ --$/, '');
   writeFileSync(join(root, chartPath), timelineSvg(result));

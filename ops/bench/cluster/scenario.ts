@@ -61,6 +61,8 @@ export interface ScenarioOptions {
   /** How long, after the load stops, the shippers may take to deliver every line. */
   drainTimeoutMs: number;
   log: (line: string) => void;
+  /** Aborted on Ctrl-C: the proxies, shippers and API are stopped at once, not left running. */
+  signal?: AbortSignal;
 }
 
 /**
@@ -131,6 +133,8 @@ export async function runClusterScenario(options: ScenarioOptions): Promise<Scen
   const upstream = await startUpstream();
   const parts = new Supervisor(['api', 'shipper-1', 'shipper-2'], options.dir);
   const proxies = new Supervisor(['proxy-1', 'proxy-2'], options.dir);
+  const stopProcesses = () => void Promise.all([proxies.stopAll(), parts.stopAll()]);
+  options.signal?.addEventListener('abort', stopProcesses, { once: true });
   const writeConfig = async (name: string, config: object) => {
     const file = join(options.dir, `${name}.json`);
     await writeFile(file, JSON.stringify(config, null, 2));
@@ -253,6 +257,7 @@ export async function runClusterScenario(options: ScenarioOptions): Promise<Scen
       freshness: freshness.samples,
     };
   } finally {
+    options.signal?.removeEventListener('abort', stopProcesses);
     stopProbes.abort();
     await traffic?.stop();
     await proxies.stopAll();
