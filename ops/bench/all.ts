@@ -37,6 +37,7 @@ import { renderMarkdown } from './report/markdown.ts';
 import { rewriteKeepingSections } from './report/sections.ts';
 import type { BenchResults } from './report/results.ts';
 
+const SCALE_MAX_LINES_PER_SHIPPER = 50_000;
 const ALL_PARTS = ['proxy', 'shipper', 'api', 'scale', 'engines'];
 /** The parts that share one Elasticsearch node. */
 const NODE_PARTS = ['shipper', 'api', 'scale'];
@@ -211,7 +212,8 @@ try {
           esUrl: node.url,
           esPid: node.pid,
           seconds: options.scaleSeconds,
-          linesPerShipper: Math.max(10_000, Math.round(options.lines / 4)),
+          // Its figure is how the rate grows with shippers: a quarter of the shipper part's backlog, at most 50,000 each, shows it.
+          linesPerShipper: Math.min(SCALE_MAX_LINES_PER_SHIPPER, Math.max(10_000, Math.round(options.lines / 4))),
           log: say,
         });
       });
