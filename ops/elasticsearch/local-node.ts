@@ -31,8 +31,6 @@ export interface LocalNodeOptions {
   engine?: Engine;
   /** Keep data here across runs (npm start); a fresh temporary folder otherwise (tests). */
   dataDir?: string;
-  /** Turn on security with one superuser in the file realm (basic auth over plain HTTP); Elasticsearch only. */
-  superuser?: Credentials;
   /** Listen on this HTTP port instead of a free one (a restart on the same data keeps its URL). */
   httpPort?: number;
   heap?: string;
@@ -229,9 +227,6 @@ export function basicAuth(credentials: Credentials): string {
 export async function startLocalNode(options: LocalNodeOptions = {}): Promise<LocalNode> {
   const log = options.log ?? (() => {});
   const distribution = DISTRIBUTIONS[options.engine ?? 'elasticsearch'];
-  if (options.superuser && distribution.engine !== 'elasticsearch') {
-    throw new ElasticsearchStartError(`a local ${distribution.name} node has no security: its integ-test distribution has no security plugin`);
-  }
   const runAs = serviceUser();
   const home = await readableHome(distribution, await ensureDistribution(distribution, log), runAs);
   const javaHome = findJavaHome(distribution);
@@ -241,9 +236,7 @@ export async function startLocalNode(options: LocalNodeOptions = {}): Promise<Lo
   const settings: Record<string, string> = {
     'discovery.type': 'single-node',
     'transport.port': String(transportPort),
-    ...(options.superuser
-      ? { 'xpack.security.enabled': 'true', 'xpack.security.http.ssl.enabled': 'false', 'xpack.security.transport.ssl.enabled': 'false' }
-      : distribution.securityOff),
+    ...distribution.securityOff,
   };
   const prepared = await prepareNode(distribution, home, javaHome, {
     clusterName: SINGLE_NODE_CLUSTER,
@@ -254,7 +247,6 @@ export async function startLocalNode(options: LocalNodeOptions = {}): Promise<Lo
     httpPort,
     settings,
   });
-  if (options.superuser) addSuperuser(home, prepared, options.superuser);
   if (runAs) await chownTree(runDir, runAs);
   if (runAs && options.dataDir) {
     await chownTree(options.dataDir, runAs);
@@ -271,11 +263,10 @@ export async function startLocalNode(options: LocalNodeOptions = {}): Promise<Lo
   log(`starting ${distribution.name} (${home.split('/').at(-1)}, Java at ${javaHome}) on 127.0.0.1:${httpPort}`);
   const running = launchNode(home, prepared, runAs);
   const url = `http://127.0.0.1:${httpPort}`;
-  const auth = options.superuser ? basicAuth(options.superuser) : undefined;
   const timeoutMs = options.readyTimeoutMs ?? DEFAULT_READY_TIMEOUT_MS;
   await awaitNodes(
     [{ prepared, running }],
-    () => waitUntilReady(url, 'wait_for_status=yellow', auth, [running.child], timeoutMs, options.signal, undefined),
+    () => waitUntilReady(url, 'wait_for_status=yellow', undefined, [running.child], timeoutMs, options.signal, undefined),
     runAs,
     runDir,
   );
