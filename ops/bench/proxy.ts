@@ -4,7 +4,8 @@
 // median reported. The machine is shared, so the figure to trust is the proxy's own CPU time per
 // request (/proc), printed with the load average of each run. Writes nothing but its output.
 // Options: --seconds N (per run, default 6) · --rounds N (3) · --connections N (64) ·
-// --scenarios small,large,auth (small) · --peers NAME,… (this proxy on/off and the undici proxy) ·
+// --scenarios small,large,auth (small) · --peers 'NAME;…' (this proxy on/off and the undici proxy;
+// names hold commas, so ';' separates them; 'this proxy, log on, 2 workers' runs on every core) ·
 // --no-direct · --profile DIR (this proxy runs with --cpu-prof, a .cpuprofile per process into
 // DIR). Load goes to 127.0.0.1 only.
 
@@ -14,21 +15,25 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ensurePrerequisites } from './peers/prerequisites.ts';
 import { atExit, stopEverything } from './peers/processes.ts';
-import { runProxySuite, SCENARIOS, THIS_OFF, THIS_ON, UNDICI_PEER, type ProxyRow, type Scenario } from './peers/proxy-suite.ts';
+import { ALL_PEERS, runProxySuite, SCENARIOS, THIS_OFF, THIS_ON, THIS_ON_TWO_WORKERS, UNDICI_PEER, type ProxyRow, type Scenario } from './peers/proxy-suite.ts';
 
+const PEER_SEPARATOR = ';';
 const { values } = parseArgs({
   options: {
     seconds: { type: 'string', default: '6' },
     rounds: { type: 'string', default: '3' },
     connections: { type: 'string', default: '64' },
     scenarios: { type: 'string', default: 'small' },
-    peers: { type: 'string', default: [THIS_ON, THIS_OFF, UNDICI_PEER].join(',') },
+    peers: { type: 'string', default: [THIS_ON, THIS_OFF, UNDICI_PEER].join(PEER_SEPARATOR) },
     'no-direct': { type: 'boolean', default: false },
     profile: { type: 'string' },
   },
 });
 const scenarios = values.scenarios.split(',') as Scenario[];
 for (const scenario of scenarios) if (!(scenario in SCENARIOS)) throw new Error(`--scenarios: unknown "${scenario}" (known: ${Object.keys(SCENARIOS).join(', ')})`);
+const knownPeers = [...ALL_PEERS, THIS_ON_TWO_WORKERS];
+const peers = values.peers.split(PEER_SEPARATOR).map((peer) => peer.trim());
+for (const peer of peers) if (!knownPeers.includes(peer)) throw new Error(`--peers: unknown "${peer}" (known, separated by "${PEER_SEPARATOR}": ${knownPeers.join('; ')})`);
 const say = (line: string) => process.stderr.write(`[bench:proxy] ${line}\n`);
 
 ensurePrerequisites(['proxy'], say);
@@ -43,7 +48,7 @@ try {
     rounds: Number(values.rounds),
     connections: Number(values.connections),
     log: say,
-    peers: values.peers.split(','),
+    peers,
     scenarios,
     direct: !values['no-direct'],
     thisProxyNodeArgs: values.profile ? ['--cpu-prof', `--cpu-prof-dir=${resolve(values.profile)}`] : [],

@@ -29,6 +29,8 @@ export type Scenario = keyof typeof SCENARIOS;
 export const DIRECT = 'direct to upstream (no proxy)';
 export const THIS_ON = 'this proxy, log on';
 export const THIS_OFF = 'this proxy, log off';
+/** Two workers on both cores, beside wrk and the upstream: `bench:proxy --peers` only (not a per-core figure). */
+export const THIS_ON_TWO_WORKERS = 'this proxy, log on, 2 workers';
 /** The minimal Node proxy: the reference for what the runtime allows per core. */
 export const UNDICI_PEER = undiciPeer.name;
 export const NODE_PEERS = [UNDICI_PEER, httpProxyPeer.name, fastifyPeer.name];
@@ -89,7 +91,10 @@ interface Target {
 }
 
 function countLines(path: string): number {
-  const files = statSync(path).isDirectory() ? readdirSync(path).filter((name) => name.endsWith('.log')).map((name) => join(path, name)) : [path];
+  // A proxy with workers writes one folder per worker under its log folder.
+  const files = statSync(path).isDirectory()
+    ? readdirSync(path, { recursive: true, encoding: 'utf8' }).filter((name) => name.endsWith('.log')).map((name) => join(path, name))
+    : [path];
   let lines = 0;
   for (const file of files) {
     const text = readFileSync(file);
@@ -110,7 +115,7 @@ export async function runProxySuite(options: ProxySuiteOptions): Promise<ProxySu
   const upstream = await startNginxUpstream(options.dir);
   const nodeArgs = options.thisProxyNodeArgs ?? [];
   const selected = new Set(options.peers ?? ALL_PEERS);
-  const peers = [thisProxy(true, nodeArgs), thisProxy(false, nodeArgs), nginx, haproxy, caddy, undiciPeer, httpProxyPeer, fastifyPeer].filter((peer) => selected.has(peer.name));
+  const peers = [thisProxy(true, nodeArgs), thisProxy(false, nodeArgs), thisProxy(true, nodeArgs, 2), nginx, haproxy, caddy, undiciPeer, httpProxyPeer, fastifyPeer].filter((peer) => selected.has(peer.name));
   const running = new Map<string, RunningProxy>();
   if (options.direct ?? true) running.set(DIRECT, { name: DIRECT, pid: upstream.pid, url: `http://127.0.0.1:${upstream.port}`, accessLog: undefined });
   const versions: Record<string, string> = {};

@@ -28,22 +28,25 @@ export class LoginError extends ProxyAccessLogError {
   readonly code = 'BENCH_LOGIN_FAILED';
 }
 
-/** `nodeArgs`: options for the proxy's Node (a profile: --cpu-prof, --trace-gc). */
-export function thisProxy(accessLog: boolean, nodeArgs: readonly string[] = []): ProxyPeer {
-  const name = accessLog ? 'this proxy, log on' : 'this proxy, log off';
+/**
+ * `nodeArgs`: options for the proxy's Node (a profile: --cpu-prof, --trace-gc). One worker is
+ * pinned to the core under test; more are left to every core, the load generator's included
+ * (what `workers` gives on a machine whose cores are all shared).
+ */
+export function thisProxy(accessLog: boolean, nodeArgs: readonly string[] = [], workers = 1): ProxyPeer {
+  const name = `${accessLog ? 'this proxy, log on' : 'this proxy, log off'}${workers > 1 ? `, ${workers} workers` : ''}`;
   return {
     name,
     version: () => `proxy-access-log ${version} (Node ${process.versions.node}, undici ${undiciVersion}, pino ${pinoVersion})`,
     async start(dir: string, upstreamPort: number): Promise<RunningProxy> {
       passwordHash ??= await hashSecret(PASSWORD);
-      const logDir = join(dir, accessLog ? 'this-proxy-logs-on' : 'this-proxy-logs-off');
+      const logDir = join(dir, `${accessLog ? 'this-proxy-logs-on' : 'this-proxy-logs-off'}-${workers}`);
       const upstream = `http://127.0.0.1:${upstreamPort}`;
       const signingKeyFile = join(dir, 'this-proxy-trail.key');
       if (accessLog) await writeFile(signingKeyFile, generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });
       const config = {
-        proxy_id: accessLog ? 'bench-log-on' : 'bench-log-off',
-        // One process: these figures are per proxy process (workers are measured on their own).
-        workers: 1,
+        proxy_id: `${accessLog ? 'bench-log-on' : 'bench-log-off'}-${workers}`,
+        workers,
         listen: { host: '127.0.0.1', port: 0 },
         access_log: {
           enabled: accessLog,
@@ -57,10 +60,10 @@ export function thisProxy(accessLog: boolean, nodeArgs: readonly string[] = []):
           { id: 'secure', hosts: [SECURE_HOST], upstream, auth: { method: 'password', hash: passwordHash, user_id: 'bench-user' } },
         ],
       };
-      const file = join(dir, accessLog ? 'this-proxy-on.json' : 'this-proxy-off.json');
+      const file = join(dir, `${accessLog ? 'this-proxy-on' : 'this-proxy-off'}-${workers}.json`);
       await writeFile(file, JSON.stringify(config));
       const started = await start(name, process.execPath, [...nodeArgs, join(root, 'proxy/main.ts'), '--config', file], {
-        cpus: CPU_UNDER_TEST,
+        cpus: workers === 1 ? CPU_UNDER_TEST : undefined,
         ready: /"port":(\d+)[^\n]*"msg":"proxy listening"/,
       });
       return { name, pid: started.pid, url: `http://127.0.0.1:${started.match![1]}`, accessLog: accessLog ? logDir : undefined };
