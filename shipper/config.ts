@@ -18,8 +18,8 @@ export const DEFAULT_BULKS_IN_FLIGHT = 2;
 const MAX_BULKS_IN_FLIGHT = 16;
 
 const MIB = 1024 * 1024;
-/** The heap the shipper needs besides its batches: loaded code, the geo memo, the outputs' state. */
-const HEAP_BESIDES_BATCHES = 32 * MIB;
+/** The heap the shipper needs besides its batches: loaded code (some 27 MiB), the geo memo when full, the outputs' state. */
+const HEAP_BESIDES_BATCHES = 48 * MIB;
 /**
  * Batches held at once (those in flight, the one being filled, the one being settled), each
  * taking about twice its bytes: the lines' text and the operations made of them.
