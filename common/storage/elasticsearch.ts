@@ -3,7 +3,7 @@
 
 import { errors, type Client } from '@elastic/elasticsearch';
 import type { estypes } from '@elastic/elasticsearch';
-import { storageError, type BulkItem, type CallOptions, type ClientErrorClasses, type IndexTemplate, type SearchRequest, type SearchResponse, type Storage } from './storage.ts';
+import { bulkBody, storageError, type BulkItem, type CallOptions, type ClientErrorClasses, type IndexTemplate, type SearchRequest, type SearchResponse, type Storage } from './storage.ts';
 
 const CLIENT_ERRORS: ClientErrorClasses = errors;
 
@@ -38,9 +38,11 @@ export class ElasticsearchStorage implements Storage {
   }
 
   async bulk(operations: readonly (string | object)[], options?: CallOptions & { refresh?: boolean }): Promise<BulkItem[]> {
+    // The client passes a Buffer through as the body; its types name only arrays.
+    const body = bulkBody(operations) as unknown as estypes.BulkRequest['operations'];
     const response = await call(() =>
       this.client.bulk(
-        { operations: [...operations], ...(options?.refresh === undefined ? {} : { refresh: options.refresh }), filter_path: BULK_FILTER_PATH },
+        { operations: body, ...(options?.refresh === undefined ? {} : { refresh: options.refresh }), filter_path: BULK_FILTER_PATH },
         transportOptions(options),
       ),
     );

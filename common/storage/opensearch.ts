@@ -16,7 +16,7 @@ import { Client, errors, type ClientOptions } from '@opensearch-project/opensear
 import type { estypes } from '@elastic/elasticsearch';
 import type { ElasticsearchConnection } from '../elasticsearch-connection.ts';
 import { BULK_FILTER_PATH } from './elasticsearch.ts';
-import { storageError, type BulkItem, type CallOptions, type ClientErrorClasses, type IndexTemplate, type SearchRequest, type SearchResponse, type Storage } from './storage.ts';
+import { bulkBody, storageError, type BulkItem, type CallOptions, type ClientErrorClasses, type IndexTemplate, type SearchRequest, type SearchResponse, type Storage } from './storage.ts';
 
 const CLIENT_ERRORS: ClientErrorClasses = errors;
 
@@ -77,8 +77,10 @@ export class OpenSearchStorage implements Storage {
   }
 
   async bulk(operations: readonly (string | object)[], options?: CallOptions & { refresh?: boolean }): Promise<BulkItem[]> {
+    // The client passes a Buffer through as the body; its types name only arrays.
+    const ndjson = bulkBody(operations) as unknown as object[];
     const body = await call<{ items: Array<Record<string, BulkItem>> }>(options?.signal, () =>
-      this.#client.bulk({ body: [...operations] as object[], ...(options?.refresh === undefined ? {} : { refresh: options.refresh }), filter_path: BULK_FILTER_PATH }, transportOptions(options)),
+      this.#client.bulk({ body: ndjson, ...(options?.refresh === undefined ? {} : { refresh: options.refresh }), filter_path: BULK_FILTER_PATH }, transportOptions(options)),
     );
     return body.items.map((item) => Object.values(item)[0]!);
   }

@@ -112,6 +112,18 @@ export class StorageRequestError extends ProxyAccessLogError {
   }
 }
 
+/**
+ * A `_bulk` request's NDJSON body, built once as bytes. Given the operations, both clients would
+ * append them one by one into a string of thousands of pieces, which their content-length count
+ * (`Buffer.byteLength`) then walks piece by piece: a fifth of the shipper's busy time, profiled.
+ * `join` makes one flat string, and bytes go to the socket as they are.
+ */
+export function bulkBody(operations: readonly (string | object)[]): Buffer {
+  const lines = operations.map((operation) => (typeof operation === 'string' ? operation : JSON.stringify(operation)));
+  lines.push('');
+  return Buffer.from(lines.join('\n'));
+}
+
 /** True when `error` is a storage request that got `status` as its answer. */
 export function answeredWith(error: unknown, status: number): boolean {
   return error instanceof StorageRequestError && error.statusCode === status;
