@@ -112,16 +112,26 @@ export class StorageRequestError extends ProxyAccessLogError {
   }
 }
 
+const NEWLINE = 0x0a;
+
 /**
- * A `_bulk` request's NDJSON body, built once as bytes. Given the operations, both clients would
- * append them one by one into a string of thousands of pieces, which their content-length count
- * (`Buffer.byteLength`) then walks piece by piece: a fifth of the shipper's busy time, profiled.
- * `join` makes one flat string, and bytes go to the socket as they are.
+ * A `_bulk` request's NDJSON body, written once as bytes. Given the operations, both clients append
+ * them one by one into a string of thousands of pieces, which their content-length count
+ * (`Buffer.byteLength`) walks and the socket write encodes again: a fifth of the shipper's busy time,
+ * profiled. Joining them first costs as much (one more copy of the whole body); each operation
+ * written straight into one buffer is a few times cheaper.
  */
 export function bulkBody(operations: readonly (string | object)[]): Buffer {
   const lines = operations.map((operation) => (typeof operation === 'string' ? operation : JSON.stringify(operation)));
-  lines.push('');
-  return Buffer.from(lines.join('\n'));
+  let bytes = 0;
+  for (const line of lines) bytes += Buffer.byteLength(line) + 1;
+  const body = Buffer.allocUnsafe(bytes);
+  let at = 0;
+  for (const line of lines) {
+    at += body.write(line, at);
+    body[at++] = NEWLINE;
+  }
+  return body;
 }
 
 /** True when `error` is a storage request that got `status` as its answer. */

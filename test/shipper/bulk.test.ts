@@ -54,6 +54,23 @@ describe('bulk sender', () => {
     assert.equal(await es.storage.count(indexPattern(es.prefix), { ids: { values: [...batch, ...mixed].map((item) => item.id) } }), 25);
   });
 
+  it('sends text beyond ASCII byte for byte: the body is counted and written in UTF-8', async () => {
+    const index = dailyIndexName(es.prefix, new Date('2026-01-15T00:00:00Z'));
+    const names = ['Zoë Ærøskøbing', '東京の利用者', 'ok 👍🏽', 'a\u2028b'];
+    const batch = names.map((name, n) => {
+      const id = `utf8-${n}`;
+      return { id, operation: `{"create":{"_index":"${index}","_id":"${id}"}}\n${JSON.stringify(toDocument(testRecord(n, { overrides: { user_name: name, path: `/${name}` } })))}` };
+    });
+    assert.deepEqual(await sendBulk(es.storage, batch, options()), { created: names.length, duplicates: 0, rejected: [], retries: 0 });
+    await es.storage.refresh(indexPattern(es.prefix));
+    for (const [n, name] of names.entries()) {
+      const { hits } = await es.storage.search<{ user?: { name?: string }; url?: { path?: string } }>({ index: indexPattern(es.prefix), query: { ids: { values: [`utf8-${n}`] } } });
+      const source = hits.hits[0]?._source;
+      assert.equal(source?.user?.name, name);
+      assert.equal(source?.url?.path, `/${name}`);
+    }
+  });
+
   it('returns a document the mapping refuses as rejected, with the reason, and creates its neighbours', async () => {
     const strict = dailyIndexName(es.prefix, new Date('2020-01-01T00:00:00Z'));
     await createIndex(strict, { mappings: { properties: { url: { properties: { path: { type: 'long' } } } } } });
