@@ -67,7 +67,10 @@ describe('shipper file identity', () => {
       appendRecords(directory, file, next, next + lines);
       next += lines;
     };
-    for (let file = 1; file <= 3; file++) write(logs, file, 500);
+    // Enough that a kill once the first documents are searchable is still mid-stream: the shipper
+    // indexes a few thousand lines between two polls of the count (all of them stay under the
+    // 10,000 hits one search returns).
+    for (let file = 1; file <= 3; file++) write(logs, file, 3_000);
     const args = ['--batch-lines', '100'];
     const first = startShipper({ logs, state, connection: es.connection, prefix: es.prefix, args });
     let indexedBefore: number;

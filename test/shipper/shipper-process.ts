@@ -13,7 +13,7 @@ export interface ShipperRun {
   child: ChildProcess;
   /** Everything written to stderr so far. */
   stderr(): string;
-  /** SIGTERM and the exit code. */
+  /** SIGTERM once the shipper can take it (it has said it started), and the exit code. */
   stop(): Promise<number | null>;
   /** SIGKILL, as a crash. */
   kill(): Promise<void>;
@@ -27,6 +27,9 @@ export interface ShipperArgs {
   prefix: string;
   args?: string[];
 }
+
+/** What the shipper logs once it takes signals (shipper/main.ts). */
+const STARTED_LINE = '"msg":"shipper started"';
 
 export function startShipper(options: ShipperArgs): ShipperRun {
   const child = spawn(
@@ -45,13 +48,22 @@ export function startShipper(options: ShipperArgs): ShipperRun {
     { env: childEnv(options.connection), stdio: ['ignore', 'ignore', 'pipe'] },
   );
   let stderr = '';
-  child.stderr!.setEncoding('utf8').on('data', (text: string) => (stderr += text));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  // Its signal handlers are in place by then: a SIGTERM while Node still loads the code ends the
+  // process by the signal's default action, with no exit code.
+  const started = new Promise<void>((resolve) => {
+    child.stderr!.setEncoding('utf8').on('data', (text: string) => {
+      stderr += text;
+      if (stderr.includes(STARTED_LINE)) resolve();
+    });
+    void exited.then(() => resolve());
+  });
   return {
     child,
     stderr: () => stderr,
     exited,
     async stop() {
+      await started;
       child.kill('SIGTERM');
       return await exited;
     },
