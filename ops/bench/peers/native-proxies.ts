@@ -10,7 +10,8 @@
 // - HAProxy: `nbthread 1`. HAProxy logs through syslog; `log stdout format raw` writes each line to
 //   its stdout, which is this file (a regular file never blocks, so nothing is dropped). The line
 //   is a `log-format` JSON template, strings escaped with the `json` converter.
-// - Caddy: `log { output file … format json }`, its structured access log (Go, GOMAXPROCS=1).
+// - Caddy: `log { output file … format json }`, its structured access log (Go, GOMAXPROCS=1),
+//   not rolled: at 100 MB Caddy would move the file aside and its lines would not be counted.
 
 import { execFileSync } from 'node:child_process';
 import { openSync, closeSync } from 'node:fs';
@@ -171,7 +172,9 @@ export const caddy: ProxyPeer = {
 http://:${port} {
   bind 127.0.0.1
   log {
-    output file ${accessLog}
+    output file ${accessLog} {
+      roll_disabled
+    }
     format json
   }
   reverse_proxy 127.0.0.1:${upstreamPort}
