@@ -5,6 +5,7 @@
 // indices survive restarts; without, they live in a temporary folder.
 
 import { parseArgs } from 'node:util';
+import { ProxyAccessLogError } from '../../common/errors.ts';
 import { ENGINES, isEngine } from '../../common/search-engine.ts';
 import { startLocalCluster } from './local-cluster.ts';
 import { startLocalNode } from './local-node.ts';
@@ -26,14 +27,24 @@ if (values.nodes !== undefined && engine !== 'elasticsearch') fail('--nodes: a s
 if (values.nodes !== undefined && !/^[1-9]\d*$/.test(values.nodes)) fail('--nodes: a whole number of nodes, at least 1');
 if (values.heap !== undefined && !/^\d+[mg]$/.test(values.heap)) fail('--heap: a size such as 512m or 1g');
 
+/** A node or cluster that did not start: its explanation (start-failure.ts), not a stack trace. */
+async function started<T>(starting: Promise<T>): Promise<T> {
+  try {
+    return await starting;
+  } catch (error) {
+    if (error instanceof ProxyAccessLogError) fail(error.message);
+    throw error;
+  }
+}
+
 const log = (line: string) => console.error(line);
 let stop: () => Promise<void>;
 if (values.nodes === undefined) {
-  const node = await startLocalNode({ engine, dataDir: values.data, heap: values.heap, log });
+  const node = await started(startLocalNode({ engine, dataDir: values.data, heap: values.heap, log }));
   console.log(`ELASTICSEARCH_URL=${node.url}`);
   stop = node.stop;
 } else {
-  const cluster = await startLocalCluster({ nodes: Number(values.nodes), dataDir: values.data, heap: values.heap, log });
+  const cluster = await started(startLocalCluster({ nodes: Number(values.nodes), dataDir: values.data, heap: values.heap, log }));
   console.log(`ELASTICSEARCH_URL=${cluster.url}`);
   console.log(`ELASTICSEARCH_CA_FILE=${cluster.caFile}`);
   console.log(`ELASTICSEARCH_USERNAME=${cluster.superuser.username}`);

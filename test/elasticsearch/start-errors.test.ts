@@ -66,6 +66,15 @@ describe('a local node that cannot start', () => {
     assert.match(cluster.stderr, /^elasticsearch: --nodes: a secured cluster is Elasticsearch only/);
   });
 
+  it('npm run elasticsearch says why a node did not start, without a stack trace, and exits 1', { skip: !isRoot && 'needs root: only then does the node run as a user of its own' }, async () => {
+    const closed = await mkdtemp(join(tmpdir(), 'pal-closed-'));
+    dirs.push(closed);
+    const run = spawnSync(process.execPath, [join(import.meta.dirname, '../../ops/elasticsearch/main.ts'), '--data', join(closed, 'data')], { encoding: 'utf8' });
+    assert.equal(run.status, 1);
+    assert.match(run.stderr, /^elasticsearch: .*which cannot reach its data directory/m);
+    assert.doesNotMatch(run.stderr, /\n\s+at [\w.$<>]+ \(/, 'no stack trace');
+  });
+
   it('does not take the JVM arguments line, which names OutOfMemoryError options, for running out of memory', () => {
     const jvmArguments = '[INFO ][o.e.b.Elasticsearch] [local] JVM arguments [-XX:+HeapDumpOnOutOfMemoryError, -XX:+ExitOnOutOfMemoryError, -Xms1g, -Xmx1g]';
     assert.equal(explainStartFailure(jvmArguments, 'no answer on 127.0.0.1:9200 within 120 s', 'elasticsearch'), "no answer on 127.0.0.1:9200 within 120 s. The node's log below says why.");
