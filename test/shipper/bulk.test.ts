@@ -28,11 +28,11 @@ describe('bulk sender', () => {
   });
   after(async () => es.cleanup());
 
-  /** Items `from` ≤ i < `to`, each a create of testRecord(i) into `index` under id `<tag>-i`. */
-  const items = (tag: string, from: number, to: number, index = dailyIndexName(es.prefix, new Date('2026-01-15T00:00:00Z'))): Item[] =>
+  /** Items `from` ≤ i < `to`, each a create of record(i) into `index` under id `<tag>-i`. */
+  const items = (tag: string, from: number, to: number, index = dailyIndexName(es.prefix, new Date('2026-01-15T00:00:00Z')), record = (i: number) => testRecord(i)): Item[] =>
     Array.from({ length: to - from }, (_, n) => {
       const id = `${tag}-${from + n}`;
-      return { id, operation: `{"create":{"_index":"${index}","_id":"${id}"}}\n${JSON.stringify(toDocument(testRecord(from + n)))}` };
+      return { id, operation: `{"create":{"_index":"${index}","_id":"${id}"}}\n${JSON.stringify(toDocument(record(from + n)))}` };
     });
   /** An index made by hand, as an operator (or an older version) might have. */
   const createIndex = async (index: string, body: object) => {
@@ -55,12 +55,8 @@ describe('bulk sender', () => {
   });
 
   it('sends text beyond ASCII byte for byte: the body is counted and written in UTF-8', async () => {
-    const index = dailyIndexName(es.prefix, new Date('2026-01-15T00:00:00Z'));
     const names = ['Zoë Ærøskøbing', '東京の利用者', 'ok 👍🏽', 'a\u2028b'];
-    const batch = names.map((name, n) => {
-      const id = `utf8-${n}`;
-      return { id, operation: `{"create":{"_index":"${index}","_id":"${id}"}}\n${JSON.stringify(toDocument(testRecord(n, { overrides: { user_name: name, path: `/${name}` } })))}` };
-    });
+    const batch = items('utf8', 0, names.length, undefined, (n) => testRecord(n, { overrides: { user_name: names[n], path: `/${names[n]}` } }));
     assert.deepEqual(await sendBulk(es.storage, batch, options()), { created: names.length, duplicates: 0, rejected: [], retries: 0 });
     await es.storage.refresh(indexPattern(es.prefix));
     for (const [n, name] of names.entries()) {
